@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+#include "core/types.hpp"
+
+#include <array>
+#include <utility>
+
+namespace hb {
+namespace {
+
+template <typename E, std::size_t N>
+std::optional<E> parse_enum(const std::array<std::pair<std::string_view, E>, N>& names,
+                            std::string_view text)
+{
+  for (const auto& [name, value] : names) {
+    if (name == text) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+template <typename E, std::size_t N>
+std::string_view enum_name(const std::array<std::pair<std::string_view, E>, N>& names, E value)
+{
+  for (const auto& [name, v] : names) {
+    if (v == value) {
+      return name;
+    }
+  }
+  return "?";
+}
+
+constexpr std::array k_check_status{
+  std::pair{std::string_view{"ok"}, CheckStatus::ok},
+  std::pair{std::string_view{"warning"}, CheckStatus::warning},
+  std::pair{std::string_view{"alert"}, CheckStatus::alert},
+  std::pair{std::string_view{"error"}, CheckStatus::error},
+};
+constexpr std::array k_exec_status{
+  std::pair{std::string_view{"all_clear"}, ExecStatus::all_clear},
+  std::pair{std::string_view{"warning"}, ExecStatus::warning},
+  std::pair{std::string_view{"alert"}, ExecStatus::alert},
+  std::pair{std::string_view{"error"}, ExecStatus::error},
+};
+constexpr std::array k_severity{
+  std::pair{std::string_view{"warning"}, Severity::warning},
+  std::pair{std::string_view{"alert"}, Severity::alert},
+};
+constexpr std::array k_health{
+  std::pair{std::string_view{"unknown"}, Health::unknown},
+  std::pair{std::string_view{"healthy"}, Health::healthy},
+  std::pair{std::string_view{"warning"}, Health::warning},
+  std::pair{std::string_view{"failing"}, Health::failing},
+};
+constexpr std::array k_target_kind{
+  std::pair{std::string_view{"tenant"}, TargetKind::tenant},
+  std::pair{std::string_view{"service"}, TargetKind::service},
+  std::pair{std::string_view{"agent"}, TargetKind::agent},
+  std::pair{std::string_view{"job"}, TargetKind::job},
+};
+constexpr std::array k_trigger{
+  std::pair{std::string_view{"pulse"}, Trigger::pulse},
+  std::pair{std::string_view{"recover"}, Trigger::recover},
+  std::pair{std::string_view{"manual"}, Trigger::manual},
+};
+
+} // namespace
+
+std::string_view to_string(CheckStatus status) { return enum_name(k_check_status, status); }
+std::string_view to_string(ExecStatus status) { return enum_name(k_exec_status, status); }
+std::string_view to_string(Severity severity) { return enum_name(k_severity, severity); }
+std::string_view to_string(Health health) { return enum_name(k_health, health); }
+std::string_view to_string(TargetKind kind) { return enum_name(k_target_kind, kind); }
+std::string_view to_string(Trigger trigger) { return enum_name(k_trigger, trigger); }
+
+std::optional<CheckStatus> parse_check_status(std::string_view text) { return parse_enum(k_check_status, text); }
+std::optional<ExecStatus> parse_exec_status(std::string_view text) { return parse_enum(k_exec_status, text); }
+std::optional<Severity> parse_severity(std::string_view text) { return parse_enum(k_severity, text); }
+std::optional<Health> parse_health(std::string_view text) { return parse_enum(k_health, text); }
+std::optional<TargetKind> parse_target_kind(std::string_view text) { return parse_enum(k_target_kind, text); }
+std::optional<Trigger> parse_trigger(std::string_view text) { return parse_enum(k_trigger, text); }
+
+ExecStatus to_exec_status(CheckStatus status)
+{
+  switch (status) {
+  case CheckStatus::ok:
+    return ExecStatus::all_clear;
+  case CheckStatus::warning:
+    return ExecStatus::warning;
+  case CheckStatus::alert:
+    return ExecStatus::alert;
+  case CheckStatus::error:
+    return ExecStatus::error;
+  }
+  return ExecStatus::error;
+}
+
+int rank(CheckStatus status) { return static_cast<int>(status); }
+int rank(ExecStatus status) { return static_cast<int>(status); }
+
+} // namespace hb

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hb {
+
+// All instants are UTC with millisecond precision; all durations are milliseconds.
+using Duration = std::chrono::milliseconds;
+using TimePoint = std::chrono::time_point<std::chrono::system_clock, Duration>;
+
+// Result of one check (SPEC §2 "Check result"). `error` means the state could not be determined.
+enum class CheckStatus { ok, warning, alert, error };
+
+// Overall status of one execution, the worst of its checks: error > alert > warning > all_clear.
+enum class ExecStatus { all_clear, warning, alert, error };
+
+// What a failing check counts as.
+enum class Severity { warning, alert };
+
+// Health of a target after the confirm / recover_after thresholds.
+enum class Health { unknown, healthy, warning, failing };
+
+enum class TargetKind { tenant, service, agent, job };
+
+enum class Trigger { pulse, recover, manual };
+
+std::string_view to_string(CheckStatus status);
+std::string_view to_string(ExecStatus status);
+std::string_view to_string(Severity severity);
+std::string_view to_string(Health health);
+std::string_view to_string(TargetKind kind);
+std::string_view to_string(Trigger trigger);
+
+// Each parse_* returns std::nullopt when `text` is not one of the names above.
+std::optional<CheckStatus> parse_check_status(std::string_view text);
+std::optional<ExecStatus> parse_exec_status(std::string_view text);
+std::optional<Severity> parse_severity(std::string_view text);
+std::optional<Health> parse_health(std::string_view text);
+std::optional<TargetKind> parse_target_kind(std::string_view text);
+std::optional<Trigger> parse_trigger(std::string_view text);
+
+// Maps a check status onto the execution scale (ok becomes all_clear).
+ExecStatus to_exec_status(CheckStatus status);
+
+// Severity order used for aggregation and exit codes: larger is worse.
+int rank(CheckStatus status);
+int rank(ExecStatus status);
+
+} // namespace hb

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace hb::util {
+
+enum class LogLevel { debug, info, notice, warning, error };
+enum class LogFormat { text, json };
+
+// Process-wide logging to stderr (results go to stdout). Configured once by the tool at start:
+// text lines "hb-pulse: warning: ..." for people and cron mail, or JSON lines with `severity`,
+// `message` and `time` (the fields Cloud Logging reads) for Cloud Run and Kubernetes.
+void configure_logging(std::string tool, LogFormat format, LogLevel min_level);
+
+// The format for --log-format auto: json under Cloud Run or Kubernetes, else text.
+LogFormat detect_log_format();
+
+void log(LogLevel level, std::string_view message);
+inline void log_debug(std::string_view m) { log(LogLevel::debug, m); }
+inline void log_info(std::string_view m) { log(LogLevel::info, m); }
+inline void log_notice(std::string_view m) { log(LogLevel::notice, m); }
+inline void log_warning(std::string_view m) { log(LogLevel::warning, m); }
+inline void log_error(std::string_view m) { log(LogLevel::error, m); }
+
+// The tool name given to configure_logging ("hb-pulse").
+const std::string& tool_name();
+
+} // namespace hb::util
