@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: MIT
+#include "util/http.hpp"
+
+#include "util/duration.hpp"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#ifndef HB_VERSION
+#define HB_VERSION "unknown"
+#endif
+
+namespace hb::util {
+namespace {
+
+// How often a running transfer looks at the cancel flag. curl_easy_perform() only calls its
+// progress callback about once a second while a server is silent, which is too slow for a pulse
+// that must stop at its deadline, so transfers run on a per-thread multi handle polled in slices.
+constexpr int k_poll_slice_ms = 20;
+
+constexpr std::string_view k_user_agent = "heartbeat/" HB_VERSION;
+
+// The DNS cache shared by every thread's handle, so that 1,000 checks against one host from 32
+// threads resolve it once rather than once per thread. libcurl requires the locks; connections
+// are deliberately not shared (each thread keeps its own, which needs no locking).
+std::array<std::mutex, CURL_LOCK_DATA_LAST>& share_locks()
+{
+  // Leaked on purpose: thread-local handles detach from the share during thread exit, which may
+  // run after static destructors.
+  static auto* locks = new std::array<std::mutex, CURL_LOCK_DATA_LAST>();
+  return *locks;
+}
+
+void lock_share(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/,
+                void* /*user*/)
+{
+  share_locks()[static_cast<std::size_t>(data) % CURL_LOCK_DATA_LAST].lock();
+}
+
+void unlock_share(CURL* /*handle*/, curl_lock_data data, void* /*user*/)
+{
+  share_locks()[static_cast<std::size_t>(data) % CURL_LOCK_DATA_LAST].unlock();
+}
+
+// Initialises libcurl once per process; returns the shared DNS cache (nullptr if unavailable,
+// in which case each thread keeps its own cache).
+CURLSH* global_share()
+{
+  static std::once_flag once;
+  static CURLSH* share = nullptr;
+  std::call_once(once, [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    share_locks();
+    CURLSH* s = curl_share_init();
+    if (s == nullptr) {
+      return;
+    }
+    if (curl_share_setopt(s, CURLSHOPT_LOCKFUNC, lock_share) != CURLSHE_OK
+        || curl_share_setopt(s, CURLSHOPT_UNLOCKFUNC, unlock_share) != CURLSHE_OK
+        || curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+      curl_share_cleanup(s);
+      return;
+    }
+    share = s;  // never cleaned up: it must outlive every thread's handle
+  });
+  return share;
+}
+
+// One easy handle and one multi handle per thread. The multi handle owns the connection cache,
+// so consecutive requests from a thread to the same host reuse a connection.
+class ThreadHandles {
+public:
+  ThreadHandles() : m_multi(curl_multi_init()), m_easy(curl_easy_init()) {}
+  ~ThreadHandles()
+  {
+    if (m_easy != nullptr) {
+      curl_easy_cleanup(m_easy);
+    }
+    if (m_multi != nullptr) {
+      curl_multi_cleanup(m_multi);
+    }
+  }
+  ThreadHandles(const ThreadHandles&) = delete;
+  ThreadHandles& operator=(const ThreadHandles&) = delete;
+
+  CURLM* multi() const { return m_multi; }
+  CURL* easy() const { return m_easy; }
+
+private:
+  CURLM* m_multi;
+  CURL* m_easy;
+};
+
+ThreadHandles& thread_handles()
+{
+  thread_local ThreadHandles handles;
+  return handles;
+}
+
+class UrlHandle {
+public:
+  UrlHandle() : m_url(curl_url()) {}
+  ~UrlHandle()
+  {
+    if (m_url != nullptr) {
+      curl_url_cleanup(m_url);
+    }
+  }
+  UrlHandle(const UrlHandle&) = delete;
+  UrlHandle& operator=(const UrlHandle&) = delete;
+
+  // Returns false when `url` is not a URL libcurl can parse.
+  bool parse(const std::string& url, unsigned int flags)
+  {
+    return m_url != nullptr && curl_url_set(m_url, CURLUPART_URL, url.c_str(), flags) == CURLUE_OK;
+  }
+
+  // Returns the part, or std::nullopt when it is absent.
+  std::optional<std::string> get(CURLUPart part, unsigned int flags = 0) const
+  {
+    char* text = nullptr;
+    if (curl_url_get(m_url, part, &text, flags) != CURLUE_OK || text == nullptr) {
+      return std::nullopt;
+    }
+    std::string out(text);
+    curl_free(text);
+    return out;
+  }
+
+  void clear(CURLUPart part) { curl_url_set(m_url, part, nullptr, 0); }
+
+private:
+  CURLU* m_url;
+};
+
+bool starts_with_nocase(std::string_view text, std::string_view prefix)
+{
+  return text.size() >= prefix.size()
+         && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+              return std::tolower(static_cast<unsigned char>(a))
+                     == std::tolower(static_cast<unsigned char>(b));
+            });
+}
+
+bool has_http_scheme(std::string_view url)
+{
+  return starts_with_nocase(url, "http://") || starts_with_nocase(url, "https://");
+}
+
+// redact_url for text libcurl cannot parse. Errs on the side of showing less: userinfo ends at
+// the last '@' before the first '/', and anything still containing '@' afterwards is hidden,
+// since a password with a '/' in it would otherwise show.
+std::string redact_unparseable(const std::string& url)
+{
+  std::string prefix;
+  std::string rest = url;
+  const std::size_t sep = url.find("://");
+  if (sep != std::string::npos && sep > 0
+      && std::all_of(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(sep), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+         })) {
+    prefix = url.substr(0, sep + 3);
+    rest = url.substr(sep + 3);
+  }
+  const std::size_t slash = rest.find('/');
+  const std::size_t at = slash == std::string::npos ? rest.rfind('@')
+                         : slash == 0               ? std::string::npos
+                                                    : rest.rfind('@', slash - 1);
+  if (at != std::string::npos) {
+    rest.erase(0, at + 1);
+  }
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  if (rest.find('@') != std::string::npos) {
+    rest = "...";
+  }
+  return prefix + rest;
+}
+
+void replace_all(std::string& text, std::string_view from, std::string_view to)
+{
+  if (from.empty()) {
+    return;
+  }
+  std::size_t pos = 0;
+  while ((pos = text.find(from, pos)) != std::string::npos) {
+    text.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+}
+
+// Removes from `message` every piece of `url` that may be secret: the URL itself (replaced by its
+// redacted form), its userinfo, user, password, query and fragment.
+void scrub_url(std::string& message, const std::string& url)
+{
+  if (url.empty()) {
+    return;
+  }
+  replace_all(message, url, redact_url(url));
+  UrlHandle parsed;
+  if (!parsed.parse(url, CURLU_NON_SUPPORT_SCHEME)) {
+    return;
+  }
+  std::vector<std::string> secrets;
+  for (CURLUPart part : {CURLUPART_PASSWORD, CURLUPART_USER, CURLUPART_OPTIONS, CURLUPART_QUERY,
+                         CURLUPART_FRAGMENT}) {
+    if (auto value = parsed.get(part); value && !value->empty()) {
+      secrets.push_back(*value);
+    }
+    if (auto value = parsed.get(part, CURLU_URLDECODE); value && !value->empty()) {
+      secrets.push_back(*value);
+    }
+  }
+  // Longest first, so that a password is not partly replaced through a shorter user name.
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const auto& secret : secrets) {
+    replace_all(message, secret, "***");
+  }
+}
+
+struct Endpoint {
+  std::string host;
+  std::string port;
+};
+
+Endpoint endpoint_of(const std::string& url)
+{
+  UrlHandle parsed;
+  if (!parsed.parse(url, CURLU_NON_SUPPORT_SCHEME)) {
+    return {};
+  }
+  return {parsed.get(CURLUPART_HOST).value_or(""),
+          parsed.get(CURLUPART_PORT, CURLU_DEFAULT_PORT).value_or("")};
+}
+
+std::string describe_endpoint(const Endpoint& endpoint)
+{
+  return endpoint.port.empty() ? endpoint.host
+                               : fmt::format("{}:{}", endpoint.host, endpoint.port);
+}
+
+HttpResponse::Failure failure_of(CURLcode code)
+{
+  using Failure = HttpResponse::Failure;
+  switch (code) {
+  case CURLE_OK:
+    return Failure::none;
+  case CURLE_URL_MALFORMAT:
+    return Failure::bad_url;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    return Failure::dns;
+  case CURLE_COULDNT_CONNECT:
+    return Failure::connect;
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_SSL_CLIENTCERT:
+  case CURLE_USE_SSL_FAILED:
+    return Failure::tls;
+  case CURLE_OPERATION_TIMEDOUT:
+    return Failure::timeout;
+  case CURLE_ABORTED_BY_CALLBACK:
+    return Failure::cancelled;
+  case CURLE_WEIRD_SERVER_REPLY:
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_TOO_MANY_REDIRECTS:
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_BAD_CONTENT_ENCODING:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+  case CURLE_HTTP3:
+  case CURLE_QUIC_CONNECT_ERROR:
+  case CURLE_HTTP_RETURNED_ERROR:
+    return Failure::protocol;
+  default:
+    return Failure::other;
+  }
+}
+
+struct BodySink {
+  std::string* body;
+  std::size_t max;
+  bool truncated = false;
+};
+
+std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user)
+{
+  auto* sink = static_cast<BodySink*>(user);
+  const std::size_t length = size * count;
+  const std::size_t room = sink->max - std::min(sink->max, sink->body->size());
+  if (length <= room) {
+    sink->body->append(data, length);
+    return length;
+  }
+  // Keep what fits, then end the transfer: returning a short count makes libcurl stop with
+  // CURLE_WRITE_ERROR, so an endless body cannot keep a check busy until its timeout.
+  sink->body->append(data, room);
+  sink->truncated = true;
+  return room;
+}
+
+class HeaderList {
+public:
+  HeaderList() = default;
+  ~HeaderList() { curl_slist_free_all(m_list); }
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+
+  // Returns false when libcurl ran out of memory.
+  bool add(const std::string& line)
+  {
+    curl_slist* next = curl_slist_append(m_list, line.c_str());
+    if (next == nullptr) {
+      return false;
+    }
+    m_list = next;
+    return true;
+  }
+  curl_slist* get() const { return m_list; }
+
+private:
+  curl_slist* m_list = nullptr;
+};
+
+bool has_line_break(std::string_view text)
+{
+  return text.find_first_of("\r\n") != std::string_view::npos;
+}
+
+bool is_header(const std::pair<std::string, std::string>& header, std::string_view name)
+{
+  return header.first.size() == name.size() && starts_with_nocase(header.first, name);
+}
+
+// Sets the options that depend on the method; returns false when libcurl refused one.
+bool set_method(CURL* easy, const HttpRequest& request)
+{
+  const std::string& method = request.method;
+  bool ok = true;
+  // POST and GET keep libcurl's own handling, so that a 301/302/303 turns a POST into a GET as
+  // browsers do; CURLOPT_CUSTOMREQUEST would keep the method on every redirect.
+  if (method == "HEAD") {
+    ok = curl_easy_setopt(easy, CURLOPT_NOBODY, 1L) == CURLE_OK;
+  } else if (method == "POST") {
+    ok = curl_easy_setopt(easy, CURLOPT_POST, 1L) == CURLE_OK;
+  } else if (method != "GET" && !method.empty()) {
+    ok = curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str()) == CURLE_OK;
+  }
+  if (ok && (method == "POST" || !request.body.empty())) {
+    ok = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                          static_cast<curl_off_t>(request.body.size()))
+           == CURLE_OK
+         && curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str()) == CURLE_OK;
+  }
+  return ok;
+}
+
+Duration elapsed_since(std::chrono::steady_clock::time_point start)
+{
+  return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
+}
+
+HttpResponse fail(HttpResponse::Failure failure, std::string error)
+{
+  HttpResponse response;
+  response.failure = failure;
+  response.error = std::move(error);
+  return response;
+}
+
+} // namespace
+
+std::string redact_url(const std::string& url)
+{
+  global_share();
+  UrlHandle parsed;
+  if (!parsed.parse(url, CURLU_NON_SUPPORT_SCHEME)) {
+    return redact_unparseable(url);
+  }
+  for (CURLUPart part : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS, CURLUPART_QUERY,
+                         CURLUPART_FRAGMENT}) {
+    parsed.clear(part);
+  }
+  auto out = parsed.get(CURLUPART_URL);
+  return out ? *out : redact_unparseable(url);
+}
+
+bool is_http_url(const std::string& url)
+{
+  if (!has_http_scheme(url)) {
+    return false;
+  }
+  // libcurl reads "https:///path" as host "path"; a missing host is a typo to report.
+  if (const std::size_t host_start = url.find("://") + 3;
+      host_start >= url.size() || url[host_start] == '/') {
+    return false;
+  }
+  global_share();
+  UrlHandle parsed;
+  if (!parsed.parse(url, 0)) {
+    return false;
+  }
+  auto host = parsed.get(CURLUPART_HOST);
+  return host && !host->empty();
+}
+
+HttpResponse http_perform(const HttpRequest& request)
+{
+  using Failure = HttpResponse::Failure;
+  const auto started = std::chrono::steady_clock::now();
+
+  if (!has_http_scheme(request.url)) {
+    return fail(Failure::bad_url,
+                fmt::format("only http:// and https:// URLs are allowed, got \"{}\"",
+                            redact_url(request.url)));
+  }
+  if (!is_http_url(request.url)) {
+    return fail(Failure::bad_url, fmt::format("invalid URL \"{}\"", redact_url(request.url)));
+  }
+  for (const auto& header : request.headers) {
+    if (header.first.empty() || has_line_break(header.first) || has_line_break(header.second)
+        || header.first.find(':') != std::string::npos) {
+      // The value is not shown: headers carry credentials.
+      return fail(Failure::other, fmt::format("invalid header \"{}\"", header.first));
+    }
+  }
+  if (request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed)) {
+    return fail(Failure::cancelled, "cancelled");
+  }
+
+  CURLSH* share = global_share();
+  ThreadHandles& handles = thread_handles();
+  CURL* easy = handles.easy();
+  CURLM* multi = handles.multi();
+  if (easy == nullptr || multi == nullptr) {
+    return fail(Failure::other, "could not create a libcurl handle");
+  }
+  curl_easy_reset(easy);
+
+  HttpResponse response;
+  BodySink sink{&response.body, request.max_body};
+  char error_buffer[CURL_ERROR_SIZE];
+  error_buffer[0] = '\0';
+
+  HeaderList headers;
+  bool ok = true;
+  for (const auto& [name, value] : request.headers) {
+    // "Name;" is how libcurl is told to send a header with an empty value.
+    ok = ok && headers.add(value.empty() ? name + ";" : fmt::format("{}: {}", name, value));
+  }
+  if (!request.body.empty()
+      && std::none_of(request.headers.begin(), request.headers.end(),
+                      [](const auto& h) { return is_header(h, "Expect"); })) {
+    // libcurl would otherwise wait up to a second for "100 Continue" before sending a body.
+    ok = ok && headers.add("Expect:");
+  }
+
+  const long timeout_ms = request.timeout.count() > 0 ? static_cast<long>(request.timeout.count())
+                                                      : 0L;
+  const long connect_timeout_ms = request.connect_timeout.count() > 0
+                                    ? static_cast<long>(request.connect_timeout.count())
+                                    : timeout_ms;
+  ok = ok && curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str()) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_USERAGENT, k_user_agent.data()) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L)
+            == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_MAXREDIRS,
+                           static_cast<long>(std::max(request.max_redirects, 0)))
+            == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK
+       && curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK
+       && set_method(easy, request);
+  if (ok && !request.ca_file.empty()) {
+    ok = curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str()) == CURLE_OK;
+  }
+  if (ok && headers.get() != nullptr) {
+    ok = curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
+  }
+  if (ok && share != nullptr) {
+    ok = curl_easy_setopt(easy, CURLOPT_SHARE, share) == CURLE_OK;
+  }
+  if (!ok) {
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+    return fail(Failure::other, "could not set up the request (libcurl refused an option)");
+  }
+
+  CURLcode code = CURLE_OK;
+  bool cancelled = false;
+  bool multi_failed = false;
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    multi_failed = true;
+  } else {
+    int running = 1;
+    while (true) {
+      if (curl_multi_perform(multi, &running) != CURLM_OK) {
+        multi_failed = true;
+        break;
+      }
+      if (running == 0) {
+        int queued = 0;
+        while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+          if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
+            code = message->data.result;
+          }
+        }
+        break;
+      }
+      if (request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed)) {
+        cancelled = true;
+        break;
+      }
+      if (curl_multi_poll(multi, nullptr, 0, k_poll_slice_ms, nullptr) != CURLM_OK) {
+        multi_failed = true;
+        break;
+      }
+    }
+    // Removing an unfinished transfer closes its connection, so nothing half-read is reused.
+    curl_multi_remove_handle(multi, easy);
+  }
+
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_off_t total_us = 0;
+  curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+  long os_errno = 0;
+  curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+  char* effective = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
+  const std::string effective_url = effective != nullptr ? effective : request.url;
+  // The buffer lives on this stack frame; the handle outlives it.
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+
+  response.status = status;
+  response.final_url = redact_url(effective_url);
+  response.body_truncated = sink.truncated;
+  response.elapsed = total_us > 0 && !cancelled ? Duration(total_us / 1000) : elapsed_since(started);
+
+  if (cancelled) {
+    response.failure = Failure::cancelled;
+    response.error = "cancelled";
+    return response;
+  }
+  if (multi_failed) {
+    response.failure = Failure::other;
+    response.error = "libcurl multi interface failure";
+    return response;
+  }
+  if (code == CURLE_WRITE_ERROR && sink.truncated) {
+    // Cut off by max_body: the response itself is fine.
+    response.failure = Failure::none;
+    return response;
+  }
+
+  response.failure = failure_of(code);
+  if (response.failure == Failure::none) {
+    return response;
+  }
+  std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+  scrub_url(detail, effective_url);
+  scrub_url(detail, request.url);
+  const Endpoint endpoint = endpoint_of(effective_url);
+  switch (response.failure) {
+  case Failure::dns:
+    response.error = fmt::format("could not resolve host \"{}\"", endpoint.host);
+    break;
+  case Failure::connect:
+    response.error = os_errno != 0
+                       ? fmt::format("{} ({})",
+                                     std::error_code(static_cast<int>(os_errno),
+                                                     std::generic_category())
+                                       .message(),
+                                     describe_endpoint(endpoint))
+                       : fmt::format("{} ({})", detail, describe_endpoint(endpoint));
+    break;
+  case Failure::timeout:
+    response.error = fmt::format(
+      "timed out after {} ({})",
+      format_duration(std::strncmp(detail.c_str(), "Connection timed out", 20) == 0
+                        ? Duration(connect_timeout_ms)
+                        : Duration(timeout_ms)),
+      describe_endpoint(endpoint));
+    break;
+  case Failure::cancelled:
+    response.error = "cancelled";
+    break;
+  default:
+    response.error = detail;
+    break;
+  }
+  if (response.failure == Failure::dns || response.failure == Failure::connect
+      || response.failure == Failure::timeout) {
+    scrub_url(response.error, effective_url);
+    scrub_url(response.error, request.url);
+  }
+  return response;
+}
+
+} // namespace hb::util

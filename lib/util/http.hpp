@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/types.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hb::util {
+
+// The one HTTP client wrapper (libcurl). Only http:// and https:// URLs are accepted; TLS is
+// verified unless `verify_tls` is false; curl's verbose output is never enabled, so headers
+// (and the secrets in them) are never printed. Safe to call from many threads at once: each
+// thread keeps its own handle so connections to the same host are reused.
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  Duration timeout{10'000};
+  Duration connect_timeout{0};    // 0: same as timeout
+  int max_redirects = 5;          // 0: do not follow redirects
+  bool verify_tls = true;
+  std::string ca_file;            // extra CA bundle; empty: system default
+  std::size_t max_body = 1024 * 1024;  // bytes kept; a longer body is cut off, not an error
+  const std::atomic<bool>* cancel = nullptr;  // when it becomes true the transfer is aborted
+};
+
+struct HttpResponse {
+  enum class Failure {
+    none,       // a response arrived; `status` is valid
+    bad_url,    // not an http/https URL
+    dns,
+    connect,
+    tls,
+    timeout,
+    cancelled,
+    protocol,   // malformed response, reset connection, too many redirects...
+    other,
+  };
+  Failure failure = Failure::other;
+  long status = 0;
+  std::string body;
+  bool body_truncated = false;
+  Duration elapsed{0};
+  std::string error;      // for people, with credentials removed from any URL
+  std::string final_url;  // after redirects, with credentials removed
+};
+
+// Performs one request; never throws for network failures.
+HttpResponse http_perform(const HttpRequest& request);
+
+// Returns `url` with userinfo and query string removed, for logs and the database:
+// "https://user:pw@h/p?token=x" -> "https://h/p".
+std::string redact_url(const std::string& url);
+
+// Returns true when `url` starts with http:// or https:// (case-insensitive) and has a host.
+bool is_http_url(const std::string& url);
+
+} // namespace hb::util

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/types.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hb::util {
+
+// The one place that spawns processes. Never runs a shell: argv[0] is executed directly (looked
+// up in PATH when it contains no '/'). The child gets its own process group, stdin from
+// /dev/null (or `stdin_data`), and stdout+stderr captured (into one buffer unless separated).
+struct ProcessSpec {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;    // added to (or overriding) the inherited environment
+  std::string working_dir;                   // empty: inherit
+  Duration timeout{10'000};                  // <= 0: no timeout
+  std::size_t output_cap = 64 * 1024;        // bytes kept; the rest is read and discarded
+  Duration kill_grace{2'000};                // SIGTERM to the group, then SIGKILL after this
+  const std::atomic<bool>* cancel = nullptr; // when it becomes true the group is killed
+  enum class Stderr { merge, separate };
+  Stderr stderr_mode = Stderr::merge; // separate: stderr goes to ProcessResult::error_output
+  std::string stdin_data;             // written to the child's stdin (else /dev/null)
+  // Which part of an output longer than output_cap is kept: the start (a plugin's summary line)
+  // or the end (the tail of a job's log, where the error usually is).
+  enum class Keep { head, tail };
+  Keep keep = Keep::head;
+};
+
+struct ProcessResult {
+  enum class End {
+    exited,       // exit_code is valid
+    signaled,     // term_signal is valid
+    timed_out,    // killed after `timeout`
+    cancelled,    // killed because `cancel` became true
+    spawn_failed, // error says why (e.g. "no such file or directory")
+  };
+  End end = End::spawn_failed;
+  int exit_code = -1;
+  int term_signal = 0;
+  std::string output;       // at most output_cap bytes
+  bool truncated = false;   // output exceeded output_cap
+  std::string error_output; // stderr when Stderr::separate (also capped)
+  Duration elapsed{0};
+  std::string error;
+};
+
+// Runs the process to completion, timeout or cancellation; never throws for process failures.
+// On timeout or cancellation the whole process group gets SIGTERM, then SIGKILL after
+// `kill_grace`, so grandchildren do not outlive it.
+ProcessResult run_process(const ProcessSpec& spec);
+
+// The last `max_lines` lines of `text`, at most `max_bytes` bytes (cut at the start).
+std::string tail_lines(const std::string& text, std::size_t max_lines, std::size_t max_bytes);
+
+} // namespace hb::util
