@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "checks/check.hpp"
+#include "checks/registry.hpp"
+#include "core/types.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hb::config {
+
+// A daily window in a target's timezone, "09:00" to "21:00". When end <= start the window wraps
+// past midnight ("22:00"-"06:00"). start == end means the whole day.
+struct ActiveHours {
+  int start_minute = 0;  // minutes after local midnight, 0..1439
+  int end_minute = 0;    // 0..1440 (1440 is "24:00")
+  std::string text() const;  // "09:00-21:00"
+  // Returns true when `minute_of_day` (0..1439, local time) falls inside the window.
+  bool contains(int minute_of_day) const;
+};
+
+// SPEC §3 `pulse`.
+struct PulseSettings {
+  Duration interval{5 * 60'000};   // how often the scheduler runs hb-pulse
+  Duration deadline{120'000};      // the whole pulse must finish within this
+  int concurrency = 32;            // checks running at once
+};
+
+// SPEC §3 `defaults`, inherited by every target that does not set its own value.
+struct TargetDefaults {
+  Duration interval{30 * 60'000};
+  std::optional<ActiveHours> active_hours;  // none: always active
+  std::string timezone = "UTC";
+  Duration stale_after{24 * 3600'000};
+  Duration new_target_grace{0};
+};
+
+struct Target {
+  std::string id;     // slug [a-z0-9_.-]+
+  std::string name;
+  TargetKind kind = TargetKind::service;
+  std::vector<std::string> tags;
+  bool paused = false;
+  Duration interval{30 * 60'000};
+  std::optional<ActiveHours> active_hours;
+  std::string timezone = "UTC";
+  Duration stale_after{24 * 3600'000};
+  Duration new_target_grace{0};
+  std::vector<checks::CheckDef> checks;
+  std::string source;  // where it was defined: "heartbeat.json: targets[3]"
+};
+
+struct Config {
+  std::filesystem::path file;  // the main config file
+  std::string database;        // as configured, resolved against the config file's directory
+  PulseSettings pulse;
+  TargetDefaults defaults;
+  std::vector<Target> targets;
+
+  // Returns the target called `id`, or nullptr.
+  const Target* find_target(std::string_view id) const;
+};
+
+enum class RunDiscovery { no, yes };
+
+struct LoadOptions {
+  RunDiscovery discovery = RunDiscovery::yes;
+  const checks::Registry* registry = nullptr;  // nullptr: checks::Registry::builtin()
+};
+
+// Loads, validates and resolves the config at `path`: comments, includes, check sets, defaults,
+// discovery, secrets. Throws hb::ConfigError (exit 78) naming file, JSON path, expectation and
+// the value found; hb::TemporaryError (exit 75) when a discovery command fails or times out.
+Config load(const std::filesystem::path& path, const LoadOptions& options = {});
+
+// Same as load() for config text that is not on disk; `name` is used in messages and relative
+// paths resolve against the current directory. For tests.
+Config load_from_string(const std::string& text, const std::string& name,
+                        const LoadOptions& options = {});
+
+// Reads only the `database` setting of the config at `path` (resolved against the file's folder),
+// validating nothing else: read-only tools use it so that they work even where the secrets the
+// checks need are not in their environment. Returns "" when the setting is absent; throws
+// hb::ConfigError when the file cannot be read or is not JSON.
+std::string read_database_setting(const std::filesystem::path& path);
+
+// Finds the config file: `explicit_path` (from --config), else $HB_CONFIG, else
+// ./heartbeat.json, else /etc/heartbeat/heartbeat.json. Returns std::nullopt when none exists
+// and none was asked for explicitly; throws hb::ConfigError when an explicit one is missing.
+std::optional<std::filesystem::path> locate(const std::string& explicit_path);
+
+// Returns true when `id` is a valid target id: [a-z0-9_.-]+, at most 100 characters.
+bool is_valid_target_id(std::string_view id);
+
+// Returns true when tzdata knows `name` ("America/New_York", "UTC").
+bool is_valid_timezone(const std::string& name);
+
+// Parses 24-hour "HH:MM" ("00:00".."23:59", and "24:00" as 1440) into minutes after midnight;
+// std::nullopt when malformed.
+std::optional<int> parse_clock_time(std::string_view text);
+
+} // namespace hb::config

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+// The leaf validators of the config (ids, clock times, timezones) and locating the config file.
+#include "config/config.hpp"
+
+#include "core/errors.hpp"
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <system_error>
+
+namespace hb::config {
+
+std::string ActiveHours::text() const
+{
+  return fmt::format("{:02}:{:02}-{:02}:{:02}", start_minute / 60, start_minute % 60,
+                     end_minute / 60, end_minute % 60);
+}
+
+bool ActiveHours::contains(int minute_of_day) const
+{
+  if (start_minute == end_minute) {
+    return true;
+  }
+  if (start_minute < end_minute) {
+    return minute_of_day >= start_minute && minute_of_day < end_minute;
+  }
+  return minute_of_day >= start_minute || minute_of_day < end_minute;
+}
+
+const Target* Config::find_target(std::string_view id) const
+{
+  for (const auto& target : targets) {
+    if (target.id == id) {
+      return &target;
+    }
+  }
+  return nullptr;
+}
+
+bool is_valid_target_id(std::string_view id)
+{
+  if (id.empty() || id.size() > 100) {
+    return false;
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.'
+                    || c == '-';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_valid_timezone(const std::string& name)
+{
+  if (name.empty()) {
+    return false;
+  }
+  // locate_zone reads tzdata on its first call; the cache keeps a config with thousands of
+  // targets in the same zone from paying for the lookup (and its exception) every time.
+  static std::mutex mutex;
+  static std::map<std::string, bool, std::less<>> cache;
+  const std::lock_guard lock(mutex);
+  if (auto it = cache.find(name); it != cache.end()) {
+    return it->second;
+  }
+  bool valid = false;
+  try {
+    valid = date::locate_zone(name) != nullptr;
+  } catch (const std::runtime_error&) {
+    valid = false;
+  }
+  cache.emplace(name, valid);
+  return valid;
+}
+
+std::optional<int> parse_clock_time(std::string_view text)
+{
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (text.size() != 5 || !digit(text[0]) || !digit(text[1]) || text[2] != ':' || !digit(text[3])
+      || !digit(text[4])) {
+    return std::nullopt;
+  }
+  const int hours = (text[0] - '0') * 10 + (text[1] - '0');
+  const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
+  if (hours == 24 && minutes == 0) {
+    return 24 * 60;
+  }
+  if (hours > 23 || minutes > 59) {
+    return std::nullopt;
+  }
+  return hours * 60 + minutes;
+}
+
+std::optional<std::filesystem::path> locate(const std::string& explicit_path)
+{
+  auto exists = [](const std::filesystem::path& path) {
+    std::error_code error;
+    return std::filesystem::exists(path, error);
+  };
+  if (!explicit_path.empty()) {
+    if (!exists(explicit_path)) {
+      throw ConfigError(fmt::format("config file \"{}\" does not exist", explicit_path));
+    }
+    return std::filesystem::path(explicit_path);
+  }
+  if (const char* env = std::getenv("HB_CONFIG"); env != nullptr && *env != '\0') {
+    if (!exists(env)) {
+      throw ConfigError(fmt::format("config file \"{}\" (from $HB_CONFIG) does not exist", env));
+    }
+    return std::filesystem::path(env);
+  }
+  for (const char* candidate : {"heartbeat.json", "/etc/heartbeat/heartbeat.json"}) {
+    if (exists(candidate)) {
+      return std::filesystem::path(candidate);
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace hb::config
