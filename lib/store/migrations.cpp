@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+#include "store/migrations.hpp"
+
+namespace hb::store {
+
+const std::vector<std::string_view>& sqlite_migrations()
+{
+  // Times are integer milliseconds since the Unix epoch (UTC); statuses are the lowercase names
+  // of the enums in core/types.hpp.
+  static const std::vector<std::string_view> k_steps{
+    // 1: the foundation schema.
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE targets (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  tags        TEXT NOT NULL DEFAULT '[]',
+  paused      INTEGER NOT NULL DEFAULT 0,
+  interval_ms INTEGER NOT NULL,
+  first_seen  INTEGER NOT NULL,
+  retired_at  INTEGER
+) STRICT;
+
+CREATE TABLE checks (
+  target_id   TEXT NOT NULL REFERENCES targets(id),
+  name        TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  severity    TEXT NOT NULL,
+  description TEXT NOT NULL,
+  position    INTEGER NOT NULL,
+  PRIMARY KEY (target_id, name)
+) STRICT;
+
+CREATE TABLE executions (
+  id           INTEGER PRIMARY KEY,
+  target_id    TEXT NOT NULL,
+  started_at   INTEGER NOT NULL,
+  completed_at INTEGER NOT NULL,
+  trigger      TEXT NOT NULL,
+  forced       INTEGER NOT NULL,
+  status       TEXT NOT NULL,
+  pulse_id     INTEGER
+) STRICT;
+CREATE INDEX executions_by_target ON executions(target_id, started_at);
+CREATE INDEX executions_by_time ON executions(started_at);
+
+CREATE TABLE check_results (
+  execution_id INTEGER NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+  check_name   TEXT NOT NULL,
+  status       TEXT NOT NULL,
+  message      TEXT NOT NULL,
+  latency_ms   INTEGER NOT NULL,
+  phase        TEXT NOT NULL,
+  metrics      TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (execution_id, check_name)
+) STRICT;
+
+CREATE TABLE target_states (
+  target_id             TEXT PRIMARY KEY,
+  health                TEXT NOT NULL,
+  since                 INTEGER,
+  consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+  consecutive_successes INTEGER NOT NULL DEFAULT 0,
+  last_execution_at     INTEGER,
+  last_status           TEXT,
+  last_success_at       INTEGER,
+  last_failure_at       INTEGER,
+  last_message          TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE TABLE check_states (
+  target_id             TEXT NOT NULL,
+  check_name            TEXT NOT NULL,
+  last_status           TEXT NOT NULL,
+  consecutive_failures  INTEGER NOT NULL,
+  consecutive_successes INTEGER NOT NULL,
+  confirmed             TEXT NOT NULL,
+  bad_since             INTEGER,
+  last_message          TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (target_id, check_name)
+) STRICT;
+
+CREATE TABLE events (
+  id        INTEGER PRIMARY KEY,
+  target_id TEXT NOT NULL,
+  at        INTEGER NOT NULL,
+  type      TEXT NOT NULL,
+  old_state TEXT NOT NULL,
+  new_state TEXT NOT NULL,
+  message   TEXT NOT NULL,
+  in_grace  INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX events_by_target ON events(target_id, at);
+CREATE INDEX events_by_time ON events(at);
+
+CREATE TABLE pulses (
+  id            INTEGER PRIMARY KEY,
+  owner         TEXT NOT NULL,
+  started_at    INTEGER NOT NULL,
+  completed_at  INTEGER,
+  status        TEXT NOT NULL,
+  interval_ms   INTEGER NOT NULL,
+  deadline_ms   INTEGER NOT NULL,
+  targets_total INTEGER NOT NULL DEFAULT 0,
+  targets_due   INTEGER NOT NULL DEFAULT 0,
+  targets_run   INTEGER NOT NULL DEFAULT 0,
+  targets_held  INTEGER NOT NULL DEFAULT 0,
+  checks_run    INTEGER NOT NULL DEFAULT 0,
+  errors        INTEGER NOT NULL DEFAULT 0,
+  message       TEXT NOT NULL DEFAULT '',
+  next_expected INTEGER NOT NULL
+) STRICT;
+CREATE INDEX pulses_by_time ON pulses(started_at);
+
+-- Claims on work with an expiry, e.g. "target:api" held by a running pulse.
+CREATE TABLE leases (
+  name        TEXT PRIMARY KEY,
+  owner       TEXT NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+) STRICT;
+)sql",
+  };
+  return k_steps;
+}
+
+} // namespace hb::store

@@ -1,0 +1,842 @@
+// SPDX-License-Identifier: MIT
+#include "store/migrations.hpp"
+#include "store/store.hpp"
+
+#include "core/errors.hpp"
+#include "util/time.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hb::store {
+namespace {
+
+constexpr int k_busy_timeout_ms = 30'000;
+
+using util::from_unix_ms;
+using util::to_unix_ms;
+
+std::optional<TimePoint> optional_time(const SQLite::Column& column)
+{
+  if (column.isNull()) {
+    return std::nullopt;
+  }
+  return from_unix_ms(column.getInt64());
+}
+
+void bind_optional_time(SQLite::Statement& statement, int index, const std::optional<TimePoint>& t)
+{
+  if (t) {
+    statement.bind(index, static_cast<int64_t>(to_unix_ms(*t)));
+  } else {
+    statement.bind(index);
+  }
+}
+
+std::string dump_json(const nlohmann::json& value)
+{
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json metrics_to_json(const std::vector<checks::Metric>& metrics)
+{
+  auto out = nlohmann::json::array();
+  for (const auto& m : metrics) {
+    nlohmann::json item{{"name", m.name}, {"value", m.value}};
+    if (!m.unit.empty()) {
+      item["unit"] = m.unit;
+    }
+    if (!m.warn.empty()) {
+      item["warn"] = m.warn;
+    }
+    if (!m.crit.empty()) {
+      item["crit"] = m.crit;
+    }
+    if (m.min) {
+      item["min"] = *m.min;
+    }
+    if (m.max) {
+      item["max"] = *m.max;
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+std::vector<checks::Metric> metrics_from_json(const std::string& text)
+{
+  std::vector<checks::Metric> out;
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (!parsed.is_array()) {
+    return out;
+  }
+  for (const auto& item : parsed) {
+    checks::Metric m;
+    m.name = item.value("name", "");
+    m.value = item.value("value", 0.0);
+    m.unit = item.value("unit", "");
+    m.warn = item.value("warn", "");
+    m.crit = item.value("crit", "");
+    if (item.contains("min")) {
+      m.min = item["min"].get<double>();
+    }
+    if (item.contains("max")) {
+      m.max = item["max"].get<double>();
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// FNV-1a: a stable fingerprint of the synced config, to skip rewriting unchanged targets.
+std::string fingerprint(const std::string& text)
+{
+  std::uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+template <typename E>
+E parse_or(std::optional<E> value, E fallback)
+{
+  return value ? *value : fallback;
+}
+
+class SqliteStore final : public Store {
+public:
+  SqliteStore(std::string path, OpenMode mode);
+
+  void sync_targets(const std::vector<TargetInfo>& targets, TimePoint now) override;
+  std::vector<TargetRecord> targets(IncludeRetired include_retired) override;
+  ClaimResult claim_targets(const std::vector<std::string>& candidates, const std::string& owner,
+                            TimePoint now, TimePoint expires, const DuePredicate& is_due) override;
+  void release_claims(const std::string& owner) override;
+  std::int64_t begin_pulse(const PulseRecord& pulse) override;
+  void finish_pulse(const PulseRecord& pulse) override;
+  std::optional<PulseRecord> last_pulse() override;
+  std::optional<PulseRecord> last_finished_pulse() override;
+  void record_executions(std::vector<ExecutionWrite>& writes) override;
+  std::optional<TargetState> target_state(const std::string& target_id) override;
+  std::map<std::string, TargetState> target_states() override;
+  std::vector<ExecutionStats> execution_stats(TimePoint since) override;
+  std::vector<ExecutionRecord> recent_executions(const std::string& target_id, int limit,
+                                                 WithResults with_results) override;
+  std::vector<Event> recent_events(const std::string& target_id, int limit) override;
+
+private:
+  // Runs `fn`, turning SQLite failures into hb errors that name the database and the operation.
+  template <typename Fn>
+  auto guarded(const char* operation, Fn&& fn) -> decltype(fn());
+
+  void migrate();
+  std::map<std::string, TargetState> load_states(const std::string* only_target);
+  std::optional<PulseRecord> read_pulse(const char* where_clause);
+
+  std::string m_path;
+  std::unique_ptr<SQLite::Database> m_db;
+};
+
+template <typename Fn>
+auto SqliteStore::guarded(const char* operation, Fn&& fn) -> decltype(fn())
+{
+  try {
+    return fn();
+  } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+      throw TemporaryError(fmt::format("database {} is busy ({}: {}); try again", m_path,
+                                       operation, e.what()));
+    }
+    throw StoreError(fmt::format("database {}: {} failed: {}", m_path, operation, e.what()));
+  }
+}
+
+// Creates the database file with mode 0600 before SQLite opens it, so that SQLite's -wal and -shm
+// files (which copy the main file's mode) are private too. Missing parent folders are created
+// with mode 0700.
+void create_private_file(const std::string& path)
+{
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::exists(parent, ec)) {
+    fs::create_directories(parent, ec);
+    if (ec) {
+      throw StoreError(fmt::format("cannot create folder {} for the database: {}", parent.string(),
+                                   ec.message()));
+    }
+    ::chmod(parent.c_str(), 0700);
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return;
+  }
+  if (errno != EEXIST) {
+    throw StoreError(fmt::format("cannot create database {}: {}", path, std::strerror(errno)));
+  }
+}
+
+SqliteStore::SqliteStore(std::string path, OpenMode mode) : m_path(std::move(path))
+{
+  if (mode == OpenMode::read_write) {
+    create_private_file(m_path);
+  } else if (!std::filesystem::exists(m_path)) {
+    throw StoreError(fmt::format("database {} does not exist", m_path));
+  }
+  try {
+    m_db = std::make_unique<SQLite::Database>(
+      m_path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOFOLLOW, k_busy_timeout_ms);
+  } catch (const SQLite::Exception& e) {
+    if (mode != OpenMode::existing) {
+      throw StoreError(fmt::format("cannot open database {}: {}", m_path, e.what()));
+    }
+    try {
+      m_db = std::make_unique<SQLite::Database>(
+        m_path, SQLite::OPEN_READONLY | SQLite::OPEN_NOFOLLOW, k_busy_timeout_ms);
+    } catch (const SQLite::Exception& e2) {
+      throw StoreError(fmt::format("cannot open database {}: {}", m_path, e2.what()));
+    }
+  }
+  guarded("setup", [&] {
+    m_db->exec("PRAGMA foreign_keys = ON");
+    // FULL: a lost "failing" row after a power cut would be a missed alert.
+    m_db->exec("PRAGMA synchronous = FULL");
+    if (!m_db->getHandle() || sqlite3_db_readonly(m_db->getHandle(), "main") == 0) {
+      m_db->exec("PRAGMA journal_mode = WAL");
+      m_db->exec("PRAGMA journal_size_limit = 67108864");
+    }
+  });
+  migrate();
+}
+
+void SqliteStore::migrate()
+{
+  const auto& steps = sqlite_migrations();
+  const int target = static_cast<int>(steps.size());
+  auto current = [&] { return m_db->execAndGet("PRAGMA user_version").getInt(); };
+  const int found = guarded("reading the schema version", current);
+  if (found > target) {
+    throw StoreError(fmt::format(
+      "database {} has schema version {}, newer than this heartbeat understands ({}); "
+      "upgrade heartbeat or point --db at another file",
+      m_path, found, target));
+  }
+  if (found == target) {
+    return;
+  }
+  if (sqlite3_db_readonly(m_db->getHandle(), "main") == 1) {
+    throw StoreError(fmt::format(
+      "database {} needs a schema upgrade (version {} to {}) but is read-only here", m_path, found,
+      target));
+  }
+  guarded("migrating the schema", [&] {
+    // Each step in its own IMMEDIATE transaction; re-read the version inside it because another
+    // process may have migrated meanwhile.
+    for (;;) {
+      SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+      const int version = current();
+      if (version >= target) {
+        return;
+      }
+      m_db->exec(std::string(steps[static_cast<std::size_t>(version)]));
+      m_db->exec(fmt::format("PRAGMA user_version = {}", version + 1));
+      txn.commit();
+    }
+  });
+}
+
+void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint now)
+{
+  nlohmann::json snapshot = nlohmann::json::array();
+  for (const auto& t : targets) {
+    nlohmann::json checks = nlohmann::json::array();
+    for (const auto& c : t.checks) {
+      checks.push_back({c.name, c.type, to_string(c.severity), c.description});
+    }
+    snapshot.push_back({t.id, t.name, to_string(t.kind), t.tags, t.paused, t.interval.count(),
+                        std::move(checks)});
+  }
+  const std::string hash = fingerprint(dump_json(snapshot));
+
+  guarded("syncing targets", [&] {
+    {
+      SQLite::Statement read(*m_db, "SELECT value FROM meta WHERE key = 'targets_fingerprint'");
+      if (read.executeStep() && read.getColumn(0).getString() == hash) {
+        return;
+      }
+    }
+    SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement upsert(*m_db, R"sql(
+      INSERT INTO targets (id, name, kind, tags, paused, interval_ms, first_seen, retired_at)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)
+      ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, tags = ?4, paused = ?5,
+        interval_ms = ?6, retired_at = NULL)sql");
+    SQLite::Statement drop_checks(*m_db, "DELETE FROM checks WHERE target_id = ?1");
+    SQLite::Statement insert_check(*m_db, R"sql(
+      INSERT INTO checks (target_id, name, type, severity, description, position)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql");
+    std::set<std::string> ids;
+    for (const auto& t : targets) {
+      ids.insert(t.id);
+      upsert.bind(1, t.id);
+      upsert.bind(2, t.name);
+      upsert.bind(3, std::string(to_string(t.kind)));
+      upsert.bind(4, dump_json(t.tags));
+      upsert.bind(5, t.paused ? 1 : 0);
+      upsert.bind(6, static_cast<int64_t>(t.interval.count()));
+      upsert.bind(7, static_cast<int64_t>(to_unix_ms(now)));
+      upsert.exec();
+      upsert.reset();
+      drop_checks.bind(1, t.id);
+      drop_checks.exec();
+      drop_checks.reset();
+      int position = 0;
+      for (const auto& c : t.checks) {
+        insert_check.bind(1, t.id);
+        insert_check.bind(2, c.name);
+        insert_check.bind(3, c.type);
+        insert_check.bind(4, std::string(to_string(c.severity)));
+        insert_check.bind(5, c.description);
+        insert_check.bind(6, position++);
+        insert_check.exec();
+        insert_check.reset();
+      }
+    }
+    // Retire what left the config; its history stays.
+    std::vector<std::string> retired;
+    {
+      SQLite::Statement live(*m_db, "SELECT id FROM targets WHERE retired_at IS NULL");
+      while (live.executeStep()) {
+        std::string id = live.getColumn(0).getString();
+        if (!ids.count(id)) {
+          retired.push_back(std::move(id));
+        }
+      }
+    }
+    SQLite::Statement retire(*m_db, "UPDATE targets SET retired_at = ?2 WHERE id = ?1");
+    for (const auto& id : retired) {
+      retire.bind(1, id);
+      retire.bind(2, static_cast<int64_t>(to_unix_ms(now)));
+      retire.exec();
+      retire.reset();
+    }
+    SQLite::Statement save(*m_db, R"sql(
+      INSERT INTO meta (key, value) VALUES ('targets_fingerprint', ?1)
+      ON CONFLICT(key) DO UPDATE SET value = ?1)sql");
+    save.bind(1, hash);
+    save.exec();
+    txn.commit();
+  });
+}
+
+std::vector<TargetRecord> SqliteStore::targets(IncludeRetired include_retired)
+{
+  return guarded("reading targets", [&] {
+    std::map<std::string, TargetRecord> by_id;
+    std::vector<std::string> order;
+    SQLite::Statement q(*m_db, std::string("SELECT id, name, kind, tags, paused, interval_ms, "
+                                           "first_seen, retired_at FROM targets")
+                                 + (include_retired == IncludeRetired::yes
+                                      ? ""
+                                      : " WHERE retired_at IS NULL")
+                                 + " ORDER BY id");
+    while (q.executeStep()) {
+      TargetRecord r;
+      r.info.id = q.getColumn(0).getString();
+      r.info.name = q.getColumn(1).getString();
+      r.info.kind = parse_or(parse_target_kind(q.getColumn(2).getString()), TargetKind::service);
+      auto tags = nlohmann::json::parse(q.getColumn(3).getString(), nullptr, false);
+      if (tags.is_array()) {
+        for (const auto& tag : tags) {
+          if (tag.is_string()) {
+            r.info.tags.push_back(tag.get<std::string>());
+          }
+        }
+      }
+      r.info.paused = q.getColumn(4).getInt() != 0;
+      r.info.interval = Duration(q.getColumn(5).getInt64());
+      r.first_seen = from_unix_ms(q.getColumn(6).getInt64());
+      r.retired_at = optional_time(q.getColumn(7));
+      order.push_back(r.info.id);
+      by_id.emplace(r.info.id, std::move(r));
+    }
+    SQLite::Statement checks(*m_db, "SELECT target_id, name, type, severity, description "
+                                    "FROM checks ORDER BY target_id, position");
+    while (checks.executeStep()) {
+      auto it = by_id.find(checks.getColumn(0).getString());
+      if (it == by_id.end()) {
+        continue;
+      }
+      CheckInfo c;
+      c.name = checks.getColumn(1).getString();
+      c.type = checks.getColumn(2).getString();
+      c.severity = parse_or(parse_severity(checks.getColumn(3).getString()), Severity::alert);
+      c.description = checks.getColumn(4).getString();
+      it->second.info.checks.push_back(std::move(c));
+    }
+    std::vector<TargetRecord> out;
+    out.reserve(order.size());
+    for (const auto& id : order) {
+      out.push_back(std::move(by_id.at(id)));
+    }
+    return out;
+  });
+}
+
+ClaimResult SqliteStore::claim_targets(const std::vector<std::string>& candidates,
+                                       const std::string& owner, TimePoint now, TimePoint expires,
+                                       const DuePredicate& is_due)
+{
+  return guarded("claiming targets", [&] {
+    ClaimResult result;
+    SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    // Expired claims belong to runs that died; they no longer hold anything.
+    SQLite::Statement expire(*m_db, "DELETE FROM leases WHERE expires_at <= ?1");
+    expire.bind(1, static_cast<int64_t>(to_unix_ms(now)));
+    expire.exec();
+
+    std::set<std::string> held;
+    {
+      SQLite::Statement q(*m_db, "SELECT name FROM leases WHERE owner != ?1");
+      q.bind(1, owner);
+      while (q.executeStep()) {
+        held.insert(q.getColumn(0).getString());
+      }
+    }
+    auto states = load_states(nullptr);
+    SQLite::Statement take(*m_db, R"sql(
+      INSERT INTO leases (name, owner, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+      ON CONFLICT(name) DO UPDATE SET owner = ?2, acquired_at = ?3, expires_at = ?4)sql");
+    for (const auto& id : candidates) {
+      const std::string lease = "target:" + id;
+      TargetState state;
+      state.target_id = id;
+      if (auto it = states.find(id); it != states.end()) {
+        state = it->second;
+      }
+      if (!is_due(id, state)) {
+        continue;
+      }
+      if (held.count(lease)) {
+        result.held.push_back(id);
+        continue;
+      }
+      take.bind(1, lease);
+      take.bind(2, owner);
+      take.bind(3, static_cast<int64_t>(to_unix_ms(now)));
+      take.bind(4, static_cast<int64_t>(to_unix_ms(expires)));
+      take.exec();
+      take.reset();
+      result.claimed.push_back(id);
+    }
+    txn.commit();
+    return result;
+  });
+}
+
+void SqliteStore::release_claims(const std::string& owner)
+{
+  guarded("releasing claims", [&] {
+    SQLite::Statement q(*m_db, "DELETE FROM leases WHERE owner = ?1");
+    q.bind(1, owner);
+    q.exec();
+  });
+}
+
+std::int64_t SqliteStore::begin_pulse(const PulseRecord& pulse)
+{
+  return guarded("recording the pulse start", [&] {
+    SQLite::Statement q(*m_db, R"sql(
+      INSERT INTO pulses (owner, started_at, status, interval_ms, deadline_ms, next_expected)
+      VALUES (?1, ?2, 'running', ?3, ?4, ?5))sql");
+    q.bind(1, pulse.owner);
+    q.bind(2, static_cast<int64_t>(to_unix_ms(pulse.started_at)));
+    q.bind(3, static_cast<int64_t>(pulse.interval.count()));
+    q.bind(4, static_cast<int64_t>(pulse.deadline.count()));
+    q.bind(5, static_cast<int64_t>(to_unix_ms(pulse.next_expected)));
+    q.exec();
+    return static_cast<std::int64_t>(m_db->getLastInsertRowid());
+  });
+}
+
+void SqliteStore::finish_pulse(const PulseRecord& pulse)
+{
+  guarded("recording the pulse", [&] {
+    SQLite::Statement q(*m_db, R"sql(
+      UPDATE pulses SET completed_at = ?2, status = ?3, targets_total = ?4, targets_due = ?5,
+        targets_run = ?6, targets_held = ?7, checks_run = ?8, errors = ?9, message = ?10,
+        next_expected = ?11
+      WHERE id = ?1)sql");
+    q.bind(1, static_cast<int64_t>(pulse.id));
+    bind_optional_time(q, 2, pulse.completed_at);
+    q.bind(3, pulse.status);
+    q.bind(4, pulse.targets_total);
+    q.bind(5, pulse.targets_due);
+    q.bind(6, pulse.targets_run);
+    q.bind(7, pulse.targets_held);
+    q.bind(8, pulse.checks_run);
+    q.bind(9, pulse.errors);
+    q.bind(10, pulse.message);
+    q.bind(11, static_cast<int64_t>(to_unix_ms(pulse.next_expected)));
+    q.exec();
+  });
+}
+
+std::optional<PulseRecord> SqliteStore::read_pulse(const char* where_clause)
+{
+  return guarded("reading pulses", [&]() -> std::optional<PulseRecord> {
+    SQLite::Statement q(*m_db, fmt::format(R"sql(
+      SELECT id, owner, started_at, completed_at, status, interval_ms, deadline_ms, targets_total,
+             targets_due, targets_run, targets_held, checks_run, errors, message, next_expected
+      FROM pulses {} ORDER BY started_at DESC, id DESC LIMIT 1)sql",
+                                           where_clause));
+    if (!q.executeStep()) {
+      return std::nullopt;
+    }
+    PulseRecord p;
+    p.id = q.getColumn(0).getInt64();
+    p.owner = q.getColumn(1).getString();
+    p.started_at = from_unix_ms(q.getColumn(2).getInt64());
+    p.completed_at = optional_time(q.getColumn(3));
+    p.status = q.getColumn(4).getString();
+    p.interval = Duration(q.getColumn(5).getInt64());
+    p.deadline = Duration(q.getColumn(6).getInt64());
+    p.targets_total = q.getColumn(7).getInt();
+    p.targets_due = q.getColumn(8).getInt();
+    p.targets_run = q.getColumn(9).getInt();
+    p.targets_held = q.getColumn(10).getInt();
+    p.checks_run = q.getColumn(11).getInt();
+    p.errors = q.getColumn(12).getInt();
+    p.message = q.getColumn(13).getString();
+    p.next_expected = from_unix_ms(q.getColumn(14).getInt64());
+    return p;
+  });
+}
+
+std::optional<PulseRecord> SqliteStore::last_pulse() { return read_pulse(""); }
+
+std::optional<PulseRecord> SqliteStore::last_finished_pulse()
+{
+  return read_pulse("WHERE completed_at IS NOT NULL");
+}
+
+void SqliteStore::record_executions(std::vector<ExecutionWrite>& writes)
+{
+  if (writes.empty()) {
+    return;
+  }
+  guarded("recording executions", [&] {
+    SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement insert_execution(*m_db, R"sql(
+      INSERT INTO executions (target_id, started_at, completed_at, trigger, forced, status, pulse_id)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
+    SQLite::Statement insert_result(*m_db, R"sql(
+      INSERT INTO check_results (execution_id, check_name, status, message, latency_ms, phase, metrics)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
+    SQLite::Statement upsert_state(*m_db, R"sql(
+      INSERT INTO target_states (target_id, health, since, consecutive_failures,
+        consecutive_successes, last_execution_at, last_status, last_success_at, last_failure_at,
+        last_message)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+      ON CONFLICT(target_id) DO UPDATE SET health = ?2, since = ?3, consecutive_failures = ?4,
+        consecutive_successes = ?5, last_execution_at = ?6, last_status = ?7,
+        last_success_at = ?8, last_failure_at = ?9, last_message = ?10)sql");
+    SQLite::Statement upsert_check(*m_db, R"sql(
+      INSERT INTO check_states (target_id, check_name, last_status, consecutive_failures,
+        consecutive_successes, confirmed, bad_since, last_message)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+      ON CONFLICT(target_id, check_name) DO UPDATE SET last_status = ?3,
+        consecutive_failures = ?4, consecutive_successes = ?5, confirmed = ?6, bad_since = ?7,
+        last_message = ?8)sql");
+    SQLite::Statement insert_event(*m_db, R"sql(
+      INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
+    SQLite::Statement release(*m_db, "DELETE FROM leases WHERE name = ?1 AND owner = ?2");
+    // A check removed from the config leaves no state behind.
+    SQLite::Statement drop_check_states(*m_db, "DELETE FROM check_states WHERE target_id = ?1");
+
+    for (auto& w : writes) {
+      auto& e = w.execution;
+      insert_execution.bind(1, e.target_id);
+      insert_execution.bind(2, static_cast<int64_t>(to_unix_ms(e.started_at)));
+      insert_execution.bind(3, static_cast<int64_t>(to_unix_ms(e.completed_at)));
+      insert_execution.bind(4, std::string(to_string(e.trigger)));
+      insert_execution.bind(5, e.forced ? 1 : 0);
+      insert_execution.bind(6, std::string(to_string(e.status)));
+      if (e.pulse_id) {
+        insert_execution.bind(7, static_cast<int64_t>(*e.pulse_id));
+      } else {
+        insert_execution.bind(7);
+      }
+      insert_execution.exec();
+      insert_execution.reset();
+      e.id = m_db->getLastInsertRowid();
+
+      for (const auto& r : e.results) {
+        insert_result.bind(1, static_cast<int64_t>(e.id));
+        insert_result.bind(2, r.check_name);
+        insert_result.bind(3, std::string(to_string(r.status)));
+        insert_result.bind(4, r.message);
+        insert_result.bind(5, static_cast<int64_t>(r.latency.count()));
+        insert_result.bind(6, r.phase);
+        insert_result.bind(7, dump_json(metrics_to_json(r.metrics)));
+        insert_result.exec();
+        insert_result.reset();
+      }
+
+      const auto& s = w.state;
+      upsert_state.bind(1, s.target_id);
+      upsert_state.bind(2, std::string(to_string(s.health)));
+      bind_optional_time(upsert_state, 3, s.since);
+      upsert_state.bind(4, s.consecutive_failures);
+      upsert_state.bind(5, s.consecutive_successes);
+      bind_optional_time(upsert_state, 6, s.last_execution_at);
+      if (s.last_status) {
+        upsert_state.bind(7, std::string(to_string(*s.last_status)));
+      } else {
+        upsert_state.bind(7);
+      }
+      bind_optional_time(upsert_state, 8, s.last_success_at);
+      bind_optional_time(upsert_state, 9, s.last_failure_at);
+      upsert_state.bind(10, s.last_message);
+      upsert_state.exec();
+      upsert_state.reset();
+
+      drop_check_states.bind(1, s.target_id);
+      drop_check_states.exec();
+      drop_check_states.reset();
+      for (const auto& c : s.checks) {
+        upsert_check.bind(1, s.target_id);
+        upsert_check.bind(2, c.check_name);
+        upsert_check.bind(3, std::string(to_string(c.last_status)));
+        upsert_check.bind(4, c.consecutive_failures);
+        upsert_check.bind(5, c.consecutive_successes);
+        upsert_check.bind(6, std::string(to_string(c.confirmed)));
+        bind_optional_time(upsert_check, 7, c.bad_since);
+        upsert_check.bind(8, c.last_message);
+        upsert_check.exec();
+        upsert_check.reset();
+      }
+
+      for (auto& ev : w.events) {
+        insert_event.bind(1, ev.target_id);
+        insert_event.bind(2, static_cast<int64_t>(to_unix_ms(ev.at)));
+        insert_event.bind(3, ev.type);
+        insert_event.bind(4, ev.old_state);
+        insert_event.bind(5, ev.new_state);
+        insert_event.bind(6, ev.message);
+        insert_event.bind(7, ev.in_grace ? 1 : 0);
+        insert_event.exec();
+        insert_event.reset();
+        ev.id = m_db->getLastInsertRowid();
+      }
+
+      if (!w.release_owner.empty()) {
+        release.bind(1, "target:" + e.target_id);
+        release.bind(2, w.release_owner);
+        release.exec();
+        release.reset();
+      }
+    }
+    txn.commit();
+  });
+}
+
+std::map<std::string, TargetState> SqliteStore::load_states(const std::string* only_target)
+{
+  std::map<std::string, TargetState> out;
+  const char* filter = only_target ? " WHERE target_id = ?1" : "";
+  SQLite::Statement q(*m_db, std::string(R"sql(
+    SELECT target_id, health, since, consecutive_failures, consecutive_successes,
+           last_execution_at, last_status, last_success_at, last_failure_at, last_message
+    FROM target_states)sql") + filter);
+  if (only_target) {
+    q.bind(1, *only_target);
+  }
+  while (q.executeStep()) {
+    TargetState s;
+    s.target_id = q.getColumn(0).getString();
+    s.health = parse_or(parse_health(q.getColumn(1).getString()), Health::unknown);
+    s.since = optional_time(q.getColumn(2));
+    s.consecutive_failures = q.getColumn(3).getInt();
+    s.consecutive_successes = q.getColumn(4).getInt();
+    s.last_execution_at = optional_time(q.getColumn(5));
+    if (!q.getColumn(6).isNull()) {
+      s.last_status = parse_exec_status(q.getColumn(6).getString());
+    }
+    s.last_success_at = optional_time(q.getColumn(7));
+    s.last_failure_at = optional_time(q.getColumn(8));
+    s.last_message = q.getColumn(9).getString();
+    out.emplace(s.target_id, std::move(s));
+  }
+  SQLite::Statement c(*m_db, std::string(R"sql(
+    SELECT target_id, check_name, last_status, consecutive_failures, consecutive_successes,
+           confirmed, bad_since, last_message
+    FROM check_states)sql") + filter + " ORDER BY target_id, check_name");
+  if (only_target) {
+    c.bind(1, *only_target);
+  }
+  while (c.executeStep()) {
+    auto it = out.find(c.getColumn(0).getString());
+    if (it == out.end()) {
+      continue;
+    }
+    CheckState cs;
+    cs.check_name = c.getColumn(1).getString();
+    cs.last_status = parse_or(parse_check_status(c.getColumn(2).getString()), CheckStatus::error);
+    cs.consecutive_failures = c.getColumn(3).getInt();
+    cs.consecutive_successes = c.getColumn(4).getInt();
+    cs.confirmed = parse_or(parse_check_status(c.getColumn(5).getString()), CheckStatus::ok);
+    cs.bad_since = optional_time(c.getColumn(6));
+    cs.last_message = c.getColumn(7).getString();
+    it->second.checks.push_back(std::move(cs));
+  }
+  return out;
+}
+
+std::optional<TargetState> SqliteStore::target_state(const std::string& target_id)
+{
+  return guarded("reading target state", [&]() -> std::optional<TargetState> {
+    auto states = load_states(&target_id);
+    if (states.empty()) {
+      return std::nullopt;
+    }
+    return std::move(states.begin()->second);
+  });
+}
+
+std::map<std::string, TargetState> SqliteStore::target_states()
+{
+  return guarded("reading target states", [&] { return load_states(nullptr); });
+}
+
+std::vector<ExecutionStats> SqliteStore::execution_stats(TimePoint since)
+{
+  return guarded("reading execution counts", [&] {
+    std::vector<ExecutionStats> out;
+    SQLite::Statement q(*m_db, R"sql(
+      SELECT target_id, count(*), sum(status != 'all_clear')
+      FROM executions WHERE started_at >= ?1 GROUP BY target_id)sql");
+    q.bind(1, static_cast<int64_t>(to_unix_ms(since)));
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt(), q.getColumn(2).getInt()});
+    }
+    return out;
+  });
+}
+
+std::vector<ExecutionRecord> SqliteStore::recent_executions(const std::string& target_id,
+                                                            int limit, WithResults with_results)
+{
+  return guarded("reading executions", [&] {
+    std::vector<ExecutionRecord> out;
+    SQLite::Statement q(*m_db, R"sql(
+      SELECT id, target_id, started_at, completed_at, trigger, forced, status, pulse_id
+      FROM executions WHERE target_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)sql");
+    q.bind(1, target_id);
+    q.bind(2, limit);
+    while (q.executeStep()) {
+      ExecutionRecord e;
+      e.id = q.getColumn(0).getInt64();
+      e.target_id = q.getColumn(1).getString();
+      e.started_at = from_unix_ms(q.getColumn(2).getInt64());
+      e.completed_at = from_unix_ms(q.getColumn(3).getInt64());
+      e.trigger = parse_or(parse_trigger(q.getColumn(4).getString()), Trigger::pulse);
+      e.forced = q.getColumn(5).getInt() != 0;
+      e.status = parse_or(parse_exec_status(q.getColumn(6).getString()), ExecStatus::error);
+      if (!q.getColumn(7).isNull()) {
+        e.pulse_id = q.getColumn(7).getInt64();
+      }
+      out.push_back(std::move(e));
+    }
+    if (with_results == WithResults::yes) {
+      SQLite::Statement r(*m_db, R"sql(
+        SELECT check_name, status, message, latency_ms, phase, metrics
+        FROM check_results WHERE execution_id = ?1 ORDER BY rowid)sql");
+      for (auto& e : out) {
+        r.bind(1, static_cast<int64_t>(e.id));
+        while (r.executeStep()) {
+          CheckResultRecord c;
+          c.check_name = r.getColumn(0).getString();
+          c.status = parse_or(parse_check_status(r.getColumn(1).getString()), CheckStatus::error);
+          c.message = r.getColumn(2).getString();
+          c.latency = Duration(r.getColumn(3).getInt64());
+          c.phase = r.getColumn(4).getString();
+          c.metrics = metrics_from_json(r.getColumn(5).getString());
+          e.results.push_back(std::move(c));
+        }
+        r.reset();
+      }
+    }
+    return out;
+  });
+}
+
+std::vector<Event> SqliteStore::recent_events(const std::string& target_id, int limit)
+{
+  return guarded("reading events", [&] {
+    std::vector<Event> out;
+    SQLite::Statement q(*m_db, std::string(R"sql(
+      SELECT id, target_id, at, type, old_state, new_state, message, in_grace FROM events)sql")
+                                 + (target_id.empty() ? "" : " WHERE target_id = ?1")
+                                 + " ORDER BY at DESC, id DESC LIMIT ?2");
+    if (!target_id.empty()) {
+      q.bind(1, target_id);
+    }
+    q.bind(2, limit);
+    while (q.executeStep()) {
+      Event e;
+      e.id = q.getColumn(0).getInt64();
+      e.target_id = q.getColumn(1).getString();
+      e.at = from_unix_ms(q.getColumn(2).getInt64());
+      e.type = q.getColumn(3).getString();
+      e.old_state = q.getColumn(4).getString();
+      e.new_state = q.getColumn(5).getString();
+      e.message = q.getColumn(6).getString();
+      e.in_grace = q.getColumn(7).getInt() != 0;
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+} // namespace
+
+std::unique_ptr<Store> open_sqlite(const std::string& path, OpenMode mode)
+{
+  return std::make_unique<SqliteStore>(path, mode);
+}
+
+int sqlite_schema_version() { return static_cast<int>(sqlite_migrations().size()); }
+
+std::string default_database_path()
+{
+  if (::geteuid() == 0) {
+    return "/var/lib/heartbeat/heartbeat.db";
+  }
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state == '/') {
+    return std::string(state) + "/heartbeat/heartbeat.db";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.local/state/heartbeat/heartbeat.db";
+  }
+  return "heartbeat.db";
+}
+
+} // namespace hb::store

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "checks/check.hpp"
+#include "core/types.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hb::store {
+
+// --- Records ---------------------------------------------------------------------------------
+
+// A check as synced from the config, without secrets.
+struct CheckInfo {
+  std::string name;
+  std::string type;
+  Severity severity = Severity::alert;
+  std::string description;
+};
+
+// A target as synced from the config.
+struct TargetInfo {
+  std::string id;
+  std::string name;
+  TargetKind kind = TargetKind::service;
+  std::vector<std::string> tags;
+  bool paused = false;
+  Duration interval{0};
+  std::vector<CheckInfo> checks;
+};
+
+// A target as the database knows it.
+struct TargetRecord {
+  TargetInfo info;
+  TimePoint first_seen;                  // when a pulse first synced it (new-target grace)
+  std::optional<TimePoint> retired_at;   // set when it left the config; history is kept
+};
+
+// Confirmation state of one check on one target (SPEC §2: confirm / recover_after).
+struct CheckState {
+  std::string check_name;
+  CheckStatus last_status = CheckStatus::ok;
+  int consecutive_failures = 0;
+  int consecutive_successes = 0;
+  // The confirmed state: the level the check counts as for target health.
+  CheckStatus confirmed = CheckStatus::ok;
+  std::optional<TimePoint> bad_since;  // first bad observation of the current bad streak
+  std::string last_message;
+};
+
+// Health of one target, derived after each execution.
+struct TargetState {
+  std::string target_id;
+  Health health = Health::unknown;
+  std::optional<TimePoint> since;          // when `health` began (first bad observation if bad)
+  int consecutive_failures = 0;            // executions in a row that were not all_clear
+  int consecutive_successes = 0;
+  std::optional<TimePoint> last_execution_at;  // start of the last execution
+  std::optional<ExecStatus> last_status;
+  std::optional<TimePoint> last_success_at;
+  std::optional<TimePoint> last_failure_at;
+  std::string last_message;                // the worst failing check's message, "" when clear
+  std::vector<CheckState> checks;
+};
+
+struct CheckResultRecord {
+  std::string check_name;
+  CheckStatus status = CheckStatus::error;
+  std::string message;
+  Duration latency{0};
+  std::string phase;
+  std::vector<checks::Metric> metrics;
+};
+
+struct ExecutionRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::string target_id;
+  TimePoint started_at;
+  TimePoint completed_at;
+  Trigger trigger = Trigger::pulse;
+  bool forced = false;
+  ExecStatus status = ExecStatus::all_clear;
+  std::optional<std::int64_t> pulse_id;
+  std::vector<CheckResultRecord> results;  // empty when loaded without results
+};
+
+// A change of state, what notifications will be sent for (SPEC §2).
+struct Event {
+  std::int64_t id = 0;
+  std::string target_id;
+  TimePoint at;
+  std::string type;       // "failing", "warning", "recovered"
+  std::string old_state;
+  std::string new_state;
+  std::string message;
+  bool in_grace = false;  // the target was inside new_target_grace: recorded, never notified
+};
+
+// One run of hb-pulse (SPEC §2 "Pulse").
+struct PulseRecord {
+  std::int64_t id = 0;
+  std::string owner;  // "host:pid:random", also the owner of its claims
+  TimePoint started_at;
+  std::optional<TimePoint> completed_at;
+  std::string status = "running";  // running | ok | error | interrupted
+  Duration interval{0};            // pulse.interval when it ran: staleness is derived from it
+  Duration deadline{0};
+  int targets_total = 0;
+  int targets_due = 0;
+  int targets_run = 0;
+  int targets_held = 0;  // due but claimed by an overlapping pulse
+  int checks_run = 0;
+  int errors = 0;
+  std::string message;   // what went wrong, when status is error or interrupted
+  TimePoint next_expected;
+};
+
+// Everything one finished execution changes, written in one transaction.
+struct ExecutionWrite {
+  ExecutionRecord execution;
+  TargetState state;
+  std::vector<Event> events;
+  std::string release_owner;  // the claim on the target held by this owner is released
+};
+
+// Execution counts for one target over a window.
+struct ExecutionStats {
+  std::string target_id;
+  int executions = 0;
+  int failures = 0;  // executions whose status was not all_clear
+};
+
+struct ClaimResult {
+  std::vector<std::string> claimed;  // ids this caller may now run
+  std::vector<std::string> held;     // ids that were due but are claimed by someone else
+};
+
+// Decides, inside the claim transaction, whether a target is due given its current state.
+using DuePredicate = std::function<bool(const std::string& target_id, const TargetState& state)>;
+
+enum class IncludeRetired { no, yes };
+enum class WithResults { no, yes };
+
+// --- Interface -------------------------------------------------------------------------------
+
+// All persistent state goes through this interface; nothing outside lib/store/ touches SQL.
+// Abstract so that a PostgreSQL backend (many runners on many hosts, claiming work with
+// SELECT ... FOR UPDATE SKIP LOCKED) can be added without changing any caller. Every method
+// throws hb::StoreError on database failure; every write is one transaction.
+class Store {
+public:
+  virtual ~Store() = default;
+
+  // Makes the stored targets and checks match `targets`: inserts new ones (first_seen = now),
+  // updates changed ones, and retires the ones no longer configured. Cheap when unchanged.
+  virtual void sync_targets(const std::vector<TargetInfo>& targets, TimePoint now) = 0;
+  virtual std::vector<TargetRecord> targets(IncludeRetired include_retired) = 0;
+
+  // Atomically claims every target of `candidates` that nobody else holds a live claim on and
+  // that `is_due` accepts given its state read inside the same transaction; a claim expires at
+  // `expires` so a killed pulse does not block its targets forever.
+  virtual ClaimResult claim_targets(const std::vector<std::string>& candidates,
+                                    const std::string& owner, TimePoint now, TimePoint expires,
+                                    const DuePredicate& is_due) = 0;
+  // Drops every claim held by `owner` (at the end of a pulse, after recording).
+  virtual void release_claims(const std::string& owner) = 0;
+
+  // Records the start of a pulse and returns its id.
+  virtual std::int64_t begin_pulse(const PulseRecord& pulse) = 0;
+  virtual void finish_pulse(const PulseRecord& pulse) = 0;
+  // The most recently started pulse, if any.
+  virtual std::optional<PulseRecord> last_pulse() = 0;
+  // The most recently started pulse that has finished, if any.
+  virtual std::optional<PulseRecord> last_finished_pulse() = 0;
+
+  // Writes each execution with its results, the target's new state and its events, and releases
+  // the target's claim: one transaction for the batch, so each is either whole or absent.
+  virtual void record_executions(std::vector<ExecutionWrite>& writes) = 0;
+
+  virtual std::optional<TargetState> target_state(const std::string& target_id) = 0;
+  virtual std::map<std::string, TargetState> target_states() = 0;
+
+  // Per-target execution counts since `since` (uses the time index; cost does not grow with the
+  // length of history).
+  virtual std::vector<ExecutionStats> execution_stats(TimePoint since) = 0;
+  // Newest first.
+  virtual std::vector<ExecutionRecord> recent_executions(const std::string& target_id,
+                                                         int limit, WithResults with_results) = 0;
+  // Newest first; all targets when `target_id` is empty.
+  virtual std::vector<Event> recent_events(const std::string& target_id, int limit) = 0;
+};
+
+enum class OpenMode {
+  read_write,   // create the file (0600) and apply migrations as needed
+  existing,     // open an existing database read-write (migrating it); fall back to read-only
+};
+
+// Opens (and creates/migrates, per `mode`) the SQLite database at `path`. Throws hb::StoreError
+// naming the path, e.g. when the file is newer than this binary understands.
+std::unique_ptr<Store> open_sqlite(const std::string& path, OpenMode mode);
+
+// The schema version this binary writes.
+int sqlite_schema_version();
+
+// The per-user default database path (SPEC §3): $XDG_STATE_HOME/heartbeat/heartbeat.db,
+// ~/.local/state/heartbeat/heartbeat.db, or /var/lib/heartbeat/heartbeat.db for root.
+std::string default_database_path();
+
+} // namespace hb::store
