@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+#include "output/pulse_output.hpp"
+
+#include "output/table.hpp"
+#include "pulse/system_state.hpp"
+#include "util/duration.hpp"
+#include "util/time.hpp"
+
+#include <fmt/format.h>
+
+namespace hb::output {
+namespace {
+
+std::string_view kind_name(pulse::TargetOutcome::Kind kind)
+{
+  switch (kind) {
+  case pulse::TargetOutcome::Kind::ran:
+    return "ran";
+  case pulse::TargetOutcome::Kind::would_run:
+    return "due";
+  case pulse::TargetOutcome::Kind::skipped:
+    return "skipped";
+  case pulse::TargetOutcome::Kind::held:
+    return "held";
+  case pulse::TargetOutcome::Kind::deadline:
+    return "not_run";
+  }
+  return "skipped";
+}
+
+nlohmann::json metrics_json(const std::vector<checks::Metric>& metrics)
+{
+  auto out = nlohmann::json::array();
+  for (const auto& m : metrics) {
+    nlohmann::json item{{"name", m.name}, {"value", m.value}};
+    if (!m.unit.empty()) {
+      item["unit"] = m.unit;
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+} // namespace
+
+nlohmann::json pulse_to_json(const pulse::PulseReport& report)
+{
+  using Kind = pulse::TargetOutcome::Kind;
+  const auto& p = report.pulse;
+  nlohmann::json details = nlohmann::json::array();
+  for (const auto& t : report.targets) {
+    nlohmann::json item{{"id", t.id}, {"name", t.name}};
+    if (t.kind == Kind::ran) {
+      item["status"] = to_string(t.status);
+      item["health"] = to_string(t.health);
+      item["durationMs"] = t.duration.count();
+      auto failing = nlohmann::json::array();
+      auto checks = nlohmann::json::array();
+      for (const auto& r : t.results) {
+        nlohmann::json check{{"check", r.check_name},
+                             {"status", to_string(r.status)},
+                             {"message", r.message},
+                             {"latencyMs", r.latency.count()}};
+        if (!r.phase.empty()) {
+          check["phase"] = r.phase;
+        }
+        if (!r.metrics.empty()) {
+          check["metrics"] = metrics_json(r.metrics);
+        }
+        if (r.status != CheckStatus::ok) {
+          failing.push_back(check);
+        }
+        checks.push_back(std::move(check));
+      }
+      item["failing"] = std::move(failing);
+      item["checks"] = std::move(checks);
+      auto events = nlohmann::json::array();
+      for (const auto& e : t.events) {
+        events.push_back({{"type", e.type}, {"from", e.old_state}, {"to", e.new_state},
+                          {"message", e.message}});
+      }
+      item["events"] = std::move(events);
+    } else {
+      item["status"] = kind_name(t.kind);
+      item["reason"] = t.reason;
+      if (t.next_run) {
+        item["nextRun"] = util::format_rfc3339(*t.next_run);
+      }
+    }
+    if (t.in_grace) {
+      item["grace"] = true;
+    }
+    details.push_back(std::move(item));
+  }
+
+  nlohmann::json out;
+  const bool ok = report.dry_run || p.status == "ok";
+  out["success"] = ok;
+  out["pulse"] = report.dry_run ? "dry_run" : (p.status == "ok" ? "alive" : "error");
+  out["processed"] = report.count(Kind::ran);
+  out["details"] = std::move(details);
+  out["heartbeat"] = {{"timestamp", util::format_rfc3339(p.started_at)},
+                      {"nextExpected", util::format_rfc3339(p.next_expected)}};
+  nlohmann::json summary{{"targets", p.targets_total},
+                         {"due", p.targets_due},
+                         {"ran", report.count(Kind::ran)},
+                         {"skipped", report.count(Kind::skipped)},
+                         {"held", report.count(Kind::held)},
+                         {"notRun", report.count(Kind::deadline)},
+                         {"checks", p.checks_run},
+                         {"errors", p.errors}};
+  if (report.dry_run) {
+    summary["due"] = report.count(Kind::would_run);
+  }
+  out["summary"] = std::move(summary);
+  if (!report.dry_run) {
+    out["pulseId"] = p.id;
+    out["status"] = p.status;
+    if (p.completed_at) {
+      out["durationMs"] = (*p.completed_at - p.started_at).count();
+    }
+  }
+  out["dryRun"] = report.dry_run;
+  if (!p.message.empty()) {
+    out["message"] = p.message;
+  }
+  return out;
+}
+
+void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Style& style,
+                 Detail detail)
+{
+  using Kind = pulse::TargetOutcome::Kind;
+  const auto& p = report.pulse;
+  Table table({"", "TARGET", "STATUS", "TIME", "DETAIL"});
+  for (const auto& t : report.targets) {
+    if (t.kind == Kind::ran) {
+      const bool clear = t.status == ExecStatus::all_clear;
+      std::string note;
+      if (!t.events.empty()) {
+        note = fmt::format("now {}", t.events.back().new_state);
+      }
+      if (t.in_grace) {
+        note += note.empty() ? "new target (grace)" : ", new target (grace)";
+      }
+      table.add({style.paint(clear ? "✓" : "✗", tone_of(t.status)), t.id,
+                 style.paint(to_string(t.status), tone_of(t.status)),
+                 util::format_duration(t.duration), note});
+      for (const auto& r : t.results) {
+        if (r.status != CheckStatus::ok) {
+          table.add({"", "", "", "",
+                     fmt::format("{} {}: {}", style.paint(to_string(r.status), tone_of(r.status)),
+                                 r.check_name, truncate(r.message, 100))});
+        }
+      }
+    } else if (t.kind == Kind::would_run) {
+      table.add({"·", t.id, "due", "", t.reason});
+    } else if (t.kind == Kind::held || t.kind == Kind::deadline) {
+      table.add({style.paint("!", Tone::warn), t.id, style.paint(kind_name(t.kind), Tone::warn),
+                 "", t.reason});
+    } else if (detail == Detail::verbose) {
+      table.add({style.paint("-", Tone::muted), t.id, style.paint("skipped", Tone::muted), "",
+                 style.paint(t.reason, Tone::muted)});
+    }
+  }
+  if (!table.empty()) {
+    table.print(out);
+  }
+
+  if (report.dry_run) {
+    out << fmt::format("dry run: {} of {} target(s) due; nothing was run\n",
+                       report.count(Kind::would_run), p.targets_total);
+    return;
+  }
+  const Duration took = p.completed_at ? *p.completed_at - p.started_at : Duration(0);
+  std::string line = fmt::format(
+    "pulse #{} {}: {} target(s) ran, {} skipped", p.id,
+    style.paint(p.status == "ok" ? "ok" : p.status, p.status == "ok" ? Tone::good : Tone::bad),
+    report.count(Kind::ran), report.count(Kind::skipped));
+  if (report.count(Kind::held) > 0) {
+    line += fmt::format(", {} held by another pulse", report.count(Kind::held));
+  }
+  if (report.count(Kind::deadline) > 0) {
+    line += fmt::format(", {} not run", report.count(Kind::deadline));
+  }
+  line += fmt::format(", {} check(s) in {}", p.checks_run, util::format_duration(took));
+  out << line << '\n';
+  if (!p.message.empty()) {
+    out << style.paint(p.message, Tone::bad) << '\n';
+  }
+}
+
+} // namespace hb::output

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config/config.hpp"
+#include "store/store.hpp"
+
+#include <vector>
+
+namespace hb::pulse {
+
+// The overall status of an execution: the worst of its checks, error > alert > warning >
+// all_clear (seed 001). No results at all is all_clear.
+ExecStatus aggregate(const std::vector<store::CheckResultRecord>& results);
+
+enum class InGrace { no, yes };
+
+struct Evaluation {
+  store::TargetState state;
+  std::vector<store::Event> events;
+};
+
+// Folds one finished execution into the target's health (SPEC §2 "Target health state"): each
+// check's confirm / recover_after thresholds decide what it counts as; the target is failing
+// when a check counts as alert or error, warning when one counts as warning, else healthy.
+// A change of health is an event ("failing", "warning", "recovered"); the first healthy result
+// of a new target is not. Incidents are dated from their first bad observation.
+Evaluation evaluate(const config::Target& target, const store::TargetState& previous,
+                    const store::ExecutionRecord& execution, InGrace in_grace);
+
+} // namespace hb::pulse

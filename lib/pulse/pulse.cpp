@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: MIT
+#include "pulse/pulse.hpp"
+
+#include "core/config_node.hpp"
+#include "core/errors.hpp"
+#include "pulse/evaluate.hpp"
+#include "pulse/runner.hpp"
+#include "util/duration.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <random>
+#include <set>
+
+#include <unistd.h>
+
+namespace hb::pulse {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Claims outlive the deadline by this much, so a pulse killed with SIGKILL frees its targets
+// for the next pulse without ever letting two live pulses overlap on one target.
+constexpr Duration k_claim_margin{60'000};
+// Executions are written in batches: one transaction (and one fsync) per batch, each execution
+// still whole or absent.
+constexpr std::size_t k_batch_size = 64;
+constexpr Duration k_batch_interval{250};
+
+std::string make_owner()
+{
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) {
+    std::strcpy(host, "localhost");
+  }
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", host, ::getpid(), random());
+}
+
+std::string signal_name(int signal)
+{
+  switch (signal) {
+  case SIGTERM:
+    return "SIGTERM";
+  case SIGINT:
+    return "SIGINT";
+  default:
+    return fmt::format("signal {}", signal);
+  }
+}
+
+store::TargetInfo to_info(const config::Target& target)
+{
+  store::TargetInfo info;
+  info.id = target.id;
+  info.name = target.name;
+  info.kind = target.kind;
+  info.tags = target.tags;
+  info.paused = target.paused;
+  info.interval = target.interval;
+  for (const auto& check : target.checks) {
+    info.checks.push_back({check.name, check.type, check.severity,
+                           check.probe ? check.probe->describe() : check.type});
+  }
+  return info;
+}
+
+bool matches_filters(const config::Target& target, const PulseOptions& options)
+{
+  if (!options.only_targets.empty()
+      && std::find(options.only_targets.begin(), options.only_targets.end(), target.id)
+           == options.only_targets.end()) {
+    return false;
+  }
+  if (!options.tags.empty()) {
+    return std::any_of(options.tags.begin(), options.tags.end(), [&](const std::string& tag) {
+      return std::find(target.tags.begin(), target.tags.end(), tag) != target.tags.end();
+    });
+  }
+  return true;
+}
+
+void validate_filters(const config::Config& config, const PulseOptions& options)
+{
+  std::vector<std::string_view> ids;
+  for (const auto& t : config.targets) {
+    ids.push_back(t.id);
+  }
+  for (const auto& wanted : options.only_targets) {
+    if (config.find_target(wanted) != nullptr) {
+      continue;
+    }
+    const std::string suggestion = closest_match(wanted, ids);
+    throw UsageError(fmt::format("--target: unknown target \"{}\"{}", wanted,
+                                 suggestion.empty()
+                                   ? std::string()
+                                   : fmt::format(" (did you mean \"{}\"?)", suggestion)));
+  }
+}
+
+// Per-target bookkeeping while its checks run.
+struct Group {
+  const config::Target* target = nullptr;
+  std::size_t outcome_index = 0;
+  std::vector<store::CheckResultRecord> results;
+  std::size_t pending = 0;
+  bool any_started = false;
+  std::optional<SteadyClock::time_point> first_start;
+  SteadyClock::time_point last_finish{};
+};
+
+} // namespace
+
+int PulseReport::count(TargetOutcome::Kind kind) const
+{
+  return static_cast<int>(std::count_if(targets.begin(), targets.end(),
+                                        [&](const TargetOutcome& t) { return t.kind == kind; }));
+}
+
+std::optional<ExecStatus> PulseReport::worst_status() const
+{
+  std::optional<ExecStatus> worst;
+  for (const auto& t : targets) {
+    if (t.kind == TargetOutcome::Kind::ran && (!worst || rank(t.status) > rank(*worst))) {
+      worst = t.status;
+    }
+  }
+  return worst;
+}
+
+PulseReport run_pulse(const config::Config& config, store::Store& store, const util::Clock& clock,
+                      const PulseOptions& options)
+{
+  validate_filters(config, options);
+  PulseReport report;
+  report.dry_run = options.dry_run == DryRun::yes;
+
+  const TimePoint wall_start = clock.now();
+  const auto steady_start = SteadyClock::now();
+  auto wall_at = [&](SteadyClock::time_point t) {
+    return wall_start + std::chrono::duration_cast<Duration>(t - steady_start);
+  };
+
+  // 1. Sync the configured targets (also in a dry run: it only records what the config says).
+  std::vector<store::TargetInfo> infos;
+  infos.reserve(config.targets.size());
+  for (const auto& target : config.targets) {
+    infos.push_back(to_info(target));
+  }
+  store.sync_targets(infos, wall_start);
+  std::map<std::string, TimePoint> first_seen;
+  for (const auto& record : store.targets(store::IncludeRetired::no)) {
+    first_seen[record.info.id] = record.first_seen;
+  }
+
+  std::vector<const config::Target*> candidates;
+  std::vector<std::string> candidate_ids;
+  for (const auto& target : config.targets) {
+    if (matches_filters(target, options)) {
+      candidates.push_back(&target);
+      candidate_ids.push_back(target.id);
+    }
+  }
+
+  std::map<std::string, DueDecision> decisions;
+  auto decide = [&](const config::Target& target, const store::TargetState& state) {
+    DueDecision d;
+    if (target.checks.empty()) {
+      d.reason = "no checks";
+    } else {
+      d = check_due(target, state.last_execution_at, wall_start, options.force);
+    }
+    decisions[target.id] = d;
+    return d.due;
+  };
+  auto in_grace = [&](const config::Target& target) {
+    auto it = first_seen.find(target.id);
+    return it != first_seen.end() && target.new_target_grace.count() > 0
+           && wall_start - it->second < target.new_target_grace;
+  };
+
+  if (report.dry_run) {
+    auto states = store.target_states();
+    for (const auto* target : candidates) {
+      store::TargetState state;
+      if (auto it = states.find(target->id); it != states.end()) {
+        state = it->second;
+      }
+      TargetOutcome outcome;
+      outcome.id = target->id;
+      outcome.name = target->name;
+      outcome.in_grace = in_grace(*target);
+      outcome.health = state.health;
+      const bool due = decide(*target, state);
+      outcome.kind = due ? TargetOutcome::Kind::would_run : TargetOutcome::Kind::skipped;
+      outcome.reason = decisions[target->id].reason;
+      outcome.next_run = decisions[target->id].next_run;
+      report.targets.push_back(std::move(outcome));
+    }
+    report.pulse.started_at = wall_start;
+    report.pulse.interval = config.pulse.interval;
+    report.pulse.deadline = config.pulse.deadline;
+    report.pulse.next_expected = wall_start + config.pulse.interval;
+    report.pulse.targets_total = static_cast<int>(candidates.size());
+    report.pulse.targets_due = report.count(TargetOutcome::Kind::would_run);
+    report.pulse.status = "dry_run";
+    return report;
+  }
+
+  // 2. Record the pulse and claim what is due.
+  store::PulseRecord& pulse = report.pulse;
+  pulse.owner = make_owner();
+  pulse.started_at = wall_start;
+  pulse.interval = config.pulse.interval;
+  pulse.deadline = config.pulse.deadline;
+  pulse.next_expected = wall_start + config.pulse.interval;
+  pulse.targets_total = static_cast<int>(candidates.size());
+  pulse.id = store.begin_pulse(pulse);
+
+  std::map<std::string, const config::Target*> by_id;
+  for (const auto* target : candidates) {
+    by_id[target->id] = target;
+  }
+  const store::ClaimResult claim = store.claim_targets(
+    candidate_ids, pulse.owner, wall_start, wall_start + config.pulse.deadline + k_claim_margin,
+    [&](const std::string& id, const store::TargetState& state) {
+      return decide(*by_id.at(id), state);
+    });
+  const std::set<std::string> claimed(claim.claimed.begin(), claim.claimed.end());
+  const std::set<std::string> held(claim.held.begin(), claim.held.end());
+  auto states = store.target_states();
+
+  // 3. One outcome per candidate, one group per claimed target, one job per check.
+  std::vector<Group> groups;
+  std::vector<CheckJob> jobs;
+  for (const auto* target : candidates) {
+    TargetOutcome outcome;
+    outcome.id = target->id;
+    outcome.name = target->name;
+    outcome.in_grace = in_grace(*target);
+    const auto& decision = decisions[target->id];
+    outcome.reason = decision.reason;
+    outcome.next_run = decision.next_run;
+    if (auto it = states.find(target->id); it != states.end()) {
+      outcome.health = it->second.health;
+    }
+    if (held.count(target->id)) {
+      outcome.kind = TargetOutcome::Kind::held;
+      outcome.reason = "claimed by an overlapping pulse";
+    } else if (claimed.count(target->id)) {
+      outcome.kind = TargetOutcome::Kind::ran;
+      Group group;
+      group.target = target;
+      group.outcome_index = report.targets.size();
+      group.results.resize(target->checks.size());
+      group.pending = target->checks.size();
+      for (const auto& check : target->checks) {
+        jobs.push_back({groups.size(), check.name, check.timeout, check.probe});
+      }
+      groups.push_back(std::move(group));
+    } else {
+      outcome.kind = TargetOutcome::Kind::skipped;
+    }
+    report.targets.push_back(std::move(outcome));
+  }
+  pulse.targets_due = static_cast<int>(claim.claimed.size() + claim.held.size());
+  pulse.targets_held = static_cast<int>(claim.held.size());
+
+  // Index of each job inside its group, to keep results in config order.
+  std::vector<std::size_t> position(jobs.size());
+  {
+    std::vector<std::size_t> next(groups.size(), 0);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      position[i] = next[jobs[i].group]++;
+    }
+  }
+
+  // 4. Run the checks; 5. record each target as soon as all its checks are done.
+  std::vector<store::ExecutionWrite> batch;
+  auto last_flush = SteadyClock::now();
+  std::exception_ptr store_failure;
+  std::atomic<int> stop{0};
+  auto flush = [&] {
+    if (batch.empty() || store_failure) {
+      return;
+    }
+    try {
+      store.record_executions(batch);
+    } catch (...) {
+      store_failure = std::current_exception();
+      stop = -1;
+    }
+    batch.clear();
+    last_flush = SteadyClock::now();
+  };
+  const std::string deadline_text = util::format_duration(config.pulse.deadline);
+  auto stop_message = [&](bool started) {
+    const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
+    if (signal > 0) {
+      return started ? fmt::format("interrupted by {}", signal_name(signal))
+                     : fmt::format("not started: interrupted by {}", signal_name(signal));
+    }
+    return started ? fmt::format("cut off at the pulse deadline ({})", deadline_text)
+                   : fmt::format("not started before the pulse deadline ({})", deadline_text);
+  };
+
+  auto finish_group = [&](Group& group) {
+    TargetOutcome& outcome = report.targets[group.outcome_index];
+    if (!group.any_started) {
+      outcome.kind = TargetOutcome::Kind::deadline;
+      outcome.reason = stop_message(false);
+      return;
+    }
+    store::ExecutionRecord execution;
+    execution.target_id = group.target->id;
+    execution.started_at = wall_at(*group.first_start);
+    execution.completed_at = wall_at(group.last_finish);
+    execution.trigger = Trigger::pulse;
+    execution.forced = options.force == Force::yes;
+    execution.pulse_id = pulse.id;
+    execution.results = group.results;
+    execution.status = aggregate(execution.results);
+
+    store::TargetState previous;
+    previous.target_id = group.target->id;
+    if (auto it = states.find(group.target->id); it != states.end()) {
+      previous = it->second;
+    }
+    Evaluation evaluation =
+      evaluate(*group.target, previous, execution, outcome.in_grace ? InGrace::yes : InGrace::no);
+
+    outcome.status = execution.status;
+    outcome.health = evaluation.state.health;
+    outcome.duration = execution.completed_at - execution.started_at;
+    outcome.results = execution.results;
+    outcome.events = evaluation.events;
+    batch.push_back({std::move(execution), std::move(evaluation.state),
+                     std::move(evaluation.events), pulse.owner});
+    if (batch.size() >= k_batch_size) {
+      flush();
+    }
+  };
+
+  ParallelRunner runner(config.pulse.concurrency,
+                        steady_start + config.pulse.deadline
+                          - std::min<Duration>(Duration(2'000), config.pulse.deadline / 10),
+                        &stop);
+  const RunStats stats = runner.run(
+    jobs,
+    [&](std::size_t job, JobOutcome&& done) {
+      Group& group = groups[jobs[job].group];
+      store::CheckResultRecord result = std::move(done.result);
+      if (done.started) {
+        group.any_started = true;
+        if (!group.first_start || done.started_at < *group.first_start) {
+          group.first_start = done.started_at;
+        }
+        group.last_finish = std::max(group.last_finish, done.finished_at);
+        if (result.phase == "cancelled") {
+          result.message = stop_message(true);
+        }
+      } else {
+        result.message = stop_message(false);
+      }
+      group.results[position[job]] = std::move(result);
+      if (--group.pending == 0) {
+        finish_group(group);
+      }
+    },
+    [&](int done, int total) {
+      if (options.stop_signal != nullptr && options.stop_signal->load() != 0 && stop == 0) {
+        stop = options.stop_signal->load();
+      }
+      if (SteadyClock::now() - last_flush >= k_batch_interval) {
+        flush();
+      }
+      if (options.progress) {
+        options.progress(done, total);
+      }
+    });
+  flush();
+  if (store_failure) {
+    std::rethrow_exception(store_failure);
+  }
+  store.release_claims(pulse.owner);
+
+  // 9. Record the pulse.
+  report.abandoned_checks = stats.abandoned;
+  report.signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
+  pulse.targets_run = report.count(TargetOutcome::Kind::ran);
+  pulse.checks_run = stats.started;
+  const int not_run = report.count(TargetOutcome::Kind::deadline);
+  pulse.errors = stats.cut_off + stats.not_started + stats.exceptions + stats.abandoned;
+  std::vector<std::string> problems;
+  if (stats.cut_off + stats.not_started > 0 && report.signal == 0) {
+    problems.push_back(fmt::format(
+      "pulse deadline ({}) reached: {} check(s) cut off, {} not started, {} target(s) not run",
+      deadline_text, stats.cut_off, stats.not_started, not_run));
+  }
+  if (stats.exceptions > 0) {
+    problems.push_back(fmt::format("{} check(s) failed internally", stats.exceptions));
+  }
+  if (stats.abandoned > 0) {
+    problems.push_back(fmt::format("{} check(s) did not stop and were abandoned", stats.abandoned));
+  }
+  if (report.signal != 0) {
+    pulse.status = "interrupted";
+    problems.insert(problems.begin(), fmt::format("interrupted by {}", signal_name(report.signal)));
+  } else {
+    pulse.status = pulse.errors > 0 ? "error" : "ok";
+  }
+  for (const auto& p : problems) {
+    pulse.message += pulse.message.empty() ? p : "; " + p;
+  }
+  pulse.completed_at = clock.now();
+  store.finish_pulse(pulse);
+  return report;
+}
+
+} // namespace hb::pulse

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config/config.hpp"
+#include "pulse/due.hpp"
+#include "store/store.hpp"
+#include "util/time.hpp"
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hb::pulse {
+
+enum class DryRun { no, yes };
+
+struct PulseOptions {
+  Force force = Force::no;
+  DryRun dry_run = DryRun::no;
+  std::vector<std::string> only_targets;  // --target (empty: all)
+  std::vector<std::string> tags;          // --tag (a target matches when it has any of them)
+  // Set (to the signal number) by the tool's SIGTERM/SIGINT handler; running checks are cut off.
+  const std::atomic<int>* stop_signal = nullptr;
+  // Called on the calling thread while checks run, for a progress line.
+  std::function<void(int done, int total)> progress;
+};
+
+// What happened to one target in this pulse.
+struct TargetOutcome {
+  enum class Kind {
+    ran,       // executed and recorded
+    would_run, // --dry-run: due, not run
+    skipped,   // not due (reason says why)
+    held,      // due, but an overlapping pulse holds it
+    deadline,  // due, but the pulse deadline or a shutdown came before any of its checks started
+  };
+  std::string id;
+  std::string name;
+  Kind kind = Kind::skipped;
+  std::string reason;                   // for skipped/held/deadline
+  std::optional<TimePoint> next_run;    // for skipped, when known
+  ExecStatus status = ExecStatus::all_clear;  // for ran
+  Health health = Health::unknown;      // after this pulse, for ran
+  bool in_grace = false;
+  Duration duration{0};
+  std::vector<store::CheckResultRecord> results;  // for ran, in config order
+  std::vector<store::Event> events;               // transitions caused by this run
+};
+
+struct PulseReport {
+  store::PulseRecord pulse;  // as recorded (not recorded for a dry run)
+  bool dry_run = false;
+  std::vector<TargetOutcome> targets;  // one per configured target (after --target/--tag)
+  int abandoned_checks = 0;  // > 0: threads were left running; the tool must _exit
+  int signal = 0;            // the signal that interrupted the pulse, if any
+  int count(TargetOutcome::Kind kind) const;
+  // The worst status among targets that ran, if any ran.
+  std::optional<ExecStatus> worst_status() const;
+};
+
+// Runs one pulse (SPEC §4.1 steps 1–5 and 9): syncs the configured targets into the store, claims
+// the due ones (so overlapping pulses never run a target twice), runs their checks in parallel
+// within the pulse deadline, records executions, states and events, and records the pulse.
+// Throws hb::UsageError for an unknown --target, hb::StoreError / hb::TemporaryError when the
+// database fails.
+PulseReport run_pulse(const config::Config& config, store::Store& store, const util::Clock& clock,
+                      const PulseOptions& options);
+
+} // namespace hb::pulse

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "checks/check.hpp"
+#include "store/store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace hb::pulse {
+
+enum class StopReason { none, deadline, signal };
+
+// One check to run. `probe` is shared so a worker that has to be abandoned keeps it alive.
+struct CheckJob {
+  std::size_t group = 0;  // which target the check belongs to
+  std::string name;
+  Duration timeout{10'000};
+  std::shared_ptr<const checks::Check> probe;
+};
+
+struct JobOutcome {
+  bool started = false;  // false: never started (deadline or shutdown came first)
+  store::CheckResultRecord result;
+  std::chrono::steady_clock::time_point started_at;
+  std::chrono::steady_clock::time_point finished_at;
+};
+
+struct RunStats {
+  int started = 0;
+  int cut_off = 0;     // cancelled by the deadline or a signal while running
+  int not_started = 0;
+  int abandoned = 0;   // did not return even after being cancelled; their threads were left
+  int exceptions = 0;  // checks that threw
+  StopReason stop = StopReason::none;
+};
+
+// Runs check jobs on `concurrency` threads, in order, until all are done, `cutoff` passes or
+// `*signal_stop` becomes non-zero. A check that throws becomes an error result; one that runs
+// past its own timeout plus a grace period, or ignores cancellation, is abandoned (recorded as an
+// error; its thread is left behind, and the caller must then end the process with _exit) so that
+// it can never hold up the others. `on_done` and `on_tick` are called on the calling thread.
+class ParallelRunner {
+public:
+  ParallelRunner(int concurrency, std::chrono::steady_clock::time_point cutoff,
+                 const std::atomic<int>* signal_stop);
+
+  RunStats run(const std::vector<CheckJob>& jobs,
+               const std::function<void(std::size_t job, JobOutcome&& outcome)>& on_done,
+               const std::function<void(int done, int total)>& on_tick);
+
+private:
+  int m_concurrency;
+  std::chrono::steady_clock::time_point m_cutoff;
+  const std::atomic<int>* m_signal_stop;
+};
+
+} // namespace hb::pulse

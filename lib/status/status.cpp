@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+#include "status/status.hpp"
+
+#include "core/config_node.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace hb::status {
+namespace {
+
+constexpr Duration k_day{24 * 3600'000};
+
+TargetRow make_row(const store::TargetRecord& record, const store::TargetState* state,
+                   const store::ExecutionStats* stats)
+{
+  TargetRow row;
+  row.info = record.info;
+  if (state != nullptr) {
+    row.health = state->health;
+    row.since = state->since;
+    row.last_run = state->last_execution_at;
+    row.last_status = state->last_status;
+    if (state->health != Health::healthy) {
+      row.message = state->last_message;
+    }
+  }
+  if (stats != nullptr) {
+    row.executions_24h = stats->executions;
+    row.failures_24h = stats->failures;
+    if (stats->executions > 0) {
+      row.failure_rate_24h = static_cast<double>(stats->failures) / stats->executions;
+    }
+  }
+  return row;
+}
+
+} // namespace
+
+ExitCode exit_code_for(Health health)
+{
+  switch (health) {
+  case Health::healthy:
+    return ExitCode::ok;
+  case Health::warning:
+    return ExitCode::warning;
+  case Health::failing:
+    return ExitCode::critical;
+  case Health::unknown:
+    return ExitCode::unknown;
+  }
+  return ExitCode::unknown;
+}
+
+StatusReport collect(store::Store& store, TimePoint now, std::string database)
+{
+  StatusReport report;
+  report.now = now;
+  report.database = std::move(database);
+  report.pulse = pulse::system_pulse(store, now);
+
+  const auto records = store.targets(store::IncludeRetired::no);
+  const auto states = store.target_states();
+  std::map<std::string, store::ExecutionStats> stats;
+  for (auto& s : store.execution_stats(now - k_day)) {
+    stats[s.target_id] = s;
+  }
+
+  bool any_data = false;
+  int worst = 0;
+  for (const auto& record : records) {
+    auto state_it = states.find(record.info.id);
+    auto stats_it = stats.find(record.info.id);
+    TargetRow row = make_row(record, state_it == states.end() ? nullptr : &state_it->second,
+                             stats_it == stats.end() ? nullptr : &stats_it->second);
+    ++report.counts.targets;
+    if (row.info.paused) {
+      ++report.counts.paused;
+    } else {
+      switch (row.health) {
+      case Health::healthy:
+        ++report.counts.healthy;
+        break;
+      case Health::warning:
+        ++report.counts.warning;
+        worst = std::max(worst, 1);
+        break;
+      case Health::failing:
+        ++report.counts.failing;
+        worst = std::max(worst, 2);
+        break;
+      case Health::unknown:
+        ++report.counts.unknown;
+        break;
+      }
+    }
+    if (row.health != Health::unknown) {
+      any_data = true;
+    }
+    report.targets.push_back(std::move(row));
+  }
+
+  if (report.pulse.state == pulse::PulseState::warning
+      || report.pulse.state == pulse::PulseState::error) {
+    worst = std::max(worst, 2);
+  }
+  if (report.pulse.state == pulse::PulseState::unknown && !report.pulse.running) {
+    report.exit_code = ExitCode::unknown;
+  } else if (!any_data && worst == 0) {
+    report.exit_code = ExitCode::unknown;
+  } else {
+    report.exit_code = static_cast<ExitCode>(worst);
+  }
+  return report;
+}
+
+TargetDetail collect_target(store::Store& store, const std::string& target_id, TimePoint now,
+                            int recent_limit)
+{
+  const auto records = store.targets(store::IncludeRetired::yes);
+  const store::TargetRecord* record = nullptr;
+  std::vector<std::string_view> ids;
+  for (const auto& r : records) {
+    ids.push_back(r.info.id);
+    if (r.info.id == target_id) {
+      record = &r;
+    }
+  }
+  if (record == nullptr) {
+    const std::string suggestion = closest_match(target_id, ids);
+    throw DataError(fmt::format("unknown target \"{}\"{}", target_id,
+                                suggestion.empty()
+                                  ? std::string(" (hb-status lists the known targets)")
+                                  : fmt::format(" (did you mean \"{}\"?)", suggestion)));
+  }
+
+  TargetDetail detail;
+  detail.now = now;
+  detail.first_seen = record->first_seen;
+  const auto state = store.target_state(target_id);
+  store::ExecutionStats stats;
+  for (auto& s : store.execution_stats(now - k_day)) {
+    if (s.target_id == target_id) {
+      stats = s;
+    }
+  }
+  detail.row = make_row(*record, state ? &*state : nullptr, &stats);
+  detail.recent = store.recent_executions(target_id, recent_limit, store::WithResults::yes);
+  detail.events = store.recent_events(target_id, 10);
+
+  for (const auto& info : record->info.checks) {
+    CheckDetail check;
+    check.info = info;
+    if (state) {
+      for (const auto& cs : state->checks) {
+        if (cs.check_name == info.name) {
+          check.state = cs;
+        }
+      }
+    }
+    for (const auto& execution : detail.recent) {
+      for (const auto& result : execution.results) {
+        if (result.check_name == info.name) {
+          check.last_result = result;
+          check.last_run = execution.started_at;
+          break;
+        }
+      }
+      if (check.last_result) {
+        break;
+      }
+    }
+    detail.checks.push_back(std::move(check));
+  }
+  detail.exit_code = exit_code_for(detail.row.health);
+  return detail;
+}
+
+} // namespace hb::status

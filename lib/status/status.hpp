@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/errors.hpp"
+#include "pulse/system_state.hpp"
+#include "store/store.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hb::status {
+
+// One target as hb-status shows it.
+struct TargetRow {
+  store::TargetInfo info;
+  Health health = Health::unknown;
+  std::optional<TimePoint> since;
+  std::optional<TimePoint> last_run;
+  std::optional<ExecStatus> last_status;
+  int executions_24h = 0;
+  int failures_24h = 0;
+  std::optional<double> failure_rate_24h;  // failures / executions; none without executions
+  std::string message;                     // the failing check's message when not healthy
+};
+
+struct Counts {
+  int targets = 0;
+  int healthy = 0;
+  int warning = 0;
+  int failing = 0;
+  int unknown = 0;
+  int paused = 0;
+};
+
+// Everything the default hb-status view shows; computed once, then printed as a table or JSON
+// (and, later, Prometheus, Nagios, HTML).
+struct StatusReport {
+  TimePoint now;
+  std::string database;
+  pulse::SystemPulse pulse;
+  Counts counts;
+  std::vector<TargetRow> targets;
+  ExitCode exit_code = ExitCode::unknown;  // Nagios convention on the worst state shown
+};
+
+struct CheckDetail {
+  store::CheckInfo info;
+  std::optional<store::CheckState> state;
+  std::optional<store::CheckResultRecord> last_result;
+  std::optional<TimePoint> last_run;
+};
+
+// One target in depth: hb-status TARGET.
+struct TargetDetail {
+  TimePoint now;
+  TargetRow row;
+  std::optional<TimePoint> first_seen;
+  std::vector<CheckDetail> checks;
+  std::vector<store::ExecutionRecord> recent;  // newest first, with results
+  std::vector<store::Event> events;            // newest first
+  ExitCode exit_code = ExitCode::unknown;
+};
+
+// Computes the overview at `now`. Reads only; cost grows with the number of targets and the
+// executions of the last 24 hours, never with the length of history.
+StatusReport collect(store::Store& store, TimePoint now, std::string database);
+
+// Computes the view of one target. Throws hb::DataError (exit 65) for an unknown id.
+TargetDetail collect_target(store::Store& store, const std::string& target_id, TimePoint now,
+                            int recent_limit = 10);
+
+// The exit code for one health value: healthy 0, warning 1, failing 2, unknown 3.
+ExitCode exit_code_for(Health health);
+
+} // namespace hb::status
