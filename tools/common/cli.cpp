@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+#include "common/cli.hpp"
+
+#include "store/store.hpp"
+#include "util/log.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <unistd.h>
+
+namespace hb::tools {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+void on_stop_signal(int signal)
+{
+  if (g_stop_signal.load() != 0) {
+    // Second signal: the operator means it.
+    _exit(128 + signal);
+  }
+  g_stop_signal.store(signal);
+}
+
+bool kill_switch_engaged()
+{
+  const char* value = std::getenv("HEARTBEAT_ENABLED");
+  if (value == nullptr) {
+    return false;
+  }
+  std::string v(value);
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  return v == "false" || v == "0" || v == "no" || v == "off";
+}
+
+util::LogFormat log_format_of(const std::string& name)
+{
+  if (name == "json") {
+    return util::LogFormat::json;
+  }
+  if (name == "text") {
+    return util::LogFormat::text;
+  }
+  return util::detect_log_format();
+}
+
+} // namespace
+
+void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
+{
+  app.set_version_flag("--version", std::string(app.get_name()) + " " + HB_VERSION);
+  app.add_option("-c,--config", options.config,
+                 "Config file (default: $HB_CONFIG, ./heartbeat.json, /etc/heartbeat/heartbeat.json)");
+  app.add_option("--db", options.db,
+                 "SQLite database (default: $HB_DB, the config's \"database\", then a per-user path)");
+  if (has_json == HasJson::yes) {
+    app.add_flag("--json", options.json, "Print the result as JSON");
+  }
+  app.add_option("--color", options.color, "Colour output: auto, always or never (auto honours NO_COLOR)")
+    ->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_flag("-q,--quiet", options.quiet, "Print nothing on stdout and only errors on stderr");
+  app.add_flag("-v,--verbose", options.verbose, "Say more (repeat for debug logs)");
+  app.add_option("--log-format", options.log_format,
+                 "Log format on stderr: auto, text or json (auto: json under Cloud Run/Kubernetes)")
+    ->check(CLI::IsMember({"auto", "text", "json"}));
+}
+
+int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
+             const std::function<int()>& body)
+{
+  const std::string tool = app.get_name();
+  util::configure_logging(tool, util::detect_log_format(), util::LogLevel::notice);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << tool << ": error: " << e.what() << "\n";
+    std::cerr << "run " << tool << " --help for usage\n";
+    return static_cast<int>(ExitCode::usage);
+  }
+
+  util::LogLevel level = util::LogLevel::notice;
+  if (options.quiet) {
+    level = util::LogLevel::error;
+  } else if (options.verbose >= 2) {
+    level = util::LogLevel::debug;
+  } else if (options.verbose == 1) {
+    level = util::LogLevel::info;
+  }
+  util::configure_logging(tool, log_format_of(options.log_format), level);
+
+  if (kill_switch_engaged()) {
+    util::log_notice("HEARTBEAT_ENABLED is false: heartbeat is switched off, doing nothing");
+    return 0;
+  }
+  try {
+    return body();
+  } catch (const Error& e) {
+    util::log_error(e.what());
+    return static_cast<int>(e.exit_code());
+  } catch (const std::exception& e) {
+    util::log_error(fmt::format("internal error: {}", e.what()));
+    return static_cast<int>(ExitCode::software);
+  }
+}
+
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+bool use_color(const CommonOptions& options)
+{
+  if (options.color == "always") {
+    return true;
+  }
+  if (options.color == "never") {
+    return false;
+  }
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') {
+    return false;
+  }
+  const char* term = std::getenv("TERM");
+  if (term != nullptr && std::string(term) == "dumb") {
+    return false;
+  }
+  return stdout_is_terminal();
+}
+
+Setup load_setup(const CommonOptions& options, ConfigRequired required,
+                 config::RunDiscovery discovery)
+{
+  Setup setup;
+  std::string configured_database;
+  const auto path = config::locate(options.config);
+  if (path && required == ConfigRequired::database_only) {
+    configured_database = config::read_database_setting(*path);
+  } else if (path) {
+    config::LoadOptions load_options;
+    load_options.discovery = discovery;
+    setup.config = config::load(*path, load_options);
+    configured_database = setup.config->database;
+  } else if (required == ConfigRequired::yes) {
+    throw ConfigError("no config file found: pass --config FILE, set HB_CONFIG, or create "
+                      "./heartbeat.json (see docs/quickstart.md)");
+  }
+
+  if (!options.db.empty()) {
+    setup.database = options.db;
+  } else if (const char* env = std::getenv("HB_DB"); env != nullptr && *env != '\0') {
+    setup.database = env;
+  } else if (!configured_database.empty()) {
+    setup.database = configured_database;
+  } else {
+    setup.database = store::default_database_path();
+  }
+  return setup;
+}
+
+const std::atomic<int>& install_stop_handlers()
+{
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  return g_stop_signal;
+}
+
+int exit_code_for_signal(int signal)
+{
+  return 128 + signal;
+}
+
+} // namespace hb::tools

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+// hb-pulse: runs the health checks that are due, once, and records what it found.
+#include "common/cli.hpp"
+
+#include "output/pulse_output.hpp"
+#include "pulse/pulse.hpp"
+#include "pulse/system_state.hpp"
+#include "store/store.hpp"
+#include "util/log.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include <unistd.h>
+
+namespace {
+
+constexpr const char* k_description = R"(Run the health checks that are due, record the results, and exit.
+
+Run it from cron, a systemd timer or a Kubernetes CronJob every few minutes. It exits 0 whenever
+the pulse ran, whatever it found: target failures are data, not a reason for the scheduler to
+retry. Use --fail-on to make it a CI smoke check instead.
+
+Examples:
+  hb-pulse                              run what is due (quiet under cron)
+  hb-pulse -v                           ... and print a summary
+  hb-pulse --dry-run                    list what is due, run nothing
+  hb-pulse --force --target api         run one target now, ignoring interval and active hours
+  hb-pulse --force --fail-on alert      CI smoke check: exit 2 when any target alerts
+  HB_NOW=2026-02-18T14:05:00Z hb-pulse  run as if it were that instant (testing, replays)
+
+Exit codes: 0 pulse ran; 1/2 with --fail-on (warning / alert or error); 64 usage;
+74 database error; 75 temporary failure; 78 configuration error; 130/143 interrupted.
+Set HEARTBEAT_ENABLED=false to turn every heartbeat tool into a no-op.)";
+
+struct PulseCliOptions {
+  hb::tools::CommonOptions common;
+  bool force = false;
+  bool dry_run = false;
+  std::vector<std::string> targets;
+  std::vector<std::string> tags;
+  std::string fail_on;
+};
+
+int fail_on_exit_code(const hb::pulse::PulseReport& report, const std::string& fail_on)
+{
+  if (fail_on.empty()) {
+    return 0;
+  }
+  const auto worst = report.worst_status();
+  const auto threshold = hb::parse_exec_status(fail_on);
+  if (!worst || !threshold || hb::rank(*worst) < hb::rank(*threshold)) {
+    return 0;
+  }
+  return *worst == hb::ExecStatus::warning ? 1 : 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+  using namespace hb;
+  CLI::App app(k_description, "hb-pulse");
+  PulseCliOptions options;
+  tools::add_common_options(app, options.common, tools::HasJson::yes);
+  app.add_flag("--force", options.force, "Ignore intervals and active hours (not paused targets)");
+  app.add_flag("--dry-run", options.dry_run, "List what is due and run nothing");
+  app.add_option("--target", options.targets, "Only this target (repeatable)");
+  app.add_option("--tag", options.tags, "Only targets with this tag (repeatable)");
+  app.add_option("--fail-on", options.fail_on,
+                 "Exit 1 (warning) or 2 (alert, error) when a target ran at or above this level")
+    ->check(CLI::IsMember({"warning", "alert", "error"}));
+
+  return tools::run_tool(app, argc, argv, options.common, [&]() -> int {
+    const auto& stop = tools::install_stop_handlers();
+    auto clock = util::clock_from_environment();
+    const auto setup =
+      tools::load_setup(options.common, tools::ConfigRequired::yes, config::RunDiscovery::yes);
+    auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);
+
+    // Every run says loudly when the scheduler stopped running us.
+    const auto before = pulse::system_pulse(*store, clock->now());
+    if (before.state == pulse::PulseState::warning || before.state == pulse::PulseState::error) {
+      util::log_warning(fmt::format("system pulse was {}: {}", to_string(before.state),
+                                    before.reason));
+    }
+
+    pulse::PulseOptions pulse_options;
+    pulse_options.force = options.force ? pulse::Force::yes : pulse::Force::no;
+    pulse_options.dry_run = options.dry_run ? pulse::DryRun::yes : pulse::DryRun::no;
+    pulse_options.only_targets = options.targets;
+    pulse_options.tags = options.tags;
+    pulse_options.stop_signal = &stop;
+    const bool progress = tools::stderr_is_terminal() && !options.common.quiet;
+    if (progress) {
+      pulse_options.progress = [](int done, int total) {
+        if (total >= 20) {
+          std::fprintf(stderr, "\rhb-pulse: %d/%d checks done", done, total);
+          std::fflush(stderr);
+        }
+      };
+    }
+
+    const auto report = pulse::run_pulse(*setup.config, *store, *clock, pulse_options);
+    if (progress && report.pulse.checks_run >= 20) {
+      std::fprintf(stderr, "\r\033[K");
+    }
+
+    const int fail_code = fail_on_exit_code(report, options.fail_on);
+    if (!options.common.quiet) {
+      if (options.common.json) {
+        std::cout << output::pulse_to_json(report).dump(2, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace)
+                  << '\n';
+      } else if (tools::stdout_is_terminal() || options.common.verbose > 0 || fail_code != 0
+                 || options.dry_run) {
+        output::print_pulse(report, std::cout, output::Style(tools::use_color(options.common)),
+                            options.common.verbose > 0 || options.dry_run
+                              ? output::Detail::verbose
+                              : output::Detail::normal);
+      }
+    }
+    if (!report.pulse.message.empty() && report.signal == 0) {
+      util::log_warning(report.pulse.message);
+    }
+    int code = fail_code;
+    if (report.signal != 0) {
+      util::log_notice(fmt::format("interrupted; {} target(s) recorded", report.pulse.targets_run));
+      code = tools::exit_code_for_signal(report.signal);
+    }
+    if (report.abandoned_checks > 0) {
+      // Threads stuck in abandoned checks cannot be joined; leave without running destructors.
+      std::cout.flush();
+      std::fflush(nullptr);
+      store.reset();
+      _exit(code);
+    }
+    return code;
+  });
+}
