@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+#include "support/tool_runner.hpp"
+
+#include "util/process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace hb::test {
+
+TempDir::TempDir()
+{
+  std::string pattern = (std::filesystem::temp_directory_path() / "hb-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  m_path = pattern;
+}
+
+TempDir::~TempDir()
+{
+  bool failed = std::uncaught_exceptions() > 0;
+  try {
+    failed = failed || !Catch::getResultCapture().lastAssertionPassed();
+  } catch (...) {
+  }
+  if (failed || std::getenv("HB_KEEP_TEST_DIRS") != nullptr) {
+    std::cerr << "test data left in " << m_path << "\n";
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(m_path, ec);
+}
+
+std::filesystem::path TempDir::write(const std::string& name, const std::string& content) const
+{
+  const auto path = m_path / name;
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  return path;
+}
+
+std::string tool_path(const std::string& tool) { return std::string(HB_BIN_DIR) + "/" + tool; }
+
+ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env)
+{
+  util::ProcessSpec spec;
+  spec.argv.push_back(tool_path(tool));
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  // Neutralise the caller's heartbeat environment; an empty value means "unset" to the tools.
+  spec.env = {{"HB_CONFIG", ""}, {"HB_DB", ""}, {"HB_NOW", ""}, {"HEARTBEAT_ENABLED", ""},
+              {"NO_COLOR", "1"}};
+  for (const auto& [k, v] : env) {
+    spec.env[k] = v;
+  }
+  spec.timeout = std::chrono::seconds(60);
+  spec.output_cap = 16 * 1024 * 1024;
+  spec.stderr_mode = util::ProcessSpec::Stderr::separate;
+  const auto r = util::run_process(spec);
+  ToolResult out;
+  out.out = r.output;
+  out.err = r.error_output;
+  if (r.end == util::ProcessResult::End::exited) {
+    out.exit_code = r.exit_code;
+  } else if (r.end == util::ProcessResult::End::signaled) {
+    out.exit_code = 128 + r.term_signal;
+  } else {
+    out.exit_code = -1;
+    out.err += "\n[test runner: " + r.error + "]";
+  }
+  return out;
+}
+
+bool has_plugin(const std::string& name)
+{
+  return ::access((std::string(HB_PLUGIN_DIR) + "/" + name).c_str(), X_OK) == 0;
+}
+
+std::string read_file(const std::filesystem::path& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+} // namespace hb::test

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: MIT
+#include "util/process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using hb::Duration;
+using hb::util::ProcessResult;
+using hb::util::ProcessSpec;
+using hb::util::run_process;
+using End = ProcessResult::End;
+
+class ScratchDir {
+public:
+  ScratchDir()
+  {
+    std::string pattern = (fs::temp_directory_path() / "hb-process-test-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    m_path = fs::canonical(pattern);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir()
+  {
+    std::error_code ec;
+    fs::remove_all(m_path, ec);
+  }
+  const fs::path& path() const { return m_path; }
+
+private:
+  fs::path m_path;
+};
+
+ProcessSpec shell(const std::string& script)
+{
+  ProcessSpec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  return spec;
+}
+
+std::string read_file(const fs::path& path)
+{
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A process that is gone or a zombie no longer runs (in a container nobody may reap orphans).
+bool is_running(pid_t pid)
+{
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) {
+    return false;
+  }
+  std::string line;
+  std::getline(stat, line);
+  const std::size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z';
+}
+
+bool stops_running_within(pid_t pid, std::chrono::milliseconds limit)
+{
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (!is_running(pid)) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return !is_running(pid);
+}
+
+pid_t read_pid(const fs::path& file)
+{
+  // The script writes the pid before blocking, but give the shell a moment to get there.
+  for (int i = 0; i < 200 && read_file(file).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string text = read_file(file);
+  REQUIRE_FALSE(text.empty());
+  return static_cast<pid_t>(std::stol(text));
+}
+
+std::size_t open_fd_count()
+{
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+} // namespace
+
+TEST_CASE("run_process")
+{
+  using namespace std::chrono_literals;
+
+  SECTION("captures output and exit code 0")
+  {
+    ProcessSpec spec;
+    spec.argv = {"/bin/echo", "hello", "world"};
+    const ProcessResult result = run_process(spec);
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "hello world\n");
+    CHECK_FALSE(result.truncated);
+    CHECK(result.error.empty());
+  }
+
+  SECTION("reports non-zero exit codes")
+  {
+    CHECK(run_process(shell("exit 3")).exit_code == 3);
+    CHECK(run_process(shell("exit 255")).exit_code == 255);
+    CHECK(run_process(shell("exit 3")).end == End::exited);
+  }
+
+  SECTION("a huge timeout or grace period does not overflow")
+  {
+    ProcessSpec spec = shell("exit 5");
+    spec.timeout = Duration::max();
+    spec.kill_grace = Duration::max();
+    const ProcessResult result = run_process(spec);
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 5);
+  }
+
+  SECTION("looks argv[0] up in PATH when it has no slash")
+  {
+    ProcessSpec spec;
+    spec.argv = {"echo", "found"};
+    const ProcessResult result = run_process(spec);
+    CHECK(result.end == End::exited);
+    CHECK(result.output == "found\n");
+  }
+
+  SECTION("merges stderr into output by default")
+  {
+    const ProcessResult result = run_process(shell("echo out; echo err >&2; echo out2"));
+    CHECK(result.output == "out\nerr\nout2\n");
+    CHECK(result.error_output.empty());
+  }
+
+  SECTION("separates stderr when asked")
+  {
+    ProcessSpec spec = shell("echo out; echo err >&2");
+    spec.stderr_mode = ProcessSpec::Stderr::separate;
+    const ProcessResult result = run_process(spec);
+    CHECK(result.output == "out\n");
+    CHECK(result.error_output == "err\n");
+  }
+
+  SECTION("keeps the head of output past the cap and still lets the child finish")
+  {
+    ProcessSpec spec = shell("head -c 10000000 /dev/zero; echo done >&2; exit 4");
+    spec.output_cap = 1000;
+    const ProcessResult result = run_process(spec);
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 4);
+    CHECK(result.output == std::string(1000, '\0'));
+    CHECK(result.truncated);
+  }
+
+  SECTION("keeps the tail of output when asked")
+  {
+    ProcessSpec spec = shell("seq 1 200000");
+    spec.output_cap = 14;
+    spec.keep = ProcessSpec::Keep::tail;
+    const ProcessResult result = run_process(spec);
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "199999\n200000\n");
+    CHECK(result.truncated);
+  }
+
+  SECTION("output exactly at the cap is not truncated")
+  {
+    ProcessSpec spec = shell("printf 12345");
+    spec.output_cap = 5;
+    const ProcessResult result = run_process(spec);
+    CHECK(result.output == "12345");
+    CHECK_FALSE(result.truncated);
+  }
+
+  SECTION("timeout kills the whole process group, grandchildren included")
+  {
+    ScratchDir dir;
+    const fs::path pid_file = dir.path() / "grandchild.pid";
+    ProcessSpec spec = shell("sleep 100 & echo $! > '" + pid_file.string() + "'; sleep 100");
+    spec.timeout = 300ms;
+    const auto started = std::chrono::steady_clock::now();
+    const ProcessResult result = run_process(spec);
+    CHECK(std::chrono::steady_clock::now() - started < 3s);
+    CHECK(result.end == End::timed_out);
+    CHECK(result.error == "timed out after 300ms");
+    CHECK(result.elapsed >= 300ms);
+    CHECK(stops_running_within(read_pid(pid_file), 2s));
+  }
+
+  SECTION("a group that ignores SIGTERM gets SIGKILL after the grace period")
+  {
+    ScratchDir dir;
+    const fs::path pid_file = dir.path() / "grandchild.pid";
+    ProcessSpec spec =
+        shell("trap '' TERM; sleep 100 & echo $! > '" + pid_file.string() + "'; sleep 100");
+    spec.timeout = 200ms;
+    spec.kill_grace = 300ms;
+    const auto started = std::chrono::steady_clock::now();
+    const ProcessResult result = run_process(spec);
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(took >= 500ms);
+    CHECK(took < 3s);
+    CHECK(result.end == End::timed_out);
+    CHECK(result.term_signal == SIGKILL);
+    CHECK(stops_running_within(read_pid(pid_file), 2s));
+  }
+
+  SECTION("the cancel flag kills the process promptly")
+  {
+    std::atomic<bool> cancel{false};
+    ProcessSpec spec;
+    spec.argv = {"sleep", "30"};
+    spec.cancel = &cancel;
+    spec.timeout = Duration(0); // no timeout: only the flag can stop it
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(200ms);
+      cancel = true;
+    });
+    const auto started = std::chrono::steady_clock::now();
+    const ProcessResult result = run_process(spec);
+    canceller.join();
+    CHECK(std::chrono::steady_clock::now() - started < 3s);
+    CHECK(result.end == End::cancelled);
+    CHECK(result.error == "cancelled");
+  }
+
+  SECTION("a failed spawn says why")
+  {
+    ProcessSpec spec;
+    spec.argv = {"/nonexistent/hb-prog", "x"};
+    ProcessResult result = run_process(spec);
+    CHECK(result.end == End::spawn_failed);
+    CHECK(result.error == "cannot run \"/nonexistent/hb-prog\": No such file or directory");
+
+    spec.argv = {"hb-no-such-program-in-path"};
+    result = run_process(spec);
+    CHECK(result.end == End::spawn_failed);
+    CHECK(result.error == "cannot run \"hb-no-such-program-in-path\": No such file or directory");
+
+    ScratchDir dir;
+    const fs::path script = dir.path() / "not-executable";
+    std::ofstream(script) << "#!/bin/sh\necho hi\n";
+    fs::permissions(script, fs::perms::owner_read | fs::perms::owner_write);
+    spec.argv = {script.string()};
+    result = run_process(spec);
+    CHECK(result.end == End::spawn_failed);
+    CHECK(result.error == "cannot run \"" + script.string() + "\": Permission denied");
+
+    spec.argv = {};
+    CHECK(run_process(spec).error == "cannot run an empty command");
+  }
+
+  SECTION("runs in working_dir")
+  {
+    ScratchDir dir;
+    ProcessSpec spec;
+    spec.argv = {"/bin/pwd", "-P"};
+    spec.working_dir = dir.path().string();
+    const ProcessResult result = run_process(spec);
+    CHECK(result.output == dir.path().string() + "\n");
+
+    spec.working_dir = (dir.path() / "missing").string();
+    const ProcessResult missing = run_process(spec);
+    CHECK(missing.end == End::spawn_failed);
+    CHECK(missing.error ==
+          "cannot use working directory \"" + spec.working_dir + "\": No such file or directory");
+  }
+
+  SECTION("adds and overrides environment variables, inheriting the rest")
+  {
+    ::setenv("HB_PROCESS_TEST_OLD", "old", 1);
+    ::setenv("HB_PROCESS_TEST_KEPT", "kept", 1);
+    ProcessSpec spec =
+        shell("echo \"$HB_PROCESS_TEST_NEW|$HB_PROCESS_TEST_OLD|$HB_PROCESS_TEST_KEPT\"");
+    spec.env = {{"HB_PROCESS_TEST_NEW", "a b"}, {"HB_PROCESS_TEST_OLD", "new"}};
+    const ProcessResult result = run_process(spec);
+    ::unsetenv("HB_PROCESS_TEST_OLD");
+    ::unsetenv("HB_PROCESS_TEST_KEPT");
+    CHECK(result.output == "a b|new|kept\n");
+  }
+
+  SECTION("feeds stdin_data, and /dev/null otherwise")
+  {
+    ProcessSpec spec;
+    spec.argv = {"/bin/cat"};
+    spec.stdin_data = "line one\nline two";
+    CHECK(run_process(spec).output == "line one\nline two");
+
+    spec.stdin_data = std::string(3'000'000, 'x');
+    spec.output_cap = 4'000'000;
+    const ProcessResult big = run_process(spec);
+    CHECK(big.output.size() == 3'000'000);
+
+    spec.stdin_data.clear();
+    spec.timeout = 2s;
+    const ProcessResult empty = run_process(spec);
+    CHECK(empty.end == End::exited);
+    CHECK(empty.output.empty());
+  }
+
+  SECTION("a child that closes stdin early does not hurt the caller")
+  {
+    ProcessSpec spec = shell("exec 0<&-; echo done");
+    spec.stdin_data = std::string(5'000'000, 'x');
+    ProcessResult result = run_process(spec);
+    CHECK(result.end == End::exited);
+    CHECK(result.output == "done\n");
+
+    spec = ProcessSpec();
+    spec.argv = {"head", "-c", "10"};
+    spec.stdin_data = std::string(5'000'000, 'y');
+    result = run_process(spec);
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == std::string(10, 'y'));
+  }
+
+  SECTION("reports death by signal")
+  {
+    const ProcessResult result = run_process(shell("kill -9 $$"));
+    CHECK(result.end == End::signaled);
+    CHECK(result.term_signal == 9);
+    CHECK(result.error == "killed by signal 9 (SIGKILL)");
+  }
+
+  SECTION("the child gets default signal dispositions and an empty mask")
+  {
+    // Ignored and blocked signals survive exec; a plugin must not inherit ours.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    struct sigaction old_action {};
+    ::sigaction(SIGPIPE, &ignore, &old_action);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigset_t old_mask;
+    ::pthread_sigmask(SIG_BLOCK, &term, &old_mask);
+
+    const ProcessResult piped = run_process(shell("kill -PIPE $$; sleep 5"));
+    const ProcessResult termed = run_process(shell("kill -TERM $$; sleep 5"));
+
+    ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    ::sigaction(SIGPIPE, &old_action, nullptr);
+    CHECK(piped.end == End::signaled);
+    CHECK(piped.term_signal == SIGPIPE);
+    CHECK(termed.end == End::signaled);
+    CHECK(termed.term_signal == SIGTERM);
+  }
+
+  SECTION("a background grandchild holding the pipe open does not hold us up")
+  {
+    ScratchDir dir;
+    const fs::path pid_file = dir.path() / "background.pid";
+    ProcessSpec spec = shell("sleep 30 & echo $! > '" + pid_file.string() + "'; echo started");
+    const auto started = std::chrono::steady_clock::now();
+    const ProcessResult result = run_process(spec);
+    CHECK(std::chrono::steady_clock::now() - started < 2s);
+    CHECK(result.end == End::exited);
+    CHECK(result.output == "started\n");
+    ::kill(read_pid(pid_file), SIGKILL);
+  }
+
+  SECTION("leaves no zombies and no open descriptors behind")
+  {
+    const std::size_t fds_before = open_fd_count();
+    run_process(shell("echo x"));
+    ProcessSpec timed = shell("sleep 10");
+    timed.timeout = 50ms;
+    run_process(timed);
+    ProcessSpec failing;
+    failing.argv = {"/nonexistent"};
+    run_process(failing);
+    ProcessSpec fed = shell("cat >/dev/null; echo x >&2");
+    fed.stdin_data = "data";
+    fed.stderr_mode = ProcessSpec::Stderr::separate;
+    run_process(fed);
+    CHECK(open_fd_count() == fds_before);
+    CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
+    CHECK(errno == ECHILD);
+  }
+
+  SECTION("concurrent runs from several threads keep their output apart")
+  {
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([t, &wrong] {
+        for (int i = 0; i < 20; ++i) {
+          const std::string id = std::to_string(t) + "-" + std::to_string(i);
+          ProcessSpec spec;
+          spec.argv = {"/bin/echo", id};
+          const ProcessResult result = run_process(spec);
+          if (result.output != id + "\n" || result.elapsed > 2s) {
+            ++wrong;
+          }
+        }
+      });
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    CHECK(wrong == 0);
+  }
+
+  SECTION("measures elapsed time")
+  {
+    const ProcessResult result = run_process(shell("sleep 0.2"));
+    CHECK(result.elapsed >= 200ms);
+    CHECK(result.elapsed < 2s);
+  }
+}
+
+TEST_CASE("tail_lines")
+{
+  using hb::util::tail_lines;
+
+  SECTION("keeps the last lines, with the final newline")
+  {
+    CHECK(tail_lines("a\nb\nc\nd\n", 2, 100) == "c\nd\n");
+    CHECK(tail_lines("a\nb\nc\nd", 2, 100) == "c\nd");
+  }
+
+  SECTION("returns everything when there are fewer lines")
+  {
+    CHECK(tail_lines("a\nb\n", 5, 100) == "a\nb\n");
+    CHECK(tail_lines("single", 1, 100) == "single");
+    CHECK(tail_lines("\n\nx", 3, 100) == "\n\nx");
+  }
+
+  SECTION("cuts at the start to max_bytes, never inside a UTF-8 character")
+  {
+    CHECK(tail_lines("0123456789", 1, 4) == "6789");
+    CHECK(tail_lines("ab\xC3\xA9xy", 1, 4) == "\xC3\xA9xy");
+    CHECK(tail_lines("ab\xC3\xA9xy", 1, 3) == "xy");
+  }
+
+  SECTION("zero limits and empty text give nothing")
+  {
+    CHECK(tail_lines("a\nb", 0, 100).empty());
+    CHECK(tail_lines("a\nb", 2, 0).empty());
+    CHECK(tail_lines("", 2, 10).empty());
+  }
+}
