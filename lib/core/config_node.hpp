@@ -57,7 +57,8 @@ public:
   ConfigNode operator[](std::string_view key) const;
   // Elements of an array; throws unless this node is an array.
   std::vector<ConfigNode> elements() const;
-  // Members of an object in file order; throws unless this node is an object.
+  // Members of an object, sorted by key (nlohmann::json keeps objects sorted); throws unless
+  // this node is an object.
   std::vector<std::pair<std::string, ConfigNode>> members() const;
 
   std::string as_string() const;

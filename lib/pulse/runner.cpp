@@ -104,7 +104,11 @@ void worker_loop(const std::shared_ptr<Shared>& shared)
       shared->finished.push_back(index);
       shared->changed.notify_all();
     }
-    // An abandoned slot's result was already reported; this one is dropped.
+    if (slot.state == SlotState::abandoned) {
+      // Its result was already reported and a replacement thread took this one's place: leave,
+      // so the concurrency bound holds.
+      return;
+    }
   }
 }
 
