@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <regex>
@@ -22,11 +21,11 @@ namespace hb::checks {
 namespace {
 
 constexpr std::array<std::string_view, 7> k_methods = {
-  "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
 };
 constexpr int k_max_redirects = 5;
 constexpr std::string_view k_status_expectation =
-  "an HTTP status from 100 to 599, a range like \"200-299\", or an array of them";
+    "an HTTP status from 100 to 599, a range like \"200-299\", or an array of them";
 
 // libstdc++'s default regex engine backtracks recursively, once per input character for patterns
 // like ".*", which overflows the stack on a 1 MB body. The polynomial engine does not, but it
@@ -38,25 +37,9 @@ struct StatusRange {
   long high = 0;
 };
 
-// "12ms", "1.2s", then format_duration's "5m 3s": latencies need a decimal below a minute.
-std::string format_latency(Duration d)
-{
-  if (d < Duration(1000)) {
-    return fmt::format("{}ms", d.count());
-  }
-  if (d < Duration(60'000)) {
-    std::string text = fmt::format("{:.1f}", static_cast<double>(d.count()) / 1000.0);
-    if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) {
-      text.resize(text.size() - 2);
-    }
-    return text + "s";
-  }
-  return util::format_duration(d);
-}
-
-// Replaces, in text shown to people, the values of environment variables that the config
-// referenced as "${NAME}" by that placeholder: such values may be secrets (a token in a URL's
-// path), and a config file is where they must not be read back from.
+// Puts "${NAME}" back in place of the value of each environment variable the config referenced,
+// in text meant for people: such values may be secrets (a token in a URL's path), which must not
+// reach the database, the output or a notification.
 class Scrubber {
 public:
   void add_placeholders(const std::string& raw)
@@ -113,11 +96,11 @@ private:
 };
 
 struct HttpSettings {
-  util::HttpRequest request;  // everything but the per-run timeout and cancel flag
+  util::HttpRequest request; // everything but the per-run timeout and cancel flag
   std::vector<StatusRange> expect_status;
-  std::string expect_text;  // "200-399", for messages
+  std::string expect_text; // "200-399", for messages
   std::optional<std::string> body_contains;
-  std::string body_contains_shown;  // the raw config text, never a resolved secret
+  std::string body_contains_shown; // the raw config text, never a resolved secret
   std::optional<std::regex> body_regex;
   std::string body_regex_shown;
   std::optional<Duration> max_latency;
@@ -129,21 +112,24 @@ struct HttpSettings {
 
 class HttpCheck final : public Check {
 public:
-  explicit HttpCheck(HttpSettings settings) : m(std::move(settings)) {}
+  explicit HttpCheck(HttpSettings settings)
+      : m_settings(std::move(settings))
+  {
+  }
 
   CheckResult run(const CheckContext& context) const override;
-  std::string describe() const override { return m.description; }
+  std::string describe() const override { return m_settings.description; }
 
 private:
   CheckResult transport_failure(const util::HttpResponse& response) const;
   bool status_expected(long status) const;
 
-  HttpSettings m;
+  HttpSettings m_settings;
 };
 
 bool HttpCheck::status_expected(long status) const
 {
-  return std::any_of(m.expect_status.begin(), m.expect_status.end(),
+  return std::any_of(m_settings.expect_status.begin(), m_settings.expect_status.end(),
                      [&](const StatusRange& r) { return status >= r.low && status <= r.high; });
 }
 
@@ -154,7 +140,7 @@ CheckResult HttpCheck::transport_failure(const util::HttpResponse& response) con
   result.latency = response.elapsed;
   // The service did not answer: that is a definite "down", of the configured severity. Only a
   // check that could not finish (cut off, or broken on our side) is undetermined.
-  result.status = failure_status(m.severity);
+  result.status = failure_status(m_settings.severity);
   switch (response.failure) {
   case Failure::dns:
     result.phase = "dns";
@@ -180,7 +166,6 @@ CheckResult HttpCheck::transport_failure(const util::HttpResponse& response) con
     result.status = CheckStatus::error;
     result.phase = "cancelled";
     result.message = "cut off: pulse deadline or shutdown";
-    result.latency = response.elapsed;
     return result;
   case Failure::bad_url:
     result.status = CheckStatus::error;
@@ -194,15 +179,15 @@ CheckResult HttpCheck::transport_failure(const util::HttpResponse& response) con
     result.message = response.error;
     break;
   }
-  result.message = m.scrub(std::move(result.message));
+  result.message = m_settings.scrub(std::move(result.message));
   result.metrics.push_back(
-    {"time", static_cast<double>(response.elapsed.count()) / 1000.0, "s", "", "", 0.0, {}});
+      {"time", static_cast<double>(response.elapsed.count()) / 1000.0, "s", "", "", 0.0, {}});
   return result;
 }
 
 CheckResult HttpCheck::run(const CheckContext& context) const
 {
-  util::HttpRequest request = m.request;
+  util::HttpRequest request = m_settings.request;
   request.timeout = context.timeout;
   request.cancel = &context.cancel;
   const util::HttpResponse response = util::http_perform(request);
@@ -213,35 +198,38 @@ CheckResult HttpCheck::run(const CheckContext& context) const
   CheckResult result;
   result.latency = response.elapsed;
   result.metrics.push_back(
-    {"time", static_cast<double>(response.elapsed.count()) / 1000.0, "s", "", "", 0.0, {}});
+      {"time", static_cast<double>(response.elapsed.count()) / 1000.0, "s", "", "", 0.0, {}});
   result.metrics.push_back(
-    {"status", static_cast<double>(response.status), "", "", "", std::nullopt, {}});
+      {"status", static_cast<double>(response.status), "", "", "", std::nullopt, {}});
   result.metrics.push_back(
-    {"size", static_cast<double>(response.body.size()), "B", "", "", 0.0, {}});
+      {"size", static_cast<double>(response.body.size()), "B", "", "", 0.0, {}});
 
   const std::string checked_part =
-    response.body_truncated ? fmt::format(" (first {} bytes checked)", response.body.size()) : "";
+      response.body_truncated ? fmt::format(" (first {} bytes checked)", response.body.size()) : "";
   if (!status_expected(response.status)) {
-    result.status = failure_status(m.severity);
+    result.status = failure_status(m_settings.severity);
     result.phase = "http_status";
-    result.message = fmt::format("HTTP {} (expected {})", response.status, m.expect_text);
-  } else if (m.body_contains && response.body.find(*m.body_contains) == std::string::npos) {
-    result.status = failure_status(m.severity);
+    result.message = fmt::format("HTTP {} (expected {})", response.status, m_settings.expect_text);
+  } else if (m_settings.body_contains &&
+             response.body.find(*m_settings.body_contains) == std::string::npos) {
+    result.status = failure_status(m_settings.severity);
     result.phase = "body";
     result.message =
-      fmt::format("body does not contain \"{}\"{}", m.body_contains_shown, checked_part);
-  } else if (m.body_regex && !std::regex_match(response.body, *m.body_regex)) {
-    result.status = failure_status(m.severity);
+        fmt::format("body does not contain \"{}\"{}", m_settings.body_contains_shown, checked_part);
+  } else if (m_settings.body_regex && !std::regex_match(response.body, *m_settings.body_regex)) {
+    result.status = failure_status(m_settings.severity);
     result.phase = "body";
-    result.message = fmt::format("body does not match \"{}\"{}", m.body_regex_shown, checked_part);
-  } else if (m.max_latency && response.elapsed > *m.max_latency) {
+    result.message =
+        fmt::format("body does not match \"{}\"{}", m_settings.body_regex_shown, checked_part);
+  } else if (m_settings.max_latency && response.elapsed > *m_settings.max_latency) {
     result.status = CheckStatus::warning;
     result.phase = "latency";
-    result.message = fmt::format("slow: {} > {}", format_latency(response.elapsed),
-                                 format_latency(*m.max_latency));
+    result.message = fmt::format("slow: {} > {}", util::format_duration(response.elapsed),
+                                 util::format_duration(*m_settings.max_latency));
   } else {
     result.status = CheckStatus::ok;
-    result.message = fmt::format("HTTP {} in {}", response.status, format_latency(response.elapsed));
+    result.message =
+        fmt::format("HTTP {} in {}", response.status, util::format_duration(response.elapsed));
   }
   return result;
 }
@@ -254,9 +242,9 @@ std::string raw_text(const ConfigNode& node)
 
 std::optional<long> parse_status_number(std::string_view text)
 {
-  if (text.empty() || text.size() > 3
-      || !std::all_of(text.begin(), text.end(),
-                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (text.empty() || text.size() > 3 || !std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      })) {
     return std::nullopt;
   }
   const long value = std::strtol(std::string(text).c_str(), nullptr, 10);
@@ -270,21 +258,20 @@ StatusRange parse_status_item(const ConfigNode& node)
 {
   const auto& raw = node.raw();
   if (raw.is_number_integer()) {
-    const long value = raw.is_number_unsigned() && raw.get<std::uint64_t>() > 1000
-                         ? 0
-                         : static_cast<long>(raw.get<std::int64_t>());
+    // As a double, so that huge values compare correctly whatever their JSON integer type.
+    const double value = raw.get<double>();
     if (value < 100 || value > 599) {
       node.fail("an HTTP status from 100 to 599");
     }
-    return {value, value};
+    return {static_cast<long>(value), static_cast<long>(value)};
   }
   if (raw.is_string()) {
     const std::string text = raw.get<std::string>();
     const std::size_t dash = text.find('-');
     const auto low = parse_status_number(std::string_view(text).substr(0, dash));
     const auto high = dash == std::string::npos
-                        ? low
-                        : parse_status_number(std::string_view(text).substr(dash + 1));
+                          ? low
+                          : parse_status_number(std::string_view(text).substr(dash + 1));
     if (!low || !high || *low > *high) {
       node.fail("a status range like \"200-299\" (statuses from 100 to 599, low to high)");
     }
@@ -324,8 +311,8 @@ std::string format_expectation(const std::vector<StatusRange>& ranges)
 
 std::string regex_problem(const std::regex_error& e, const std::string& pattern)
 {
-  if (e.code() == std::regex_constants::error_complexity
-      && pattern.find('\\') != std::string::npos) {
+  if (e.code() == std::regex_constants::error_complexity &&
+      pattern.find('\\') != std::string::npos) {
     return "back-references like \\1 are not supported";
   }
   std::string what = e.what();
@@ -342,8 +329,8 @@ bool valid_header_name(std::string_view name)
 {
   static constexpr std::string_view k_token_symbols = "!#$%&'*+-.^_`|~";
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c))
-           || k_token_symbols.find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           k_token_symbols.find(c) != std::string_view::npos;
   });
 }
 
@@ -364,8 +351,9 @@ std::unique_ptr<Check> create_http_check(const ConfigNode& spec, const CommonSet
 
   if (const ConfigNode method_node = spec["method"]; !method_node.is_null()) {
     std::string method = method_node.is_string() ? method_node.raw().get<std::string>() : "";
-    std::transform(method.begin(), method.end(), method.begin(),
-                   [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
+    std::transform(method.begin(), method.end(), method.begin(), [](char c) {
+      return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    });
     if (std::find(k_methods.begin(), k_methods.end(), method) == k_methods.end()) {
       method_node.fail(fmt::format("one of {}", fmt::join(k_methods, ", ")));
     }
@@ -384,7 +372,7 @@ std::unique_ptr<Check> create_http_check(const ConfigNode& spec, const CommonSet
       if (value.find_first_of("\r\n") != std::string::npos) {
         // The value is not quoted: it may be a resolved secret.
         value_node.fail_message(
-          fmt::format("the value of header \"{}\" contains a line break", name));
+            fmt::format("the value of header \"{}\" contains a line break", name));
       }
       s.request.headers.emplace_back(name, std::move(value));
     }
@@ -416,8 +404,8 @@ std::unique_ptr<Check> create_http_check(const ConfigNode& spec, const CommonSet
       // regex_search would restart at every character (quadratic on a large body).
       s.body_regex.emplace("[\\s\\S]*?(?:" + pattern + ")[\\s\\S]*", k_regex_flags);
     } catch (const std::regex_error& e) {
-      node.fail_message(
-        fmt::format("invalid regular expression {}: {}", node.shown_value(), regex_problem(e, pattern)));
+      node.fail_message(fmt::format("invalid regular expression {}: {}", node.shown_value(),
+                                    regex_problem(e, pattern)));
     }
     s.body_regex_shown = raw_text(node);
   }

@@ -30,22 +30,6 @@ using Clock = std::chrono::steady_clock;
 // How often a wait looks at the cancel flag and the deadline.
 constexpr auto k_slice = std::chrono::milliseconds(20);
 
-// "12ms", "1.2s", then format_duration's "5m 3s": latencies need a decimal below a minute.
-std::string format_latency(Duration d)
-{
-  if (d < Duration(1000)) {
-    return fmt::format("{}ms", d.count());
-  }
-  if (d < Duration(60'000)) {
-    std::string text = fmt::format("{:.1f}", static_cast<double>(d.count()) / 1000.0);
-    if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) {
-      text.resize(text.size() - 2);
-    }
-    return text + "s";
-  }
-  return util::format_duration(d);
-}
-
 std::string errno_text(int error)
 {
   return std::error_code(error, std::generic_category()).message();
@@ -53,7 +37,10 @@ std::string errno_text(int error)
 
 class Socket {
 public:
-  explicit Socket(int fd) : m_fd(fd) {}
+  explicit Socket(int fd)
+      : m_fd(fd)
+  {
+  }
   ~Socket()
   {
     if (m_fd >= 0) {
@@ -75,7 +62,7 @@ struct Lookup {
   std::condition_variable done_cv;
   bool done = false;
   int rc = 0;
-  int error = 0;  // errno for EAI_SYSTEM
+  int error = 0; // errno for EAI_SYSTEM
   addrinfo* result = nullptr;
 
   ~Lookup()
@@ -113,10 +100,12 @@ struct Attempt {
 class TcpCheck final : public Check {
 public:
   TcpCheck(std::string host, int port, std::optional<Duration> max_latency, Severity severity)
-    : m_host(std::move(host)), m_port(port), m_service(std::to_string(port)),
-      m_max_latency(max_latency), m_severity(severity),
-      m_endpoint(m_host.find(':') != std::string::npos ? fmt::format("[{}]:{}", m_host, port)
-                                                       : fmt::format("{}:{}", m_host, port))
+      : m_host(std::move(host))
+      , m_service(std::to_string(port))
+      , m_max_latency(max_latency)
+      , m_severity(severity)
+      , m_endpoint(m_host.find(':') != std::string::npos ? fmt::format("[{}]:{}", m_host, port)
+                                                         : fmt::format("{}:{}", m_host, port))
   {
   }
 
@@ -131,7 +120,6 @@ private:
                      Clock::time_point deadline) const;
 
   std::string m_host;
-  int m_port;
   std::string m_service;
   std::optional<Duration> m_max_latency;
   Severity m_severity;
@@ -173,7 +161,7 @@ std::shared_ptr<Lookup> TcpCheck::resolve(const CheckContext& context, Clock::ti
   }
   if (lookup->rc != 0) {
     const std::string why = lookup->rc == EAI_SYSTEM ? errno_text(lookup->error)
-                                                      : std::string(gai_strerror(lookup->rc));
+                                                     : std::string(gai_strerror(lookup->rc));
     attempt = {Outcome::dns, fmt::format("could not resolve host \"{}\" ({})", m_host, why)};
     return nullptr;
   }
@@ -183,8 +171,8 @@ std::shared_ptr<Lookup> TcpCheck::resolve(const CheckContext& context, Clock::ti
 Attempt TcpCheck::connect_to(const addrinfo& address, const CheckContext& context,
                              Clock::time_point deadline) const
 {
-  const Socket sock(::socket(address.ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                             address.ai_protocol));
+  const Socket sock(
+      ::socket(address.ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, address.ai_protocol));
   if (sock.get() < 0) {
     return {Outcome::connect, errno_text(errno)};
   }
@@ -205,8 +193,7 @@ Attempt TcpCheck::connect_to(const addrinfo& address, const CheckContext& contex
     const auto slice = std::min<Clock::duration>(k_slice, deadline - now);
     pollfd pfd{sock.get(), POLLOUT, 0};
     const int ready = ::poll(
-      &pfd, 1,
-      static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(slice).count()));
+        &pfd, 1, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(slice).count()));
     if (ready < 0 && errno != EINTR) {
       return {Outcome::connect, errno_text(errno)};
     }
@@ -228,9 +215,7 @@ CheckResult TcpCheck::run(const CheckContext& context) const
 {
   const auto started = Clock::now();
   const auto deadline = started + context.timeout;
-  const auto elapsed = [&] {
-    return std::chrono::duration_cast<Duration>(Clock::now() - started);
-  };
+  const auto elapsed = [&] { return std::chrono::duration_cast<Duration>(Clock::now() - started); };
 
   Attempt attempt;
   std::shared_ptr<Lookup> lookup;
@@ -241,8 +226,7 @@ CheckResult TcpCheck::run(const CheckContext& context) const
   }
   if (lookup != nullptr) {
     // Every address in turn (IPv6 and IPv4, several A records), as a client would.
-    for (const addrinfo* address = lookup->result; address != nullptr;
-         address = address->ai_next) {
+    for (const addrinfo* address = lookup->result; address != nullptr; address = address->ai_next) {
       attempt = connect_to(*address, context, deadline);
       if (attempt.outcome != Outcome::connect) {
         break;
@@ -254,7 +238,7 @@ CheckResult TcpCheck::run(const CheckContext& context) const
   result.latency = elapsed();
   const auto time_metric = [&] {
     result.metrics.push_back(
-      {"time", static_cast<double>(result.latency.count()) / 1000.0, "s", "", "", 0.0, {}});
+        {"time", static_cast<double>(result.latency.count()) / 1000.0, "s", "", "", 0.0, {}});
   };
   switch (attempt.outcome) {
   case Outcome::ok:
@@ -262,12 +246,12 @@ CheckResult TcpCheck::run(const CheckContext& context) const
     if (m_max_latency && result.latency > *m_max_latency) {
       result.status = CheckStatus::warning;
       result.phase = "latency";
-      result.message = fmt::format("slow: {} > {}", format_latency(result.latency),
-                                   format_latency(*m_max_latency));
+      result.message = fmt::format("slow: {} > {}", util::format_duration(result.latency),
+                                   util::format_duration(*m_max_latency));
     } else {
       result.status = CheckStatus::ok;
       result.message =
-        fmt::format("connected to {} in {}", m_endpoint, format_latency(result.latency));
+          fmt::format("connected to {} in {}", m_endpoint, util::format_duration(result.latency));
     }
     break;
   case Outcome::dns:
@@ -287,7 +271,7 @@ CheckResult TcpCheck::run(const CheckContext& context) const
     result.status = failure_status(m_severity);
     result.phase = "timeout";
     result.message =
-      fmt::format("timed out after {} {}", format_latency(context.timeout), attempt.detail);
+        fmt::format("timed out after {} {}", util::format_duration(context.timeout), attempt.detail);
     break;
   case Outcome::cancelled:
     result.status = CheckStatus::error;
@@ -310,8 +294,8 @@ std::unique_ptr<Check> create_tcp_check(const ConfigNode& spec, const CommonSett
     host = host.substr(1, host.size() - 2);
   }
   in6_addr ipv6{};
-  if (host.empty() || host.find_first_of(" \t\r\n/@[]") != std::string::npos
-      || (host.find(':') != std::string::npos && inet_pton(AF_INET6, host.c_str(), &ipv6) != 1)) {
+  if (host.empty() || host.find_first_of(" \t\r\n/@[]") != std::string::npos ||
+      (host.find(':') != std::string::npos && inet_pton(AF_INET6, host.c_str(), &ipv6) != 1)) {
     host_node.fail("a host name or IP address like \"db.internal\" (no scheme, no port)");
   }
   const ConfigNode port_node = spec["port"];

@@ -53,6 +53,7 @@ nlohmann::json row_json(const status::TargetRow& row)
     {"failures24h", row.failures_24h},
     {"failureRate24h", row.failure_rate_24h ? nlohmann::json(*row.failure_rate_24h) : nullptr},
     {"message", row.message},
+    {"stale", row.stale},
   };
 }
 
@@ -85,6 +86,9 @@ std::string health_cell(const status::TargetRow& row, const Style& style)
   if (row.info.paused) {
     return style.paint("paused", Tone::muted);
   }
+  if (row.stale) {
+    return style.paint("stale", Tone::bad);
+  }
   return style.paint(to_string(row.health), tone_of(row.health));
 }
 
@@ -110,6 +114,9 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
   counts += fmt::format(", {} failing", style.paint(std::to_string(c.failing), c.failing ? Tone::bad : Tone::plain));
   if (c.unknown) {
     counts += fmt::format(", {} not yet run", c.unknown);
+  }
+  if (c.stale) {
+    counts += fmt::format(", {} stale", style.paint(std::to_string(c.stale), Tone::bad));
   }
   if (c.paused) {
     counts += fmt::format(", {} paused", c.paused);
@@ -210,7 +217,8 @@ nlohmann::json status_to_json(const status::StatusReport& report)
       {"warning", c.warning},
       {"failing", c.failing},
       {"unknown", c.unknown},
-      {"paused", c.paused}}},
+      {"paused", c.paused},
+      {"stale", c.stale}}},
     {"targets", std::move(targets)},
     {"exitCode", static_cast<int>(report.exit_code)},
   };

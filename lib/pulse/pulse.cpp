@@ -63,6 +63,7 @@ store::TargetInfo to_info(const config::Target& target)
   info.tags = target.tags;
   info.paused = target.paused;
   info.interval = target.interval;
+  info.stale_after = target.stale_after;
   for (const auto& check : target.checks) {
     info.checks.push_back({check.name, check.type, check.severity,
                            check.probe ? check.probe->describe() : check.type});

@@ -2,6 +2,7 @@
 #include "status/status.hpp"
 
 #include "core/config_node.hpp"
+#include "util/duration.hpp"
 
 #include <fmt/format.h>
 
@@ -13,7 +14,7 @@ namespace {
 constexpr Duration k_day{24 * 3600'000};
 
 TargetRow make_row(const store::TargetRecord& record, const store::TargetState* state,
-                   const store::ExecutionStats* stats)
+                   const store::ExecutionStats* stats, TimePoint now)
 {
   TargetRow row;
   row.info = record.info;
@@ -31,6 +32,21 @@ TargetRow make_row(const store::TargetRecord& record, const store::TargetState* 
     row.failures_24h = stats->failures;
     if (stats->executions > 0) {
       row.failure_rate_24h = static_cast<double>(stats->failures) / stats->executions;
+    }
+  }
+  const Duration stale_after = record.info.stale_after;
+  if (!record.info.paused && !record.retired_at && stale_after.count() > 0) {
+    const TimePoint reference = row.last_run.value_or(record.first_seen);
+    if (now - reference > stale_after) {
+      row.stale = true;
+      const std::string stale_message =
+        row.last_run ? fmt::format("stale: last run {} (stale_after {})",
+                                   util::format_age(*row.last_run, now),
+                                   util::format_duration(stale_after))
+                     : fmt::format("stale: never ran since it appeared {} (stale_after {})",
+                                   util::format_age(record.first_seen, now),
+                                   util::format_duration(stale_after));
+      row.message = row.message.empty() ? stale_message : stale_message + "; " + row.message;
     }
   }
   return row;
@@ -73,7 +89,11 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
     auto state_it = states.find(record.info.id);
     auto stats_it = stats.find(record.info.id);
     TargetRow row = make_row(record, state_it == states.end() ? nullptr : &state_it->second,
-                             stats_it == stats.end() ? nullptr : &stats_it->second);
+                             stats_it == stats.end() ? nullptr : &stats_it->second, now);
+    if (row.stale) {
+      ++report.counts.stale;
+      worst = std::max(worst, 2);
+    }
     ++report.counts.targets;
     if (row.info.paused) {
       ++report.counts.paused;
@@ -145,7 +165,7 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
       stats = s;
     }
   }
-  detail.row = make_row(*record, state ? &*state : nullptr, &stats);
+  detail.row = make_row(*record, state ? &*state : nullptr, &stats, now);
   detail.recent = store.recent_executions(target_id, recent_limit, store::WithResults::yes);
   detail.events = store.recent_events(target_id, 10);
 
@@ -173,7 +193,7 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
     }
     detail.checks.push_back(std::move(check));
   }
-  detail.exit_code = exit_code_for(detail.row.health);
+  detail.exit_code = detail.row.stale ? ExitCode::critical : exit_code_for(detail.row.health);
   return detail;
 }
 

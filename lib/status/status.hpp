@@ -22,6 +22,9 @@ struct TargetRow {
   int failures_24h = 0;
   std::optional<double> failure_rate_24h;  // failures / executions; none without executions
   std::string message;                     // the failing check's message when not healthy
+  // No execution for longer than the target's stale_after: its checks have stopped running
+  // (outside active hours for too long, a misconfigured interval, a pulse that keeps dying).
+  bool stale = false;
 };
 
 struct Counts {
@@ -31,6 +34,7 @@ struct Counts {
   int failing = 0;
   int unknown = 0;
   int paused = 0;
+  int stale = 0;
 };
 
 // Everything the default hb-status view shows; computed once, then printed as a table or JSON

@@ -22,6 +22,7 @@ CREATE TABLE targets (
   tags        TEXT NOT NULL DEFAULT '[]',
   paused      INTEGER NOT NULL DEFAULT 0,
   interval_ms INTEGER NOT NULL,
+  stale_after_ms INTEGER NOT NULL DEFAULT 0,
   first_seen  INTEGER NOT NULL,
   retired_at  INTEGER
 ) STRICT;

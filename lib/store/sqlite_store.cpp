@@ -270,7 +270,7 @@ void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint
       checks.push_back({c.name, c.type, to_string(c.severity), c.description});
     }
     snapshot.push_back({t.id, t.name, to_string(t.kind), t.tags, t.paused, t.interval.count(),
-                        std::move(checks)});
+                        t.stale_after.count(), std::move(checks)});
   }
   const std::string hash = fingerprint(dump_json(snapshot));
 
@@ -283,10 +283,11 @@ void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint
     }
     SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement upsert(*m_db, R"sql(
-      INSERT INTO targets (id, name, kind, tags, paused, interval_ms, first_seen, retired_at)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)
+      INSERT INTO targets (id, name, kind, tags, paused, interval_ms, first_seen, retired_at,
+                           stale_after_ms)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)
       ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, tags = ?4, paused = ?5,
-        interval_ms = ?6, retired_at = NULL)sql");
+        interval_ms = ?6, retired_at = NULL, stale_after_ms = ?8)sql");
     SQLite::Statement drop_checks(*m_db, "DELETE FROM checks WHERE target_id = ?1");
     SQLite::Statement insert_check(*m_db, R"sql(
       INSERT INTO checks (target_id, name, type, severity, description, position)
@@ -301,6 +302,7 @@ void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint
       upsert.bind(5, t.paused ? 1 : 0);
       upsert.bind(6, static_cast<int64_t>(t.interval.count()));
       upsert.bind(7, static_cast<int64_t>(to_unix_ms(now)));
+      upsert.bind(8, static_cast<int64_t>(t.stale_after.count()));
       upsert.exec();
       upsert.reset();
       drop_checks.bind(1, t.id);
@@ -351,7 +353,7 @@ std::vector<TargetRecord> SqliteStore::targets(IncludeRetired include_retired)
     std::map<std::string, TargetRecord> by_id;
     std::vector<std::string> order;
     SQLite::Statement q(*m_db, std::string("SELECT id, name, kind, tags, paused, interval_ms, "
-                                           "first_seen, retired_at FROM targets")
+                                           "first_seen, retired_at, stale_after_ms FROM targets")
                                  + (include_retired == IncludeRetired::yes
                                       ? ""
                                       : " WHERE retired_at IS NULL")
@@ -373,6 +375,7 @@ std::vector<TargetRecord> SqliteStore::targets(IncludeRetired include_retired)
       r.info.interval = Duration(q.getColumn(5).getInt64());
       r.first_seen = from_unix_ms(q.getColumn(6).getInt64());
       r.retired_at = optional_time(q.getColumn(7));
+      r.info.stale_after = Duration(q.getColumn(8).getInt64());
       order.push_back(r.info.id);
       by_id.emplace(r.info.id, std::move(r));
     }

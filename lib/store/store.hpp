@@ -32,6 +32,7 @@ struct TargetInfo {
   std::vector<std::string> tags;
   bool paused = false;
   Duration interval{0};
+  Duration stale_after{0};  // 0: never stale
   std::vector<CheckInfo> checks;
 };
 

@@ -77,7 +77,9 @@ std::string format_duration(Duration d)
   }
   const std::int64_t s = ms / 1000;
   if (s < 60) {
-    return fmt::format("{}s", s);
+    // Tenths below a minute, so latencies read "1.2s"; whole seconds print without ".0".
+    const std::int64_t tenths = (ms % 1000) / 100;
+    return tenths == 0 ? fmt::format("{}s", s) : fmt::format("{}.{}s", s, tenths);
   }
   const std::int64_t m = s / 60;
   if (m < 60) {

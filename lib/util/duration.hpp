@@ -14,8 +14,8 @@ namespace hb::util {
 // values that overflow.
 std::optional<Duration> parse_duration(std::string_view text);
 
-// The one place that formats durations for people: "500ms", "42s", "5m 3s", "2h 5m", "3d 4h".
-// At most two units are shown.
+// The one place that formats durations for people: "500ms", "1.2s", "42s", "5m 3s", "2h 5m",
+// "3d 4h". At most two units are shown; below a minute tenths of a second are kept.
 std::string format_duration(Duration d);
 
 // A config-style duration that parse_duration reads back exactly: "30m", "1h30m", "500ms".

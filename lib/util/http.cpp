@@ -42,8 +42,7 @@ std::array<std::mutex, CURL_LOCK_DATA_LAST>& share_locks()
   return *locks;
 }
 
-void lock_share(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/,
-                void* /*user*/)
+void lock_share(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/, void* /*user*/)
 {
   share_locks()[static_cast<std::size_t>(data) % CURL_LOCK_DATA_LAST].lock();
 }
@@ -66,13 +65,13 @@ CURLSH* global_share()
     if (s == nullptr) {
       return;
     }
-    if (curl_share_setopt(s, CURLSHOPT_LOCKFUNC, lock_share) != CURLSHE_OK
-        || curl_share_setopt(s, CURLSHOPT_UNLOCKFUNC, unlock_share) != CURLSHE_OK
-        || curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+    if (curl_share_setopt(s, CURLSHOPT_LOCKFUNC, lock_share) != CURLSHE_OK ||
+        curl_share_setopt(s, CURLSHOPT_UNLOCKFUNC, unlock_share) != CURLSHE_OK ||
+        curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
       curl_share_cleanup(s);
       return;
     }
-    share = s;  // never cleaned up: it must outlive every thread's handle
+    share = s; // never cleaned up: it must outlive every thread's handle
   });
   return share;
 }
@@ -81,7 +80,11 @@ CURLSH* global_share()
 // so consecutive requests from a thread to the same host reuse a connection.
 class ThreadHandles {
 public:
-  ThreadHandles() : m_multi(curl_multi_init()), m_easy(curl_easy_init()) {}
+  ThreadHandles()
+      : m_multi(curl_multi_init())
+      , m_easy(curl_easy_init())
+  {
+  }
   ~ThreadHandles()
   {
     if (m_easy != nullptr) {
@@ -110,7 +113,10 @@ ThreadHandles& thread_handles()
 
 class UrlHandle {
 public:
-  UrlHandle() : m_url(curl_url()) {}
+  UrlHandle()
+      : m_url(curl_url())
+  {
+  }
   ~UrlHandle()
   {
     if (m_url != nullptr) {
@@ -146,11 +152,11 @@ private:
 
 bool starts_with_nocase(std::string_view text, std::string_view prefix)
 {
-  return text.size() >= prefix.size()
-         && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-              return std::tolower(static_cast<unsigned char>(a))
-                     == std::tolower(static_cast<unsigned char>(b));
-            });
+  return text.size() >= prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) ==
+                  std::tolower(static_cast<unsigned char>(b));
+         });
 }
 
 bool has_http_scheme(std::string_view url)
@@ -166,10 +172,10 @@ std::string redact_unparseable(const std::string& url)
   std::string prefix;
   std::string rest = url;
   const std::size_t sep = url.find("://");
-  if (sep != std::string::npos && sep > 0
-      && std::all_of(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(sep), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-         })) {
+  if (sep != std::string::npos && sep > 0 &&
+      std::all_of(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(sep), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+      })) {
     prefix = url.substr(0, sep + 3);
     rest = url.substr(sep + 3);
   }
@@ -246,8 +252,7 @@ Endpoint endpoint_of(const std::string& url)
 
 std::string describe_endpoint(const Endpoint& endpoint)
 {
-  return endpoint.port.empty() ? endpoint.host
-                               : fmt::format("{}:{}", endpoint.host, endpoint.port);
+  return endpoint.port.empty() ? endpoint.host : fmt::format("{}:{}", endpoint.host, endpoint.port);
 }
 
 HttpResponse::Failure failure_of(CURLcode code)
@@ -373,9 +378,8 @@ bool set_method(CURL* easy, const HttpRequest& request)
   }
   if (ok && (method == "POST" || !request.body.empty())) {
     ok = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                          static_cast<curl_off_t>(request.body.size()))
-           == CURLE_OK
-         && curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str()) == CURLE_OK;
+                          static_cast<curl_off_t>(request.body.size())) == CURLE_OK &&
+         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str()) == CURLE_OK;
   }
   return ok;
 }
@@ -443,8 +447,8 @@ HttpResponse http_perform(const HttpRequest& request)
     return fail(Failure::bad_url, fmt::format("invalid URL \"{}\"", redact_url(request.url)));
   }
   for (const auto& header : request.headers) {
-    if (header.first.empty() || has_line_break(header.first) || has_line_break(header.second)
-        || header.first.find(':') != std::string::npos) {
+    if (header.first.empty() || has_line_break(header.first) || has_line_break(header.second) ||
+        header.first.find(':') != std::string::npos) {
       // The value is not shown: headers carry credentials.
       return fail(Failure::other, fmt::format("invalid header \"{}\"", header.first));
     }
@@ -473,36 +477,33 @@ HttpResponse http_perform(const HttpRequest& request)
     // "Name;" is how libcurl is told to send a header with an empty value.
     ok = ok && headers.add(value.empty() ? name + ";" : fmt::format("{}: {}", name, value));
   }
-  if (!request.body.empty()
-      && std::none_of(request.headers.begin(), request.headers.end(),
-                      [](const auto& h) { return is_header(h, "Expect"); })) {
+  if (!request.body.empty() && std::none_of(request.headers.begin(), request.headers.end(),
+                                            [](const auto& h) { return is_header(h, "Expect"); })) {
     // libcurl would otherwise wait up to a second for "100 Continue" before sending a body.
     ok = ok && headers.add("Expect:");
   }
 
-  const long timeout_ms = request.timeout.count() > 0 ? static_cast<long>(request.timeout.count())
-                                                      : 0L;
+  const long timeout_ms =
+      request.timeout.count() > 0 ? static_cast<long>(request.timeout.count()) : 0L;
   const long connect_timeout_ms = request.connect_timeout.count() > 0
-                                    ? static_cast<long>(request.connect_timeout.count())
-                                    : timeout_ms;
-  ok = ok && curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str()) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_USERAGENT, k_user_agent.data()) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L)
-            == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_MAXREDIRS,
-                           static_cast<long>(std::max(request.max_redirects, 0)))
-            == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK
-       && curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK
-       && set_method(easy, request);
+                                      ? static_cast<long>(request.connect_timeout.count())
+                                      : timeout_ms;
+  ok = ok && curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str()) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_USERAGENT, k_user_agent.data()) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L) ==
+           CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_MAXREDIRS,
+                        static_cast<long>(std::max(request.max_redirects, 0))) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK &&
+       curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK && set_method(easy, request);
   if (ok && !request.ca_file.empty()) {
     ok = curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str()) == CURLE_OK;
   }
@@ -566,7 +567,8 @@ HttpResponse http_perform(const HttpRequest& request)
   response.status = status;
   response.final_url = redact_url(effective_url);
   response.body_truncated = sink.truncated;
-  response.elapsed = total_us > 0 && !cancelled ? Duration(total_us / 1000) : elapsed_since(started);
+  response.elapsed =
+      total_us > 0 && !cancelled ? Duration(total_us / 1000) : elapsed_since(started);
 
   if (cancelled) {
     response.failure = Failure::cancelled;
@@ -597,21 +599,21 @@ HttpResponse http_perform(const HttpRequest& request)
     response.error = fmt::format("could not resolve host \"{}\"", endpoint.host);
     break;
   case Failure::connect:
-    response.error = os_errno != 0
-                       ? fmt::format("{} ({})",
-                                     std::error_code(static_cast<int>(os_errno),
-                                                     std::generic_category())
-                                       .message(),
-                                     describe_endpoint(endpoint))
-                       : fmt::format("{} ({})", detail, describe_endpoint(endpoint));
+    response.error =
+        os_errno != 0
+            ? fmt::format(
+                  "{} ({})",
+                  std::error_code(static_cast<int>(os_errno), std::generic_category()).message(),
+                  describe_endpoint(endpoint))
+            : fmt::format("{} ({})", detail, describe_endpoint(endpoint));
     break;
   case Failure::timeout:
-    response.error = fmt::format(
-      "timed out after {} ({})",
-      format_duration(std::strncmp(detail.c_str(), "Connection timed out", 20) == 0
-                        ? Duration(connect_timeout_ms)
-                        : Duration(timeout_ms)),
-      describe_endpoint(endpoint));
+    response.error =
+        fmt::format("timed out after {} ({})",
+                    format_duration(std::strncmp(detail.c_str(), "Connection timed out", 20) == 0
+                                        ? Duration(connect_timeout_ms)
+                                        : Duration(timeout_ms)),
+                    describe_endpoint(endpoint));
     break;
   case Failure::cancelled:
     response.error = "cancelled";
@@ -620,8 +622,8 @@ HttpResponse http_perform(const HttpRequest& request)
     response.error = detail;
     break;
   }
-  if (response.failure == Failure::dns || response.failure == Failure::connect
-      || response.failure == Failure::timeout) {
+  if (response.failure == Failure::dns || response.failure == Failure::connect ||
+      response.failure == Failure::timeout) {
     scrub_url(response.error, effective_url);
     scrub_url(response.error, request.url);
   }

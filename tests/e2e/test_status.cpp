@@ -169,3 +169,38 @@ TEST_CASE("hb-status reports a failed pulse")
   CHECK(j["pulse"]["state"] == "error");
   CHECK(j["pulse"]["last"]["status"] == "error");
 }
+
+TEST_CASE("hb-status reports targets whose checks stopped running as stale")
+{
+  TestHttpServer server;
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(json{{"pulse", {{"interval", "5m"}}},
+                       {"defaults", {{"stale_after", "2h"}}},
+                       {"targets",
+                        {{{"id", "api"},
+                          {"checks", {{{"name", "home"}, {"type", "http"}, {"url", server.url("/ok")}}}}},
+                         {{"id", "night"},
+                          {"active_hours", {{"start", "09:00"}, {"end", "10:00"}}},
+                          {"checks", {{{"name", "home"}, {"type", "http"}, {"url", server.url("/ok")}}}}}}}}
+                    .dump());
+  // 14:00 UTC: "night" is outside its window and never runs; "api" runs every pulse.
+  ws.pulse_json({}, "2026-02-18T14:00:00Z");
+  ws.pulse_json({}, "2026-02-18T15:00:00Z");
+  ws.pulse_json({}, "2026-02-18T16:01:00Z");
+  const auto r = ws.status({"--json"}, "2026-02-18T16:02:00Z");
+  CHECK(r.exit_code == 2);
+  const auto j = json::parse(r.out);
+  CHECK(j["pulse"]["state"] == "alive");
+  CHECK(j["counts"]["stale"] == 1);
+  for (const auto& t : j["targets"]) {
+    if (t["id"] == "night") {
+      CHECK(t["stale"] == true);
+      CHECK(t["message"] == "stale: never ran since it appeared 2h 2m ago (stale_after 2h)");
+    } else {
+      CHECK(t["stale"] == false);
+    }
+  }
+  const auto table = ws.status({}, "2026-02-18T16:02:00Z");
+  CHECK(table.out.find("1 stale") != std::string::npos);
+}

@@ -18,8 +18,8 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <system_error>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 namespace hb::test {
@@ -52,9 +52,23 @@ public:
     m_cert = (m_dir / "cert.pem").string();
     m_key = (m_dir / "key.pem").string();
     util::ProcessSpec spec;
-    spec.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", m_key, "-out", m_cert,
-                 "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+    spec.argv = {"openssl",
+                 "req",
+                 "-x509",
+                 "-newkey",
+                 "ec",
+                 "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1",
+                 "-nodes",
+                 "-keyout",
+                 m_key,
+                 "-out",
+                 m_cert,
+                 "-days",
+                 "2",
+                 "-subj",
+                 "/CN=127.0.0.1",
+                 "-addext",
                  "subjectAltName=IP:127.0.0.1,DNS:localhost"};
     spec.timeout = Duration(30'000);
     const util::ProcessResult result = util::run_process(spec);
@@ -77,8 +91,8 @@ public:
   {
     static const Certificate k_certificate;
     if (!k_certificate.m_error.empty()) {
-      throw std::runtime_error("test server: cannot make a TLS certificate: "
-                               + k_certificate.m_error);
+      throw std::runtime_error("test server: cannot make a TLS certificate: " +
+                               k_certificate.m_error);
     }
     return k_certificate;
   }
@@ -101,7 +115,11 @@ struct TestHttpServer::Impl {
   httplib::Server& server;
   std::string ca_file;
 
-  explicit Impl(std::unique_ptr<httplib::Server> made) : owned_server(std::move(made)), server(*owned_server) {}
+  explicit Impl(std::unique_ptr<httplib::Server> made)
+      : owned_server(std::move(made))
+      , server(*owned_server)
+  {
+  }
   std::thread thread;
   int port = 0;
   std::atomic<bool> stopping{false};
@@ -124,8 +142,8 @@ struct TestHttpServer::Impl {
       if (now >= until) {
         return true;
       }
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_stop_check,
-                                                                                until - now));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(k_stop_check, until - now));
     }
     return false;
   }
@@ -226,7 +244,10 @@ void TestHttpServer::Impl::add_routes()
   server.Options("/echo", echo);
 }
 
-TestHttpServer::TestHttpServer() : TestHttpServer(Options{}) {}
+TestHttpServer::TestHttpServer()
+    : TestHttpServer(Options{})
+{
+}
 
 namespace {
 
@@ -236,8 +257,8 @@ std::unique_ptr<httplib::Server> make_server(const TestHttpServer::Options& opti
     return std::make_unique<httplib::Server>();
   }
   const Certificate& certificate = Certificate::get();
-  auto server = std::make_unique<httplib::SSLServer>(certificate.cert().c_str(),
-                                                     certificate.key().c_str());
+  auto server =
+      std::make_unique<httplib::SSLServer>(certificate.cert().c_str(), certificate.key().c_str());
   if (!server->is_valid()) {
     throw std::runtime_error("test server: httplib rejected the TLS certificate");
   }
@@ -247,7 +268,7 @@ std::unique_ptr<httplib::Server> make_server(const TestHttpServer::Options& opti
 } // namespace
 
 TestHttpServer::TestHttpServer(Options options)
-  : m_impl(std::make_shared<Impl>(make_server(options)))
+    : m_impl(std::make_shared<Impl>(make_server(options)))
 {
   Impl& impl = *m_impl;
   if (options.tls) {
@@ -270,7 +291,8 @@ TestHttpServer::TestHttpServer(Options options)
     }
   } else {
     if (!impl.server.bind_to_port("127.0.0.1", options.port)) {
-      throw std::runtime_error("test server: cannot bind 127.0.0.1:" + std::to_string(options.port));
+      throw std::runtime_error("test server: cannot bind 127.0.0.1:" +
+                               std::to_string(options.port));
     }
     impl.port = options.port;
   }
@@ -329,8 +351,8 @@ std::string TestHttpServer::ca_file() const
 
 std::string TestHttpServer::url(std::string_view path) const
 {
-  std::string out = (m_impl->options.tls ? "https://127.0.0.1:" : "http://127.0.0.1:")
-                    + std::to_string(m_impl->port);
+  std::string out = (m_impl->options.tls ? "https://127.0.0.1:" : "http://127.0.0.1:") +
+                    std::to_string(m_impl->port);
   if (path.empty() || path.front() != '/') {
     out += '/';
   }
@@ -380,8 +402,8 @@ int closed_port()
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = 0;
   socklen_t length = sizeof(address);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0
-      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     const int saved = errno;
     ::close(fd);
     throw std::runtime_error(std::string("closed_port: bind: ") + std::strerror(saved));

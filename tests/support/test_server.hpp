@@ -25,8 +25,8 @@ namespace hb::test {
 class TestHttpServer {
 public:
   struct Options {
-    int port = 0;               // 0: an ephemeral port
-    std::size_t threads = 64;   // each open connection holds one thread
+    int port = 0;             // 0: an ephemeral port
+    std::size_t threads = 64; // each open connection holds one thread
     // How long an idle keep-alive connection is kept, in whole seconds. 0 is racy: httplib then
     // drops a new connection whose request takes more than ~10 ms to arrive.
     int keep_alive_seconds = 1;
@@ -67,7 +67,7 @@ public:
 
 private:
   struct Impl;
-  std::shared_ptr<Impl> m_impl;  // shared with the server thread, which may outlive this object
+  std::shared_ptr<Impl> m_impl; // shared with the server thread, which may outlive this object
 };
 
 // Returns a port on 127.0.0.1 that nothing listens on (bound, then closed), for

@@ -53,7 +53,7 @@ bool parse_number(const char* text, long min, long max, long& out)
 int main(int argc, char** argv)
 {
   hb::test::TestHttpServer::Options options;
-  options.keep_alive_seconds = 2;  // benchmarks want connection reuse; tests want fast stops
+  options.keep_alive_seconds = 2; // benchmarks want connection reuse; tests want fast stops
   std::string port_file;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -125,7 +125,9 @@ int main(int argc, char** argv)
     std::cout << server.port() << std::endl;
     while (g_stop == 0) {
       // pause() could miss a signal arriving just before it; a short sleep cannot hang.
-      struct timespec slice {0, 50'000'000};
+      struct timespec slice {
+        0, 50'000'000
+      };
       nanosleep(&slice, nullptr);
     }
   } catch (const std::exception& e) {

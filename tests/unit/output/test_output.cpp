@@ -357,7 +357,7 @@ TEST_CASE("status_to_json")
     CHECK(j["exitCode"] == 2);
     CHECK(j["counts"]
           == json{{"targets", 2}, {"healthy", 1}, {"warning", 0}, {"failing", 1}, {"unknown", 0},
-                  {"paused", 0}});
+                  {"paused", 0}, {"stale", 0}});
     CHECK(j["pulse"]["state"] == "alive");
     CHECK(j["pulse"]["reason"] == "last pulse 1m ago");
     CHECK(j["pulse"]["running"] == false);
@@ -387,7 +387,8 @@ TEST_CASE("status_to_json")
                   {"executions24h", 4},
                   {"failures24h", 1},
                   {"failureRate24h", 0.25},
-                  {"message", "http: down"}});
+                  {"message", "http: down"},
+                  {"stale", false}});
     const auto& n = j["targets"][1];
     CHECK(n["health"] == "unknown");
     CHECK(n["since"].is_null());

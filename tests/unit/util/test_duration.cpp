@@ -84,7 +84,9 @@ TEST_CASE("format_duration")
   SECTION("seconds")
   {
     CHECK(format_duration(42s) == "42s");
-    CHECK(format_duration(59'999 * k_ms) == "59s");
+    CHECK(format_duration(59'999 * k_ms) == "59.9s");
+    CHECK(format_duration(1'250 * k_ms) == "1.2s");
+    CHECK(format_duration(3'000 * k_ms) == "3s");
   }
 
   SECTION("minutes and seconds")
