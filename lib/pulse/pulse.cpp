@@ -6,6 +6,7 @@
 #include "pulse/evaluate.hpp"
 #include "pulse/runner.hpp"
 #include "util/duration.hpp"
+#include "util/log.hpp"
 
 #include <fmt/format.h>
 
@@ -176,6 +177,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     } else {
       d = check_due(target, state.last_execution_at, wall_start, options.force);
     }
+    util::log_debug(fmt::format("{}: {}", target.id, d.due ? "due (" + d.reason + ")" : d.reason));
     decisions[target.id] = d;
     return d.due;
   };

@@ -66,7 +66,8 @@ void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
   app.add_option("--color", options.color, "Colour output: auto, always or never (auto honours NO_COLOR)")
     ->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_flag("-q,--quiet", options.quiet, "Print nothing on stdout and only errors on stderr");
-  app.add_flag("-v,--verbose", options.verbose, "Say more (repeat for debug logs)");
+  app.add_flag("-v,--verbose", options.verbose,
+               "Say more: a summary on stdout and progress on stderr (-vv: debug details)");
   app.add_option("--log-format", options.log_format,
                  "Log format on stderr: auto, text or json (auto: json under Cloud Run/Kubernetes)")
     ->check(CLI::IsMember({"auto", "text", "json"}));
@@ -151,6 +152,8 @@ Setup load_setup(const CommonOptions& options, ConfigRequired required,
     load_options.discovery = discovery;
     setup.config = config::load(*path, load_options);
     configured_database = setup.config->database;
+    util::log_info(fmt::format("config {}: {} target(s)", path->string(),
+                               setup.config->targets.size()));
   } else if (required == ConfigRequired::yes) {
     throw ConfigError("no config file found: pass --config FILE, set HB_CONFIG, or create "
                       "./heartbeat.json (see docs/quickstart.md)");
@@ -165,6 +168,7 @@ Setup load_setup(const CommonOptions& options, ConfigRequired required,
   } else {
     setup.database = store::default_database_path();
   }
+  util::log_info(fmt::format("database {}", setup.database));
   return setup;
 }
 
