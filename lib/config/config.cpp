@@ -277,6 +277,23 @@ std::string parse_timezone(const ConfigNode& node)
   return name;
 }
 
+// The `database` setting, resolved against `dir`; "" when absent.
+std::string parse_database(const ConfigNode& node, const fs::path& dir)
+{
+  if (node.is_null()) {
+    return {};
+  }
+  if (!node.is_string() && !node.is_object()) {
+    node.fail("a file path like \"/var/lib/heartbeat/heartbeat.db\"");
+  }
+  const std::string value = node.as_string();
+  if (value.empty()) {
+    node.fail("a file path like \"/var/lib/heartbeat/heartbeat.db\"");
+  }
+  const fs::path path(value);
+  return path.is_absolute() ? value : (dir / path).lexically_normal().string();
+}
+
 PulseSettings parse_pulse(const ConfigNode& node)
 {
   PulseSettings pulse;
@@ -371,17 +388,7 @@ public:
                                                            std::end(k_main_keys)));
 
     Config config;
-    if (auto database = root["database"]; !database.is_null()) {
-      if (!database.is_string() && !database.is_object()) {
-        database.fail("a file path like \"/var/lib/heartbeat/heartbeat.db\"");
-      }
-      const std::string value = database.as_string();
-      if (value.empty()) {
-        database.fail("a file path like \"/var/lib/heartbeat/heartbeat.db\"");
-      }
-      const fs::path path(value);
-      config.database = path.is_absolute() ? value : (dir / path).lexically_normal().string();
-    }
+    config.database = parse_database(root["database"], dir);
     config.pulse = parse_pulse(root["pulse"]);
     m_defaults = parse_defaults(root["defaults"]);
     config.defaults = m_defaults;
@@ -840,17 +847,24 @@ private:
   std::map<std::string, std::string, std::less<>> m_target_sources;
 };
 
+// The main config file's text; throws ConfigError naming the file as the user gave it.
+std::string read_main_file(const fs::path& given, const fs::path& absolute)
+{
+  int error = 0;
+  auto text = read_file(absolute, error);
+  if (!text) {
+    throw ConfigError(fmt::format("cannot read config file \"{}\": {}", given.string(),
+                                  lowercase_first(std::strerror(error))));
+  }
+  return *text;
+}
+
 } // namespace
 
 Config load(const std::filesystem::path& path, const LoadOptions& options)
 {
   const fs::path absolute = fs::absolute(path).lexically_normal();
-  int error = 0;
-  auto text = read_file(absolute, error);
-  if (!text) {
-    throw ConfigError(fmt::format("cannot read config file \"{}\": {}", path.string(),
-                                  lowercase_first(std::strerror(error))));
-  }
+  const std::string text = read_main_file(path, absolute);
   std::error_code canonical_error;
   fs::path canonical = fs::canonical(absolute, canonical_error);
   if (canonical_error) {
@@ -858,7 +872,7 @@ Config load(const std::filesystem::path& path, const LoadOptions& options)
   }
   Loader loader(options);
   Config config =
-    loader.load(*text, absolute.filename().string(), absolute.parent_path(), canonical);
+    loader.load(text, absolute.filename().string(), absolute.parent_path(), canonical);
   config.file = absolute;
   return config;
 }
@@ -875,31 +889,14 @@ Config load_from_string(const std::string& text, const std::string& name,
 std::string read_database_setting(const std::filesystem::path& path)
 {
   const fs::path absolute = fs::absolute(path).lexically_normal();
-  int error = 0;
-  auto text = read_file(absolute, error);
-  if (!text) {
-    throw ConfigError(fmt::format("cannot read config file \"{}\": {}", path.string(),
-                                  lowercase_first(std::strerror(error))));
-  }
+  const std::string text = read_main_file(path, absolute);
   const std::string name = absolute.filename().string();
-  const Json json = parse_config_text(*text, name);
+  const Json json = parse_config_text(text, name);
   const ConfigNode root(json, name, "");
   if (!root.is_object()) {
     root.fail("a JSON object at the top level");
   }
-  auto database = root["database"];
-  if (database.is_null()) {
-    return {};
-  }
-  if (!database.is_string() && !database.is_object()) {
-    database.fail("a file path like \"/var/lib/heartbeat/heartbeat.db\"");
-  }
-  const std::string value = database.as_string();
-  if (value.empty()) {
-    database.fail("a file path like \"/var/lib/heartbeat/heartbeat.db\"");
-  }
-  const fs::path db(value);
-  return db.is_absolute() ? value : (absolute.parent_path() / db).lexically_normal().string();
+  return parse_database(root["database"], absolute.parent_path());
 }
 
 } // namespace hb::config
