@@ -280,10 +280,15 @@ TEST_CASE("overlapping pulses never run the same target twice")
   REQUIRE(b.exit_code == 0);
   CHECK(server.hits("/slow/1500") == 6);
   CHECK(ws.scalar("SELECT count(*) FROM executions") == 6);
+  // Each pulse claims all its due targets in one transaction, so whichever claimed second found
+  // all six held by the other, whatever the scheduling of the two processes.
+  const auto first_out = json::parse(a.out);
   const auto second_out = json::parse(b.out);
-  CHECK(second_out["processed"] == 0);
-  CHECK(second_out["summary"]["held"] == 6);
-  CHECK(detail(second_out, "t0")["reason"] == "claimed by an overlapping pulse");
+  CHECK(first_out["processed"].get<int>() + second_out["processed"].get<int>() == 6);
+  CHECK(first_out["summary"]["held"].get<int>() + second_out["summary"]["held"].get<int>() == 6);
+  const auto& later = second_out["processed"] == 0 ? second_out : first_out;
+  CHECK(detail(later, "t0")["status"] == "held");
+  CHECK(detail(later, "t0")["reason"] == "claimed by an overlapping pulse");
 }
 
 TEST_CASE("configuration errors exit 78 and name the file and the JSON path")
