@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "checks/command_check.hpp"
 
-#include "core/errors.hpp"
+#include "support/test_helpers.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -21,36 +21,31 @@ using hb::Duration;
 using hb::checks::CheckContext;
 using hb::checks::CheckDef;
 using hb::checks::CheckResult;
-using hb::checks::Registry;
 using nlohmann::json;
 
 const std::string k_dummy = "/usr/lib/nagios/plugins/check_dummy";
 
+// The messages below quote a top-level check in heartbeat.json, and plugins get 10 s by default.
+const hb::test::CheckPlace k_place{"heartbeat.json", "checks[0]"};
+
 CheckDef parse_check(const json& spec)
 {
-  return Registry::builtin().parse(hb::ConfigNode(spec, "heartbeat.json", "checks[0]"));
+  return hb::test::parse_check(spec, k_place);
+}
+
+CheckResult run_check(const json& spec, Duration timeout = Duration(10'000))
+{
+  return hb::test::run_check(spec, timeout, k_place);
+}
+
+std::string config_error(const json& spec)
+{
+  return hb::test::config_error(spec, k_place);
 }
 
 json command_spec(json argv)
 {
   return json{{"name", "cmd"}, {"type", "command"}, {"command", std::move(argv)}};
-}
-
-CheckResult run_check(const json& spec, Duration timeout = Duration(10'000))
-{
-  const CheckDef def = parse_check(spec);
-  std::atomic<bool> cancel{false};
-  return def.probe->run(CheckContext{cancel, timeout});
-}
-
-std::string config_error(const json& spec)
-{
-  try {
-    parse_check(spec);
-  } catch (const hb::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 bool have_dummy_plugin()

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "checks/file_check.hpp"
 
-#include "core/errors.hpp"
+#include "support/test_helpers.hpp"
 #include "util/time.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,7 +25,8 @@ using hb::checks::CheckContext;
 using hb::checks::CheckDef;
 using hb::checks::CheckResult;
 using hb::checks::Metric;
-using hb::checks::Registry;
+using hb::test::find_metric;
+using hb::test::ScopedEnv;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -60,22 +61,6 @@ private:
   fs::path m_path;
 };
 
-// Sets an environment variable for one scope.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const std::string& value)
-      : m_name(name)
-  {
-    ::setenv(name, value.c_str(), 1);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv() { ::unsetenv(m_name); }
-
-private:
-  const char* m_name;
-};
-
 json file_spec(const std::string& path, json extra = json::object())
 {
   json spec{{"name", "backup"}, {"type", "file"}, {"path", path}};
@@ -85,36 +70,22 @@ json file_spec(const std::string& path, json extra = json::object())
   return spec;
 }
 
+// The messages below quote a top-level check in heartbeat.json; every run gets 10 s.
+const hb::test::CheckPlace k_place{"heartbeat.json", "checks[0]"};
+
 CheckDef parse_check(const json& spec)
 {
-  return Registry::builtin().parse(hb::ConfigNode(spec, "heartbeat.json", "checks[0]"));
+  return hb::test::parse_check(spec, k_place);
 }
 
 CheckResult run_check(const json& spec)
 {
-  const CheckDef def = parse_check(spec);
-  std::atomic<bool> cancel{false};
-  return def.probe->run(CheckContext{cancel, Duration(10'000)});
+  return hb::test::run_check(spec, Duration(10'000), k_place);
 }
 
 std::string config_error(const json& spec)
 {
-  try {
-    parse_check(spec);
-  } catch (const hb::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-const Metric* find_metric(const CheckResult& result, const std::string& name)
-{
-  for (const auto& metric : result.metrics) {
-    if (metric.name == name) {
-      return &metric;
-    }
-  }
-  return nullptr;
+  return hb::test::config_error(spec, k_place);
 }
 
 } // namespace

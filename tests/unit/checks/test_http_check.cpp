@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "checks/http_check.hpp"
 
-#include "core/errors.hpp"
+#include "support/test_helpers.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -21,45 +21,16 @@ using hb::checks::CheckContext;
 using hb::checks::CheckDef;
 using hb::checks::CheckResult;
 using hb::checks::Metric;
-using hb::checks::Registry;
+using hb::test::config_error;
+using hb::test::find_metric;
+using hb::test::parse_check;
+using hb::test::run_check;
 using hb::test::TestHttpServer;
 using nlohmann::json;
-
-CheckDef parse_check(const json& spec)
-{
-  return Registry::builtin().parse(hb::ConfigNode(spec, "test.json", "targets[0].checks[0]"));
-}
 
 json http_spec(const std::string& url)
 {
   return json{{"name", "web"}, {"type", "http"}, {"url", url}};
-}
-
-CheckResult run_check(const json& spec, Duration timeout = Duration(5'000))
-{
-  const CheckDef def = parse_check(spec);
-  std::atomic<bool> cancel{false};
-  return def.probe->run(CheckContext{cancel, timeout});
-}
-
-std::string config_error(const json& spec)
-{
-  try {
-    parse_check(spec);
-  } catch (const hb::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-const Metric* find_metric(const CheckResult& result, const std::string& name)
-{
-  for (const auto& metric : result.metrics) {
-    if (metric.name == name) {
-      return &metric;
-    }
-  }
-  return nullptr;
 }
 
 } // namespace

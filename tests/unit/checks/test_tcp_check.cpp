@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "checks/tcp_check.hpp"
 
-#include "core/errors.hpp"
+#include "support/test_helpers.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,34 +25,14 @@ using hb::Duration;
 using hb::checks::CheckContext;
 using hb::checks::CheckDef;
 using hb::checks::CheckResult;
-using hb::checks::Registry;
+using hb::test::config_error;
+using hb::test::parse_check;
+using hb::test::run_check;
 using nlohmann::json;
-
-CheckDef parse_check(const json& spec)
-{
-  return Registry::builtin().parse(hb::ConfigNode(spec, "test.json", "targets[0].checks[0]"));
-}
 
 json tcp_spec(const std::string& host, int port)
 {
   return json{{"name", "port"}, {"type", "tcp"}, {"host", host}, {"port", port}};
-}
-
-CheckResult run_check(const json& spec, Duration timeout = Duration(5'000))
-{
-  const CheckDef def = parse_check(spec);
-  std::atomic<bool> cancel{false};
-  return def.probe->run(CheckContext{cancel, timeout});
-}
-
-std::string config_error(const json& spec)
-{
-  try {
-    parse_check(spec);
-  } catch (const hb::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 // A listening socket that never accepts, with its one-slot accept queue filled: further connects

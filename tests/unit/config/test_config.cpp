@@ -2,6 +2,7 @@
 #include "config/config.hpp"
 
 #include "core/errors.hpp"
+#include "support/test_helpers.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -9,7 +10,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -22,6 +22,7 @@ using hb::TemporaryError;
 using hb::config::Config;
 using hb::config::LoadOptions;
 using hb::config::RunDiscovery;
+using hb::test::ScopedEnv;
 using Catch::Matchers::Message;
 using Catch::Matchers::StartsWith;
 
@@ -66,36 +67,6 @@ public:
 
 private:
   fs::path m_path;
-};
-
-// Sets an environment variable for one test and restores the previous state afterwards.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : m_name(name)
-  {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-    }
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv()
-  {
-    if (m_old) {
-      ::setenv(m_name.c_str(), m_old->c_str(), 1);
-    } else {
-      ::unsetenv(m_name.c_str());
-    }
-  }
-
-private:
-  std::string m_name;
-  std::optional<std::string> m_old;
 };
 
 // Runs the rest of a test in `dir`, then returns to the previous working directory.

@@ -2,12 +2,12 @@
 #include "core/config_node.hpp"
 
 #include "core/errors.hpp"
+#include "support/test_helpers.hpp"
 #include "support/tool_runner.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
@@ -17,39 +17,10 @@ namespace {
 using hb::ConfigError;
 using hb::ConfigNode;
 using hb::Duration;
+using hb::test::ScopedEnv;
 using Catch::Matchers::Contains;
 using Catch::Matchers::Message;
 using nlohmann::json;
-
-// Sets (or unsets, for nullptr) an environment variable and restores it at scope exit.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : m_name(name)
-  {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-    }
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv()
-  {
-    if (m_old) {
-      ::setenv(m_name.c_str(), m_old->c_str(), 1);
-    } else {
-      ::unsetenv(m_name.c_str());
-    }
-  }
-
-private:
-  std::string m_name;
-  std::optional<std::string> m_old;
-};
 
 // The message of the ConfigError `fn` throws; fails the test when it throws nothing.
 template <typename Fn>

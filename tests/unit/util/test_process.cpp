@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "util/process.hpp"
 
+#include "support/tool_runner.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using hb::Duration;
+using hb::test::read_file;
 using hb::util::ProcessResult;
 using hb::util::ProcessSpec;
 using hb::util::run_process;
@@ -52,14 +54,6 @@ ProcessSpec shell(const std::string& script)
   ProcessSpec spec;
   spec.argv = {"/bin/sh", "-c", script};
   return spec;
-}
-
-std::string read_file(const fs::path& path)
-{
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // A process that is gone or a zombie no longer runs (in a container nobody may reap orphans).

@@ -2,12 +2,12 @@
 #include "util/time.hpp"
 
 #include "core/errors.hpp"
+#include "support/test_helpers.hpp"
 
 #include <catch2/catch.hpp>
 #include <date/date.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
@@ -16,6 +16,7 @@ namespace {
 
 using hb::Duration;
 using hb::TimePoint;
+using hb::test::ScopedEnv;
 using hb::util::format_rfc3339;
 using hb::util::from_unix_ms;
 using hb::util::parse_rfc3339;
@@ -28,35 +29,6 @@ TimePoint utc(int y, unsigned mo, unsigned d, int h, int mi, int s, int ms = 0)
   return std::chrono::time_point_cast<Duration>(day) + std::chrono::hours(h)
          + std::chrono::minutes(mi) + std::chrono::seconds(s) + Duration(ms);
 }
-
-// Sets (or unsets, for nullptr) HB_NOW for one test and restores the previous value afterwards.
-class ScopedHbNow {
-public:
-  explicit ScopedHbNow(const char* value)
-  {
-    if (const char* old = std::getenv("HB_NOW")) {
-      m_old = old;
-    }
-    if (value != nullptr) {
-      ::setenv("HB_NOW", value, 1);
-    } else {
-      ::unsetenv("HB_NOW");
-    }
-  }
-  ScopedHbNow(const ScopedHbNow&) = delete;
-  ScopedHbNow& operator=(const ScopedHbNow&) = delete;
-  ~ScopedHbNow()
-  {
-    if (m_old) {
-      ::setenv("HB_NOW", m_old->c_str(), 1);
-    } else {
-      ::unsetenv("HB_NOW");
-    }
-  }
-
-private:
-  std::optional<std::string> m_old;
-};
 
 } // namespace
 
@@ -179,7 +151,7 @@ TEST_CASE("clock_from_environment")
 {
   SECTION("HB_NOW set selects an offset clock at that instant")
   {
-    ScopedHbNow env("2026-02-18T14:05:00Z");
+    ScopedEnv env("HB_NOW", "2026-02-18T14:05:00Z");
     const auto clock = hb::util::clock_from_environment();
     REQUIRE(dynamic_cast<const hb::util::OffsetClock*>(clock.get()) != nullptr);
     const TimePoint now = clock->now();
@@ -189,7 +161,7 @@ TEST_CASE("clock_from_environment")
 
   SECTION("HB_NOW unset selects the system clock")
   {
-    ScopedHbNow env(nullptr);
+    ScopedEnv env("HB_NOW", nullptr);
     const auto clock = hb::util::clock_from_environment();
     REQUIRE(dynamic_cast<const hb::util::SystemClock*>(clock.get()) != nullptr);
     const TimePoint system = hb::util::SystemClock().now();
@@ -199,14 +171,14 @@ TEST_CASE("clock_from_environment")
 
   SECTION("HB_NOW empty selects the system clock")
   {
-    ScopedHbNow env("");
+    ScopedEnv env("HB_NOW", "");
     const auto clock = hb::util::clock_from_environment();
     CHECK(dynamic_cast<const hb::util::SystemClock*>(clock.get()) != nullptr);
   }
 
   SECTION("HB_NOW invalid is a usage error quoting the value")
   {
-    ScopedHbNow env("yesterday");
+    ScopedEnv env("HB_NOW", "yesterday");
     REQUIRE_THROWS_MATCHES(
       hb::util::clock_from_environment(), hb::UsageError,
       Catch::Matchers::Message(
