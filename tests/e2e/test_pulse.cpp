@@ -330,7 +330,7 @@ TEST_CASE("HEARTBEAT_ENABLED=false turns hb-pulse into a no-op")
   CHECK(status.exit_code == 0);
 }
 
-TEST_CASE("--fail-on makes hb-pulse a CI smoke check")
+TEST_CASE("hb-pulse --fail-on makes it a CI smoke check")
 {
   TestHttpServer server;
   Workspace ws;
@@ -348,7 +348,7 @@ TEST_CASE("--fail-on makes hb-pulse a CI smoke check")
   CHECK(ws.pulse({"--force", "--fail-on", "bogus"}).exit_code == 64);
 }
 
-TEST_CASE("--dry-run lists what is due and runs nothing")
+TEST_CASE("hb-pulse --dry-run lists what is due and runs nothing")
 {
   TestHttpServer server;
   Workspace ws;
@@ -363,7 +363,7 @@ TEST_CASE("--dry-run lists what is due and runs nothing")
   CHECK(ws.scalar("SELECT count(*) FROM pulses") == 0);
 }
 
-TEST_CASE("--target and --tag narrow the run")
+TEST_CASE("hb-pulse --target and --tag narrow the run")
 {
   TestHttpServer server;
   Workspace ws;
