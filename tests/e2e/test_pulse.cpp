@@ -495,3 +495,21 @@ TEST_CASE("confirm and recover_after thresholds shape target health")
   CHECK(detail(recovered, "api")["events"][0]["type"] == "recovered");
   CHECK(ws.scalar("SELECT count(*) FROM events") == 2);
 }
+
+TEST_CASE("hb-pulse --log-format json writes one JSON object per line on stderr")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(R"({"targets": [{"id": "Bad Id", "checks": []}]})");
+  const auto r = ws.pulse({"--log-format", "json"});
+  CHECK(r.exit_code == 78);
+  REQUIRE(!r.err.empty());
+  const auto line = json::parse(r.err.substr(0, r.err.find('\n')));
+  CHECK(line["severity"] == "ERROR");
+  CHECK(line["message"].get<std::string>().rfind("heartbeat.json: targets[0].id: expected", 0) == 0);
+  CHECK(line["logging.googleapis.com/labels"]["tool"] == "hb-pulse");
+  CHECK(line["time"].is_string());
+  // Chosen automatically under Cloud Run.
+  const auto cloud = ws.pulse({}, "", {{"CLOUD_RUN_JOB", "hb-pulse"}});
+  CHECK(json::parse(cloud.err.substr(0, cloud.err.find('\n')))["severity"] == "ERROR");
+}
