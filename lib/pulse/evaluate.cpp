@@ -88,6 +88,7 @@ Evaluation evaluate(const config::Target& target, const store::TargetState& prev
   std::optional<TimePoint> incident_start;
   std::vector<std::string> bad_messages;
   int worst_rank = -1;
+  bool observed = false;  // at least one result that was not cut off
   for (const auto& result : execution.results) {
     store::CheckState cs;
     cs.check_name = result.check_name;
@@ -98,9 +99,16 @@ Evaluation evaluate(const config::Target& target, const store::TargetState& prev
     const int confirm = def_it != defs.end() ? def_it->second->confirm : 1;
     const int recover_after = def_it != defs.end() ? def_it->second->recover_after : 1;
 
-    cs.last_status = result.status;
-    cs.last_message = result.message;
-    if (result.status != CheckStatus::ok) {
+    // A check cut off by the pulse deadline or a shutdown says nothing about the target: the
+    // monitor ran out of time. It is recorded (as error) but leaves the check's state as it was,
+    // so a slow pulse never pages anyone about a healthy target.
+    const bool cut_off = result.phase == "cancelled" || result.phase == "not_started";
+    if (!cut_off) {
+      observed = true;
+      cs.last_status = result.status;
+      cs.last_message = result.message;
+    }
+    if (!cut_off && result.status != CheckStatus::ok) {
       cs.consecutive_failures += 1;
       cs.consecutive_successes = 0;
       if (!cs.bad_since) {
@@ -109,7 +117,7 @@ Evaluation evaluate(const config::Target& target, const store::TargetState& prev
       if (cs.confirmed != CheckStatus::ok || cs.consecutive_failures >= confirm) {
         cs.confirmed = result.status;
       }
-    } else {
+    } else if (!cut_off) {
       cs.consecutive_successes += 1;
       cs.consecutive_failures = 0;
       if (cs.confirmed == CheckStatus::ok || cs.consecutive_successes >= recover_after) {
@@ -136,6 +144,10 @@ Evaluation evaluate(const config::Target& target, const store::TargetState& prev
   }
 
   const Health old_health = previous.health;
+  if (!observed) {
+    // Nothing was learned: health and its start stay as they were.
+    health = old_health;
+  }
   if (health != old_health) {
     state.health = health;
     state.since = health == Health::healthy ? execution.started_at

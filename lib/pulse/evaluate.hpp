@@ -23,7 +23,9 @@ struct Evaluation {
 // check's confirm / recover_after thresholds decide what it counts as; the target is failing
 // when a check counts as alert or error, warning when one counts as warning, else healthy.
 // A change of health is an event ("failing", "warning", "recovered"); the first healthy result
-// of a new target is not. Incidents are dated from their first bad observation.
+// of a new target is not. Incidents are dated from their first bad observation. Results cut off
+// by the pulse deadline or a shutdown (phase "cancelled" or "not_started") leave their check's
+// state unchanged: running out of time is the monitor's problem, not evidence about the target.
 Evaluation evaluate(const config::Target& target, const store::TargetState& previous,
                     const store::ExecutionRecord& execution, InGrace in_grace);
 

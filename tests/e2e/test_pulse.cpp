@@ -229,6 +229,9 @@ TEST_CASE("the pulse deadline is respected")
   CHECK(ws.text("SELECT message FROM check_results WHERE check_name = 'sleepy'")
         == "cut off at the pulse deadline (3s)");
   CHECK(r.err.find("pulse deadline (3s) reached") != std::string::npos);
+  // Running out of time is the monitor's problem: no event, the target's health is unchanged.
+  CHECK(ws.scalar("SELECT count(*) FROM events") == 0);
+  CHECK(ws.text("SELECT health FROM target_states WHERE target_id = 'slow'") == "unknown");
 }
 
 TEST_CASE("paused targets are skipped and new targets raise no alerts during their grace")

@@ -357,3 +357,41 @@ TEST_CASE("evaluate")
     CHECK(e.state.health == Health::failing);
   }
 }
+
+TEST_CASE("evaluate ignores results cut off by the deadline or a shutdown")
+{
+  const auto target = make_target({def("api"), def("db")});
+  auto cut = [](const std::string& name, const std::string& phase) {
+    CheckResultRecord r = result(name, CheckStatus::error, "cut off at the pulse deadline (2m)");
+    r.phase = phase;
+    return r;
+  };
+
+  SECTION("a healthy target stays healthy, without an event")
+  {
+    const auto first = step(target, fresh(), k_t0, {result("api", CheckStatus::ok), result("db", CheckStatus::ok)});
+    REQUIRE(first.state.health == Health::healthy);
+    const auto second = step(target, first.state, k_t0 + 5min,
+                             {result("api", CheckStatus::ok), cut("db", "cancelled")});
+    CHECK(second.state.health == Health::healthy);
+    CHECK(second.events.empty());
+    CHECK(second.state.last_status == ExecStatus::error);  // the execution itself says error
+  }
+
+  SECTION("a target whose every check was cut off stays unknown")
+  {
+    const auto only = step(target, fresh(), k_t0, {cut("api", "cancelled"), cut("db", "not_started")});
+    CHECK(only.state.health == Health::unknown);
+    CHECK(only.events.empty());
+  }
+
+  SECTION("a failing check stays failing and keeps its incident start")
+  {
+    const auto bad = step(target, fresh(), k_t0, {result("api", CheckStatus::alert), result("db", CheckStatus::ok)});
+    REQUIRE(bad.state.health == Health::failing);
+    const auto next = step(target, bad.state, k_t0 + 5min, {cut("api", "cancelled"), result("db", CheckStatus::ok)});
+    CHECK(next.state.health == Health::failing);
+    CHECK(next.state.since == k_t0);
+    CHECK(next.events.empty());
+  }
+}
