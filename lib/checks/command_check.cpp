@@ -2,6 +2,7 @@
 #include "checks/command_check.hpp"
 
 #include "checks/perfdata.hpp"
+#include "core/command_spec.hpp"
 #include "util/duration.hpp"
 #include "util/process.hpp"
 
@@ -118,100 +119,13 @@ private:
   std::string m_description;
 };
 
-// A value read through a secret ({"env": ...}, {"file": ...} or a "${...}" placeholder) must not
-// appear in descriptions, which are stored and printed.
-bool is_secret(const nlohmann::json& raw)
-{
-  return raw.is_object() ||
-         (raw.is_string() && raw.get_ref<const std::string&>().find("${") != std::string::npos);
-}
-
-std::string basename_of(const std::string& path)
-{
-  const std::size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::unique_ptr<Check> create_command_check(const ConfigNode& spec, const CommonSettings&)
 {
-  const ConfigNode command = spec["command"];
-  if (command.is_null()) {
-    spec.fail_message(fmt::format("missing \"command\" (an argv array like {})", k_argv_example));
-  }
-  if (command.is_string()) {
-    command.fail_message(fmt::format(
-        "command must be an argv array like {}; heartbeat never runs a shell", k_argv_example));
-  }
-  if (!command.is_array()) {
-    command.fail(fmt::format("an argv array like {}", k_argv_example));
-  }
-  const std::vector<ConfigNode> elements = command.elements();
-  if (elements.empty()) {
-    command.fail(fmt::format("a non-empty argv array like {}", k_argv_example));
-  }
-
-  std::vector<std::string> argv;
-  std::vector<std::string> shown;
-  for (std::size_t i = 0; i < elements.size(); ++i) {
-    const ConfigNode& element = elements[i];
-    if (!element.is_string() && !element.is_object()) {
-      element.fail("a string");
-    }
-    std::string arg = element.as_string();
-    if (i == 0) {
-      if (arg.empty()) {
-        element.fail("a program path like \"/usr/lib/nagios/plugins/check_disk\"");
-      }
-      // A placeholder in the directory part ("${PLUGINS}/check_disk") hides nothing secret in
-      // the program's name, so the name is shown unless it came from a secret itself.
-      const bool hidden =
-          element.is_object() ||
-          basename_of(element.raw().get<std::string>()).find("${") != std::string::npos;
-      shown.push_back(hidden ? "***" : basename_of(arg));
-    } else {
-      shown.push_back(is_secret(element.raw()) ? "***" : arg);
-    }
-    argv.push_back(std::move(arg));
-  }
-
-  std::map<std::string, std::string> env;
-  if (const ConfigNode env_node = spec["env"]; !env_node.is_null()) {
-    if (!env_node.is_object()) {
-      env_node.fail("an object of environment variables like {\"LC_ALL\": \"C\"}");
-    }
-    for (const auto& [name, value] : env_node.members()) {
-      if (name.empty() || name.find('=') != std::string::npos) {
-        value.fail_message(fmt::format(
-            "invalid environment variable name \"{}\" (empty or containing '=')", name));
-      }
-      if (!value.is_string() && !value.is_object()) {
-        value.fail("a string");
-      }
-      env[name] = value.as_string();
-    }
-  }
-
-  std::string working_dir;
-  if (const ConfigNode dir = spec["working_dir"]; !dir.is_null()) {
-    if (!dir.is_string() && !dir.is_object()) {
-      dir.fail("a directory path");
-    }
-    working_dir = dir.as_string();
-    if (working_dir.empty()) {
-      dir.fail("a directory path");
-    }
-  }
-
-  std::string description;
-  for (const auto& part : shown) {
-    if (!description.empty()) {
-      description += ' ';
-    }
-    description += part;
-  }
-  description = truncate_utf8(sanitize_text(description, KeepNewlines::no), k_max_description);
-  return std::make_unique<CommandCheck>(std::move(argv), std::move(env), std::move(working_dir),
-                                        std::move(description));
+  CommandSpec command = parse_command(spec, k_argv_example);
+  const std::string description =
+    truncate_utf8(sanitize_text(command.description, KeepNewlines::no), k_max_description);
+  return std::make_unique<CommandCheck>(std::move(command.argv), std::move(command.env),
+                                        std::move(command.working_dir), description);
 }
 
 } // namespace
