@@ -3,6 +3,8 @@
 // against the defaults and the check sets. Files are all read before anything is resolved, so a
 // check set defined in any file is visible to targets in every file.
 #include "config/config.hpp"
+#include "config/readers.hpp"
+#include "config/schedules.hpp"
 
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
@@ -26,6 +28,33 @@
 #include <variant>
 
 namespace hb::config {
+
+Duration positive_duration(const ConfigNode& parent, std::string_view key, Duration fallback,
+                           std::string_view example)
+{
+  auto node = parent[key];
+  if (node.is_null()) {
+    return fallback;
+  }
+  const Duration d = node.as_duration();
+  if (d <= Duration(0)) {
+    node.fail(fmt::format("a positive duration like \"{}\"", example));
+  }
+  return d;
+}
+
+std::string parse_timezone(const ConfigNode& node)
+{
+  if (!node.is_string()) {
+    node.fail(R"(an IANA timezone like "America/New_York")");
+  }
+  std::string name = node.as_string();
+  if (!is_valid_timezone(name)) {
+    node.fail(R"(an IANA timezone like "America/New_York")");
+  }
+  return name;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -34,8 +63,10 @@ using Json = std::remove_cvref_t<decltype(std::declval<const ConfigNode&>().raw(
 
 constexpr std::string_view k_main_keys[] = {
   "$schema", "database", "pulse", "defaults", "check_sets", "targets", "include", "discovery",
+  "schedules",
 };
-constexpr std::string_view k_included_keys[] = {"$schema", "targets", "check_sets", "include"};
+constexpr std::string_view k_included_keys[] = {"$schema", "targets", "check_sets", "include",
+                                                "schedules"};
 constexpr std::string_view k_target_keys[] = {
   "id",       "name",        "kind",         "tags",   "paused", "interval", "active_hours",
   "timezone", "stale_after", "new_target_grace", "checks", "use",  "vars",
@@ -220,20 +251,6 @@ std::string first_line(const std::string& text)
   return {};
 }
 
-Duration positive_duration(const ConfigNode& parent, std::string_view key, Duration fallback,
-                           std::string_view example)
-{
-  auto node = parent[key];
-  if (node.is_null()) {
-    return fallback;
-  }
-  const Duration d = node.as_duration();
-  if (d <= Duration(0)) {
-    node.fail(fmt::format("a positive duration like \"{}\"", example));
-  }
-  return d;
-}
-
 // Reads an `active_hours` value: std::nullopt for "always", else the window.
 std::optional<ActiveHours> parse_active_hours(const ConfigNode& node)
 {
@@ -265,18 +282,6 @@ std::optional<ActiveHours> parse_active_hours(const ConfigNode& node)
   return ActiveHours{start, read_time("end", "21:00")};
 }
 
-std::string parse_timezone(const ConfigNode& node)
-{
-  if (!node.is_string()) {
-    node.fail(R"(an IANA timezone like "America/New_York")");
-  }
-  std::string name = node.as_string();
-  if (!is_valid_timezone(name)) {
-    node.fail(R"(an IANA timezone like "America/New_York")");
-  }
-  return name;
-}
-
 // The `database` setting, resolved against `dir`; "" when absent.
 std::string parse_database(const ConfigNode& node, const fs::path& dir)
 {
@@ -300,10 +305,12 @@ PulseSettings parse_pulse(const ConfigNode& node)
   if (node.is_null()) {
     return pulse;
   }
-  node.reject_unknown_keys({"interval", "deadline", "concurrency"});
+  node.reject_unknown_keys({"interval", "deadline", "concurrency", "task_concurrency"});
   pulse.interval = positive_duration(node, "interval", pulse.interval, "5m");
   pulse.deadline = positive_duration(node, "deadline", pulse.deadline, "120s");
   pulse.concurrency = static_cast<int>(node.get_int("concurrency", pulse.concurrency, 1, 1024));
+  pulse.task_concurrency =
+    static_cast<int>(node.get_int("task_concurrency", pulse.task_concurrency, 1, 64));
   return pulse;
 }
 
@@ -414,10 +421,32 @@ public:
         }
       }
     }
+    // Without running discovery, a schedule may name a target discovery would have found.
+    parse_schedules(config, m_discovery == RunDiscovery::yes || discovery.empty());
     return config;
   }
 
 private:
+  // Schedules come after all targets, discovered ones included, so `target` can refer to any.
+  void parse_schedules(Config& config, bool all_targets_known) const
+  {
+    std::map<std::string, std::string> seen;
+    for (const auto& node : m_schedule_nodes) {
+      Schedule schedule = parse_schedule(node, m_defaults);
+      if (auto it = seen.find(schedule.name); it != seen.end()) {
+        node["name"].fail_message(fmt::format("duplicate schedule name \"{}\" (first defined at {})",
+                                              schedule.name, it->second));
+      }
+      if (all_targets_known && !schedule.target.empty()
+          && config.find_target(schedule.target) == nullptr) {
+        node["target"].fail_message(
+          fmt::format("unknown target \"{}\" (no target has this id)", schedule.target));
+      }
+      seen.emplace(schedule.name, schedule.source);
+      config.schedules.push_back(std::move(schedule));
+    }
+  }
+
   const Document& add_document(std::string name, fs::path dir, Json json)
   {
     m_documents.push_back(Document{std::move(name), std::move(dir), std::move(json)});
@@ -451,7 +480,7 @@ private:
         if (main_only && !allowed) {
           node.fail_message(fmt::format(
             "only the main config file may set \"{}\" (an included file may contain "
-            "\"targets\", \"check_sets\" and \"include\")",
+            "\"targets\", \"check_sets\", \"schedules\" and \"include\")",
             key));
         }
       }
@@ -482,6 +511,14 @@ private:
       }
       for (const auto& node : targets.elements()) {
         m_target_nodes.push_back(node);
+      }
+    }
+    if (auto schedules = root["schedules"]; !schedules.is_null()) {
+      if (!schedules.is_array()) {
+        schedules.fail("an array of schedules");
+      }
+      for (const auto& node : schedules.elements()) {
+        m_schedule_nodes.push_back(node);
       }
     }
     if (auto include = root["include"]; !include.is_null()) {
@@ -844,6 +881,7 @@ private:
   std::set<fs::path> m_loaded;
   std::map<std::string, ConfigNode, std::less<>> m_check_sets;
   std::vector<ConfigNode> m_target_nodes;
+  std::vector<ConfigNode> m_schedule_nodes;
   std::map<std::string, std::string, std::less<>> m_target_sources;
 };
 

@@ -4,8 +4,11 @@
 #include "checks/check.hpp"
 #include "checks/registry.hpp"
 #include "core/types.hpp"
+#include "schedule/cron.hpp"
 
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +30,7 @@ struct PulseSettings {
   Duration interval{5 * 60'000};   // how often the scheduler runs hb-pulse
   Duration deadline{120'000};      // the whole pulse must finish within this
   int concurrency = 32;            // checks running at once
+  int task_concurrency = 4;        // scheduled tasks running at once
 };
 
 // SPEC §3 `defaults`, inherited by every target that does not set its own value.
@@ -53,12 +57,32 @@ struct Target {
   std::string source;  // where it was defined: "heartbeat.json: targets[3]"
 };
 
+// A scheduled task (SPEC §2 "Schedule"): a program hb-pulse runs when its cron expression is due.
+struct Schedule {
+  std::string name;  // slug [a-z0-9_.-]+, unique
+  std::shared_ptr<const schedule::CronExpr> cron;
+  std::string timezone = "UTC";
+  std::vector<std::string> command;  // argv, no shell
+  std::map<std::string, std::string> env;
+  std::string working_dir;
+  std::string description;  // the command for people, secrets hidden
+  bool enabled = true;
+  Duration timeout{10 * 60'000};
+  int retries = 0;                 // further attempts after a failed run
+  Duration retry_backoff{60'000};  // doubles per attempt...
+  Duration retry_backoff_max{3600'000};  // ...up to this
+  bool catch_up = true;  // run once for a window missed while no pulse ran
+  std::string target;    // the target it belongs to, if any
+  std::string source;    // "heartbeat.json: schedules[2]"
+};
+
 struct Config {
   std::filesystem::path file;  // the main config file
   std::string database;        // as configured, resolved against the config file's directory
   PulseSettings pulse;
   TargetDefaults defaults;
   std::vector<Target> targets;
+  std::vector<Schedule> schedules;
 
   // Returns the target called `id`, or nullptr.
   const Target* find_target(std::string_view id) const;

@@ -319,7 +319,7 @@ TEST_CASE("load_from_string")
 
   SECTION("unknown top-level keys, with a suggestion for typos")
   {
-    CHECK(error_of(R"({"schedules": []})") == R"(heartbeat.json: schedules: unknown key "schedules")");
+    CHECK(error_of(R"({"channels": {}})") == R"(heartbeat.json: channels: unknown key "channels")");
     CHECK(error_of(R"({"retention": {}})") == R"(heartbeat.json: retention: unknown key "retention")");
     CHECK(error_of(R"({"targest": []})")
           == R"(heartbeat.json: targest: unknown key "targest" (did you mean "targets"?))");
@@ -780,7 +780,7 @@ TEST_CASE("load")
                       "conf.d/a.json:2:19: invalid JSON: unexpected string literal; expected '}'");
     dir.write("conf.d/a.json", R"({"pulse": {"interval": "1m"}})");
     CHECK_THROWS_WITH(load_file(dir.path() / "heartbeat.json"),
-                      R"(conf.d/a.json: pulse: only the main config file may set "pulse" (an included file may contain "targets", "check_sets" and "include"))");
+                      R"(conf.d/a.json: pulse: only the main config file may set "pulse" (an included file may contain "targets", "check_sets", "schedules" and "include"))");
     dir.write("conf.d/a.json", R"({"targetz": []})");
     CHECK_THROWS_WITH(load_file(dir.path() / "heartbeat.json"),
                       R"(conf.d/a.json: targetz: unknown key "targetz" (did you mean "targets"?))");

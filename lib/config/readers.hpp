@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Readers shared by the config loader's files (not part of the public config interface).
+
+#include "core/config_node.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace hb::config {
+
+// The duration at `parent[key]`, or `fallback` when absent; throws unless it is positive
+// ("expected a positive duration like \"<example>\"").
+Duration positive_duration(const ConfigNode& parent, std::string_view key, Duration fallback,
+                           std::string_view example);
+
+// An IANA timezone name known to tzdata; throws otherwise.
+std::string parse_timezone(const ConfigNode& node);
+
+} // namespace hb::config
