@@ -126,6 +126,51 @@ CREATE TABLE leases (
   expires_at  INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 2: scheduled tasks.
+    R"sql(
+CREATE TABLE schedules (
+  name        TEXT PRIMARY KEY,
+  cron        TEXT NOT NULL,
+  timezone    TEXT NOT NULL,
+  target_id   TEXT NOT NULL DEFAULT '',
+  enabled     INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  retired_at  INTEGER
+) STRICT;
+
+-- Where each schedule stands: the latest fire time it has dealt with (run, given up or skipped),
+-- and a fire time whose failed run waits for a retry.
+CREATE TABLE schedule_states (
+  name           TEXT PRIMARY KEY,
+  covered_fire   INTEGER,
+  pending_fire   INTEGER,
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  retry_at       INTEGER,
+  last_run_at    INTEGER,
+  last_status    TEXT NOT NULL DEFAULT '',
+  last_exit_code INTEGER,
+  last_message   TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE TABLE task_runs (
+  id           INTEGER PRIMARY KEY,
+  schedule     TEXT NOT NULL,
+  fire_at      INTEGER NOT NULL,
+  started_at   INTEGER NOT NULL,
+  completed_at INTEGER NOT NULL,
+  status       TEXT NOT NULL,
+  exit_code    INTEGER,
+  attempt      INTEGER NOT NULL,
+  message      TEXT NOT NULL DEFAULT '',
+  output_tail  TEXT NOT NULL DEFAULT '',
+  pulse_id     INTEGER
+) STRICT;
+CREATE INDEX task_runs_by_schedule ON task_runs(schedule, started_at);
+
+ALTER TABLE pulses ADD COLUMN tasks_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pulses ADD COLUMN tasks_failed INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return k_steps;
 }

@@ -137,6 +137,15 @@ public:
   std::vector<ExecutionRecord> recent_executions(const std::string& target_id, int limit,
                                                  WithResults with_results) override;
   std::vector<Event> recent_events(const std::string& target_id, int limit) override;
+  void sync_schedules(const std::vector<ScheduleInfo>& schedules, TimePoint now) override;
+  std::vector<ScheduleRecord> schedules(IncludeRetired include_retired) override;
+  std::map<std::string, ScheduleState> schedule_states() override;
+  ClaimResult claim_tasks(const std::vector<std::string>& candidates, const std::string& owner,
+                          TimePoint now, TimePoint expires,
+                          const TaskDuePredicate& is_due) override;
+  void record_task_run(TaskRun& run, const ScheduleState& state,
+                       const std::string& release_owner) override;
+  std::vector<TaskRun> recent_task_runs(const std::string& schedule, int limit) override;
 
 private:
   // Runs `fn`, turning SQLite failures into hb errors that name the database and the operation.
@@ -145,6 +154,11 @@ private:
 
   void migrate();
   std::map<std::string, TargetState> load_states(const std::string* only_target);
+  std::map<std::string, ScheduleState> load_schedule_states();
+  ClaimResult claim(const char* operation, const std::string& prefix,
+                    const std::vector<std::string>& candidates, const std::string& owner,
+                    TimePoint now, TimePoint expires,
+                    const std::function<bool(const std::string&)>& is_due);
   std::optional<PulseRecord> read_pulse(const char* where_clause);
 
   std::string m_path;
@@ -402,11 +416,12 @@ std::vector<TargetRecord> SqliteStore::targets(IncludeRetired include_retired)
   });
 }
 
-ClaimResult SqliteStore::claim_targets(const std::vector<std::string>& candidates,
-                                       const std::string& owner, TimePoint now, TimePoint expires,
-                                       const DuePredicate& is_due)
+ClaimResult SqliteStore::claim(const char* operation, const std::string& prefix,
+                               const std::vector<std::string>& candidates,
+                               const std::string& owner, TimePoint now, TimePoint expires,
+                               const std::function<bool(const std::string&)>& is_due)
 {
-  return guarded("claiming targets", [&] {
+  return guarded(operation, [&] {
     ClaimResult result;
     SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     // Expired claims belong to runs that died; they no longer hold anything.
@@ -422,20 +437,14 @@ ClaimResult SqliteStore::claim_targets(const std::vector<std::string>& candidate
         held.insert(q.getColumn(0).getString());
       }
     }
-    auto states = load_states(nullptr);
     SQLite::Statement take(*m_db, R"sql(
       INSERT INTO leases (name, owner, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4)
       ON CONFLICT(name) DO UPDATE SET owner = ?2, acquired_at = ?3, expires_at = ?4)sql");
     for (const auto& id : candidates) {
-      const std::string lease = "target:" + id;
-      TargetState state;
-      state.target_id = id;
-      if (auto it = states.find(id); it != states.end()) {
-        state = it->second;
-      }
-      if (!is_due(id, state)) {
+      if (!is_due(id)) {
         continue;
       }
+      const std::string lease = prefix + id;
       if (held.count(lease)) {
         result.held.push_back(id);
         continue;
@@ -451,6 +460,50 @@ ClaimResult SqliteStore::claim_targets(const std::vector<std::string>& candidate
     txn.commit();
     return result;
   });
+}
+
+ClaimResult SqliteStore::claim_targets(const std::vector<std::string>& candidates,
+                                       const std::string& owner, TimePoint now, TimePoint expires,
+                                       const DuePredicate& is_due)
+{
+  // The states are read inside the claim's transaction (claim() opens it first), so a target
+  // that an overlapping pulse has just run is seen as not due.
+  std::map<std::string, TargetState> states;
+  bool loaded = false;
+  return claim("claiming targets", "target:", candidates, owner, now, expires,
+               [&](const std::string& id) {
+                 if (!loaded) {
+                   states = load_states(nullptr);
+                   loaded = true;
+                 }
+                 TargetState state;
+                 state.target_id = id;
+                 if (auto it = states.find(id); it != states.end()) {
+                   state = it->second;
+                 }
+                 return is_due(id, state);
+               });
+}
+
+ClaimResult SqliteStore::claim_tasks(const std::vector<std::string>& candidates,
+                                     const std::string& owner, TimePoint now, TimePoint expires,
+                                     const TaskDuePredicate& is_due)
+{
+  std::map<std::string, ScheduleState> states;
+  bool loaded = false;
+  return claim("claiming tasks", "task:", candidates, owner, now, expires,
+               [&](const std::string& name) {
+                 if (!loaded) {
+                   states = load_schedule_states();
+                   loaded = true;
+                 }
+                 ScheduleState state;
+                 state.name = name;
+                 if (auto it = states.find(name); it != states.end()) {
+                   state = it->second;
+                 }
+                 return is_due(name, state);
+               });
 }
 
 void SqliteStore::release_claims(const std::string& owner)
@@ -484,7 +537,7 @@ void SqliteStore::finish_pulse(const PulseRecord& pulse)
     SQLite::Statement q(*m_db, R"sql(
       UPDATE pulses SET completed_at = ?2, status = ?3, targets_total = ?4, targets_due = ?5,
         targets_run = ?6, targets_held = ?7, checks_run = ?8, errors = ?9, message = ?10,
-        next_expected = ?11
+        next_expected = ?11, tasks_run = ?12, tasks_failed = ?13
       WHERE id = ?1)sql");
     q.bind(1, static_cast<int64_t>(pulse.id));
     bind_optional_time(q, 2, pulse.completed_at);
@@ -497,6 +550,8 @@ void SqliteStore::finish_pulse(const PulseRecord& pulse)
     q.bind(9, pulse.errors);
     q.bind(10, pulse.message);
     q.bind(11, static_cast<int64_t>(to_unix_ms(pulse.next_expected)));
+    q.bind(12, pulse.tasks_run);
+    q.bind(13, pulse.tasks_failed);
     q.exec();
   });
 }
@@ -506,7 +561,8 @@ std::optional<PulseRecord> SqliteStore::read_pulse(const char* where_clause)
   return guarded("reading pulses", [&]() -> std::optional<PulseRecord> {
     SQLite::Statement q(*m_db, fmt::format(R"sql(
       SELECT id, owner, started_at, completed_at, status, interval_ms, deadline_ms, targets_total,
-             targets_due, targets_run, targets_held, checks_run, errors, message, next_expected
+             targets_due, targets_run, targets_held, checks_run, errors, message, next_expected,
+             tasks_run, tasks_failed
       FROM pulses {} ORDER BY started_at DESC, id DESC LIMIT 1)sql",
                                            where_clause));
     if (!q.executeStep()) {
@@ -528,6 +584,8 @@ std::optional<PulseRecord> SqliteStore::read_pulse(const char* where_clause)
     p.errors = q.getColumn(12).getInt();
     p.message = q.getColumn(13).getString();
     p.next_expected = from_unix_ms(q.getColumn(14).getInt64());
+    p.tasks_run = q.getColumn(15).getInt();
+    p.tasks_failed = q.getColumn(16).getInt();
     return p;
   });
 }
@@ -814,6 +872,201 @@ std::vector<Event> SqliteStore::recent_events(const std::string& target_id, int 
       e.message = q.getColumn(6).getString();
       e.in_grace = q.getColumn(7).getInt() != 0;
       out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+void SqliteStore::sync_schedules(const std::vector<ScheduleInfo>& schedules, TimePoint now)
+{
+  guarded("syncing schedules", [&] {
+    SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement upsert(*m_db, R"sql(
+      INSERT INTO schedules (name, cron, timezone, target_id, enabled, description, created_at,
+                             retired_at)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)
+      ON CONFLICT(name) DO UPDATE SET cron = ?2, timezone = ?3, target_id = ?4, enabled = ?5,
+        description = ?6, retired_at = NULL)sql");
+    std::set<std::string> names;
+    for (const auto& s : schedules) {
+      names.insert(s.name);
+      upsert.bind(1, s.name);
+      upsert.bind(2, s.cron);
+      upsert.bind(3, s.timezone);
+      upsert.bind(4, s.target_id);
+      upsert.bind(5, s.enabled ? 1 : 0);
+      upsert.bind(6, s.description);
+      upsert.bind(7, static_cast<int64_t>(to_unix_ms(now)));
+      upsert.exec();
+      upsert.reset();
+    }
+    std::vector<std::string> retired;
+    {
+      SQLite::Statement live(*m_db, "SELECT name FROM schedules WHERE retired_at IS NULL");
+      while (live.executeStep()) {
+        std::string name = live.getColumn(0).getString();
+        if (!names.count(name)) {
+          retired.push_back(std::move(name));
+        }
+      }
+    }
+    SQLite::Statement retire(*m_db, "UPDATE schedules SET retired_at = ?2 WHERE name = ?1");
+    for (const auto& name : retired) {
+      retire.bind(1, name);
+      retire.bind(2, static_cast<int64_t>(to_unix_ms(now)));
+      retire.exec();
+      retire.reset();
+    }
+    txn.commit();
+  });
+}
+
+std::vector<ScheduleRecord> SqliteStore::schedules(IncludeRetired include_retired)
+{
+  return guarded("reading schedules", [&] {
+    std::vector<ScheduleRecord> out;
+    SQLite::Statement q(*m_db, std::string("SELECT name, cron, timezone, target_id, enabled, "
+                                           "description, created_at, retired_at FROM schedules")
+                                 + (include_retired == IncludeRetired::yes
+                                      ? ""
+                                      : " WHERE retired_at IS NULL")
+                                 + " ORDER BY name");
+    while (q.executeStep()) {
+      ScheduleRecord r;
+      r.info.name = q.getColumn(0).getString();
+      r.info.cron = q.getColumn(1).getString();
+      r.info.timezone = q.getColumn(2).getString();
+      r.info.target_id = q.getColumn(3).getString();
+      r.info.enabled = q.getColumn(4).getInt() != 0;
+      r.info.description = q.getColumn(5).getString();
+      r.created_at = from_unix_ms(q.getColumn(6).getInt64());
+      r.retired_at = optional_time(q.getColumn(7));
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
+std::map<std::string, ScheduleState> SqliteStore::load_schedule_states()
+{
+  std::map<std::string, ScheduleState> out;
+  SQLite::Statement q(*m_db, R"sql(
+    SELECT name, covered_fire, pending_fire, attempts, retry_at, last_run_at, last_status,
+           last_exit_code, last_message
+    FROM schedule_states)sql");
+  while (q.executeStep()) {
+    ScheduleState s;
+    s.name = q.getColumn(0).getString();
+    s.covered_fire = optional_time(q.getColumn(1));
+    s.pending_fire = optional_time(q.getColumn(2));
+    s.attempts = q.getColumn(3).getInt();
+    s.retry_at = optional_time(q.getColumn(4));
+    s.last_run_at = optional_time(q.getColumn(5));
+    s.last_status = q.getColumn(6).getString();
+    if (!q.getColumn(7).isNull()) {
+      s.last_exit_code = q.getColumn(7).getInt();
+    }
+    s.last_message = q.getColumn(8).getString();
+    out.emplace(s.name, std::move(s));
+  }
+  return out;
+}
+
+std::map<std::string, ScheduleState> SqliteStore::schedule_states()
+{
+  return guarded("reading schedule states", [&] { return load_schedule_states(); });
+}
+
+void SqliteStore::record_task_run(TaskRun& run, const ScheduleState& state,
+                                  const std::string& release_owner)
+{
+  guarded("recording a task run", [&] {
+    SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement insert(*m_db, R"sql(
+      INSERT INTO task_runs (schedule, fire_at, started_at, completed_at, status, exit_code,
+                             attempt, message, output_tail, pulse_id)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql");
+    insert.bind(1, run.schedule);
+    insert.bind(2, static_cast<int64_t>(to_unix_ms(run.fire_at)));
+    insert.bind(3, static_cast<int64_t>(to_unix_ms(run.started_at)));
+    insert.bind(4, static_cast<int64_t>(to_unix_ms(run.completed_at)));
+    insert.bind(5, run.status);
+    if (run.exit_code) {
+      insert.bind(6, *run.exit_code);
+    } else {
+      insert.bind(6);
+    }
+    insert.bind(7, run.attempt);
+    insert.bind(8, run.message);
+    insert.bind(9, run.output_tail);
+    if (run.pulse_id) {
+      insert.bind(10, static_cast<int64_t>(*run.pulse_id));
+    } else {
+      insert.bind(10);
+    }
+    insert.exec();
+    run.id = m_db->getLastInsertRowid();
+
+    SQLite::Statement upsert(*m_db, R"sql(
+      INSERT INTO schedule_states (name, covered_fire, pending_fire, attempts, retry_at,
+        last_run_at, last_status, last_exit_code, last_message)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+      ON CONFLICT(name) DO UPDATE SET covered_fire = ?2, pending_fire = ?3, attempts = ?4,
+        retry_at = ?5, last_run_at = ?6, last_status = ?7, last_exit_code = ?8,
+        last_message = ?9)sql");
+    upsert.bind(1, state.name);
+    bind_optional_time(upsert, 2, state.covered_fire);
+    bind_optional_time(upsert, 3, state.pending_fire);
+    upsert.bind(4, state.attempts);
+    bind_optional_time(upsert, 5, state.retry_at);
+    bind_optional_time(upsert, 6, state.last_run_at);
+    upsert.bind(7, state.last_status);
+    if (state.last_exit_code) {
+      upsert.bind(8, *state.last_exit_code);
+    } else {
+      upsert.bind(8);
+    }
+    upsert.bind(9, state.last_message);
+    upsert.exec();
+
+    if (!release_owner.empty()) {
+      SQLite::Statement release(*m_db, "DELETE FROM leases WHERE name = ?1 AND owner = ?2");
+      release.bind(1, "task:" + run.schedule);
+      release.bind(2, release_owner);
+      release.exec();
+    }
+    txn.commit();
+  });
+}
+
+std::vector<TaskRun> SqliteStore::recent_task_runs(const std::string& schedule, int limit)
+{
+  return guarded("reading task runs", [&] {
+    std::vector<TaskRun> out;
+    SQLite::Statement q(*m_db, R"sql(
+      SELECT id, schedule, fire_at, started_at, completed_at, status, exit_code, attempt, message,
+             output_tail, pulse_id
+      FROM task_runs WHERE schedule = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)sql");
+    q.bind(1, schedule);
+    q.bind(2, limit);
+    while (q.executeStep()) {
+      TaskRun r;
+      r.id = q.getColumn(0).getInt64();
+      r.schedule = q.getColumn(1).getString();
+      r.fire_at = from_unix_ms(q.getColumn(2).getInt64());
+      r.started_at = from_unix_ms(q.getColumn(3).getInt64());
+      r.completed_at = from_unix_ms(q.getColumn(4).getInt64());
+      r.status = q.getColumn(5).getString();
+      if (!q.getColumn(6).isNull()) {
+        r.exit_code = q.getColumn(6).getInt();
+      }
+      r.attempt = q.getColumn(7).getInt();
+      r.message = q.getColumn(8).getString();
+      r.output_tail = q.getColumn(9).getString();
+      if (!q.getColumn(10).isNull()) {
+        r.pulse_id = q.getColumn(10).getInt64();
+      }
+      out.push_back(std::move(r));
     }
     return out;
   });

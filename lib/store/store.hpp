@@ -117,6 +117,8 @@ struct PulseRecord {
   int targets_run = 0;
   int targets_held = 0;  // due but claimed by an overlapping pulse
   int checks_run = 0;
+  int tasks_run = 0;
+  int tasks_failed = 0;
   int errors = 0;
   std::string message;   // what went wrong, when status is error or interrupted
   TimePoint next_expected;
@@ -128,6 +130,50 @@ struct ExecutionWrite {
   TargetState state;
   std::vector<Event> events;
   std::string release_owner;  // the claim on the target held by this owner is released
+};
+
+// A scheduled task as synced from the config (the command without secrets).
+struct ScheduleInfo {
+  std::string name;
+  std::string cron;
+  std::string timezone;
+  std::string target_id;  // "" when it belongs to no target
+  bool enabled = true;
+  std::string description;
+};
+
+struct ScheduleRecord {
+  ScheduleInfo info;
+  TimePoint created_at;  // first sync: fire times before it are never run
+  std::optional<TimePoint> retired_at;
+};
+
+// Where a schedule stands (SPEC §2 "Schedule").
+struct ScheduleState {
+  std::string name;
+  std::optional<TimePoint> covered_fire;  // latest fire time dealt with (run, given up, skipped)
+  std::optional<TimePoint> pending_fire;  // a failed fire time waiting for its retry
+  int attempts = 0;                       // runs so far for pending_fire (or the last fire)
+  std::optional<TimePoint> retry_at;
+  std::optional<TimePoint> last_run_at;
+  std::string last_status;  // succeeded | failed | timed_out | skipped, "" before the first run
+  std::optional<int> last_exit_code;
+  std::string last_message;
+};
+
+// One run of a scheduled task.
+struct TaskRun {
+  std::int64_t id = 0;
+  std::string schedule;
+  TimePoint fire_at;  // the fire time it ran for
+  TimePoint started_at;
+  TimePoint completed_at;
+  std::string status;  // succeeded | failed | timed_out | skipped
+  std::optional<int> exit_code;
+  int attempt = 1;
+  std::string message;
+  std::string output_tail;
+  std::optional<std::int64_t> pulse_id;
 };
 
 // Execution counts for one target over a window.
@@ -144,6 +190,8 @@ struct ClaimResult {
 
 // Decides, inside the claim transaction, whether a target is due given its current state.
 using DuePredicate = std::function<bool(const std::string& target_id, const TargetState& state)>;
+// The same for a scheduled task.
+using TaskDuePredicate = std::function<bool(const std::string& name, const ScheduleState& state)>;
 
 enum class IncludeRetired { no, yes };
 enum class WithResults { no, yes };
@@ -195,6 +243,25 @@ public:
                                                          int limit, WithResults with_results) = 0;
   // Newest first; all targets when `target_id` is empty.
   virtual std::vector<Event> recent_events(const std::string& target_id, int limit) = 0;
+
+  // --- Scheduled tasks ---
+
+  // Makes the stored schedules match `schedules` (new ones get created_at = now; missing ones
+  // are retired, their runs kept).
+  virtual void sync_schedules(const std::vector<ScheduleInfo>& schedules, TimePoint now) = 0;
+  virtual std::vector<ScheduleRecord> schedules(IncludeRetired include_retired) = 0;
+  virtual std::map<std::string, ScheduleState> schedule_states() = 0;
+  // Like claim_targets, for tasks: a task claimed by a live run elsewhere is `held`, so it is
+  // never started twice at once, even by two hosts or overlapping pulses.
+  virtual ClaimResult claim_tasks(const std::vector<std::string>& candidates,
+                                  const std::string& owner, TimePoint now, TimePoint expires,
+                                  const TaskDuePredicate& is_due) = 0;
+  // Records a run and the schedule's new state, and releases the claim of `release_owner`, in
+  // one transaction. Assigns run.id.
+  virtual void record_task_run(TaskRun& run, const ScheduleState& state,
+                               const std::string& release_owner) = 0;
+  // Newest first.
+  virtual std::vector<TaskRun> recent_task_runs(const std::string& schedule, int limit) = 0;
 };
 
 enum class OpenMode {
