@@ -28,6 +28,25 @@ std::string_view kind_name(pulse::TargetOutcome::Kind kind)
   return "skipped";
 }
 
+std::string_view task_kind_name(pulse::TaskOutcome::Kind kind)
+{
+  switch (kind) {
+  case pulse::TaskOutcome::Kind::executed:
+    return "executed";
+  case pulse::TaskOutcome::Kind::failed:
+    return "failed";
+  case pulse::TaskOutcome::Kind::skipped:
+    return "skipped";
+  case pulse::TaskOutcome::Kind::held:
+    return "held";
+  case pulse::TaskOutcome::Kind::would_run:
+    return "due";
+  case pulse::TaskOutcome::Kind::not_run:
+    return "not_run";
+  }
+  return "skipped";
+}
+
 nlohmann::json metrics_json(const std::vector<checks::Metric>& metrics)
 {
   auto out = nlohmann::json::array();
@@ -92,12 +111,38 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
     }
     details.push_back(std::move(item));
   }
+  int tasks_ran = 0;
+  for (const auto& t : report.tasks) {
+    nlohmann::json item{{"id", t.name}, {"task", t.name}, {"status", task_kind_name(t.kind)}};
+    if (!t.target.empty()) {
+      item["target"] = t.target;
+    }
+    if (!t.result.empty()) {
+      item["result"] = t.result;
+    }
+    if (t.kind == pulse::TaskOutcome::Kind::executed || t.kind == pulse::TaskOutcome::Kind::failed) {
+      ++tasks_ran;
+      item["attempt"] = t.attempt;
+      item["durationMs"] = t.duration.count();
+      item["exitCode"] = t.exit_code ? nlohmann::json(*t.exit_code) : nlohmann::json(nullptr);
+    }
+    if (!t.message.empty()) {
+      item["message"] = t.message;
+    }
+    if (!t.reason.empty()) {
+      item["reason"] = t.reason;
+    }
+    if (t.next_run) {
+      item["nextRun"] = util::format_rfc3339(*t.next_run);
+    }
+    details.push_back(std::move(item));
+  }
 
   nlohmann::json out;
   const bool ok = report.dry_run || p.status == "ok";
   out["success"] = ok;
   out["pulse"] = report.dry_run ? "dry_run" : (p.status == "ok" ? "alive" : "error");
-  out["processed"] = report.count(Kind::ran);
+  out["processed"] = report.count(Kind::ran) + tasks_ran;
   out["details"] = std::move(details);
   out["heartbeat"] = {{"timestamp", util::format_rfc3339(p.started_at)},
                       {"nextExpected", util::format_rfc3339(p.next_expected)}};
@@ -108,6 +153,8 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
                          {"held", report.count(Kind::held)},
                          {"notRun", report.count(Kind::deadline)},
                          {"checks", p.checks_run},
+                         {"tasks", tasks_ran},
+                         {"tasksFailed", p.tasks_failed},
                          {"errors", p.errors}};
   if (report.dry_run) {
     summary["due"] = report.count(Kind::would_run);
@@ -163,6 +210,38 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
                  style.paint(t.reason, Tone::muted)});
     }
   }
+  for (const auto& t : report.tasks) {
+    using TaskKind = pulse::TaskOutcome::Kind;
+    const std::string label = "task " + t.name;
+    switch (t.kind) {
+    case TaskKind::executed:
+      table.add({style.paint("✓", Tone::good), label, style.paint(t.result, Tone::good),
+                 util::format_duration(t.duration), t.message});
+      break;
+    case TaskKind::failed:
+      table.add({style.paint("✗", Tone::bad), label, style.paint(t.result, Tone::bad),
+                 util::format_duration(t.duration),
+                 t.reason.empty() ? t.message : t.message + " (" + t.reason + ")"});
+      break;
+    case TaskKind::would_run:
+      table.add({"·", label, "due", "", t.reason});
+      break;
+    case TaskKind::held:
+    case TaskKind::not_run:
+      table.add({style.paint("!", Tone::warn), label, style.paint(task_kind_name(t.kind), Tone::warn),
+                 "", t.reason});
+      break;
+    case TaskKind::skipped:
+      if (!t.result.empty()) {
+        table.add({style.paint("-", Tone::warn), label, style.paint("skipped", Tone::warn), "",
+                   t.message});
+      } else if (detail == Detail::verbose) {
+        table.add({style.paint("-", Tone::muted), label, style.paint("skipped", Tone::muted), "",
+                   style.paint(t.reason, Tone::muted)});
+      }
+      break;
+    }
+  }
   if (!table.empty()) {
     table.print(out);
   }
@@ -183,7 +262,14 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
   if (report.count(Kind::deadline) > 0) {
     line += fmt::format(", {} not run", report.count(Kind::deadline));
   }
-  line += fmt::format(", {} check(s) in {}", p.checks_run, util::format_duration(took));
+  line += fmt::format(", {} check(s)", p.checks_run);
+  if (p.tasks_run > 0) {
+    line += fmt::format(", {} task(s) run", p.tasks_run);
+    if (p.tasks_failed > 0) {
+      line += fmt::format(" ({} failed)", p.tasks_failed);
+    }
+  }
+  line += fmt::format(" in {}", util::format_duration(took));
   out << line << '\n';
   if (!p.message.empty()) {
     out << style.paint(p.message, Tone::bad) << '\n';

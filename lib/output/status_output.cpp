@@ -122,19 +122,48 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
     counts += fmt::format(", {} paused", c.paused);
   }
   out << counts << '\n';
-  if (report.targets.empty()) {
+  if (report.targets.empty() && report.schedules.empty()) {
     out << "no targets yet: hb-pulse records the configured targets when it runs\n";
     return;
   }
-  out << '\n';
-  Table table({"TARGET", "STATE", "LAST RUN", "RUNS 24H", "FAILED", "MESSAGE"});
-  for (const auto& row : report.targets) {
-    table.add({row.info.id, health_cell(row, style),
-               row.last_run ? util::format_age(*row.last_run, report.now) : "never",
-               std::to_string(row.executions_24h), percent(row.failure_rate_24h),
-               truncate(row.message, 70)});
+  if (!report.targets.empty()) {
+    out << '\n';
+    Table table({"TARGET", "STATE", "LAST RUN", "RUNS 24H", "FAILED", "MESSAGE"});
+    for (const auto& row : report.targets) {
+      table.add({row.info.id, health_cell(row, style),
+                 row.last_run ? util::format_age(*row.last_run, report.now) : "never",
+                 std::to_string(row.executions_24h), percent(row.failure_rate_24h),
+                 truncate(row.message, 70)});
+    }
+    table.print(out);
   }
-  table.print(out);
+
+  if (!report.schedules.empty()) {
+    out << '\n';
+    Table schedules({"SCHEDULE", "CRON", "LAST RUN", "RESULT", "NEXT RUN", "MESSAGE"});
+    for (const auto& row : report.schedules) {
+      const auto& s = row.state;
+      std::string result = "-";
+      if (s && !s->last_status.empty()) {
+        const Tone tone = s->last_status == "succeeded" ? Tone::good
+                          : s->last_status == "skipped" ? Tone::warn
+                                                        : Tone::bad;
+        result = style.paint(s->last_status, tone);
+      }
+      std::string next = row.info.enabled ? "-" : style.paint("disabled", Tone::muted);
+      if (row.next_run) {
+        next = util::format_rfc3339(*row.next_run) + " (" + util::format_age(*row.next_run, report.now) + ")";
+      }
+      std::string message = s ? s->last_message : "";
+      if (row.retrying) {
+        message = fmt::format("retrying (attempt {} failed): {}", s->attempts, message);
+      }
+      schedules.add({row.info.name, fmt::format("{} {}", row.info.cron, row.info.timezone),
+                     s && s->last_run_at ? util::format_age(*s->last_run_at, report.now) : "never",
+                     result, next, truncate(message, 60)});
+    }
+    schedules.print(out);
+  }
 }
 
 void print_target(const status::TargetDetail& d, std::ostream& out, const Style& style)
@@ -205,6 +234,25 @@ nlohmann::json status_to_json(const status::StatusReport& report)
   for (const auto& row : report.targets) {
     targets.push_back(row_json(row));
   }
+  nlohmann::json schedules = nlohmann::json::array();
+  for (const auto& row : report.schedules) {
+    const auto& s = row.state;
+    schedules.push_back({
+      {"name", row.info.name},
+      {"cron", row.info.cron},
+      {"timezone", row.info.timezone},
+      {"target", row.info.target_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.info.target_id)},
+      {"enabled", row.info.enabled},
+      {"command", row.info.description},
+      {"lastRun", s ? optional_time(s->last_run_at) : nullptr},
+      {"lastResult", s && !s->last_status.empty() ? nlohmann::json(s->last_status) : nullptr},
+      {"lastExitCode", s && s->last_exit_code ? nlohmann::json(*s->last_exit_code) : nullptr},
+      {"lastMessage", s ? s->last_message : ""},
+      {"attempts", s ? s->attempts : 0},
+      {"retrying", row.retrying},
+      {"nextRun", optional_time(row.next_run)},
+    });
+  }
   const auto& c = report.counts;
   return {
     {"schema", k_json_schema},
@@ -220,6 +268,7 @@ nlohmann::json status_to_json(const status::StatusReport& report)
       {"paused", c.paused},
       {"stale", c.stale}}},
     {"targets", std::move(targets)},
+    {"schedules", std::move(schedules)},
     {"exitCode", static_cast<int>(report.exit_code)},
   };
 }

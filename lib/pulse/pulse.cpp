@@ -139,6 +139,9 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
                       const PulseOptions& options)
 {
   validate_filters(config, options);
+  // A run narrowed to some targets is about those targets: tasks wait for a full pulse.
+  const bool with_tasks =
+    options.tasks == RunTasks::yes && options.only_targets.empty() && options.tags.empty();
   PulseReport report;
   report.dry_run = options.dry_run == DryRun::yes;
 
@@ -212,6 +215,12 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     report.pulse.targets_total = static_cast<int>(candidates.size());
     report.pulse.targets_due = report.count(TargetOutcome::Kind::would_run);
     report.pulse.status = "dry_run";
+    if (with_tasks) {
+      TaskRunOptions task_options;
+      task_options.dry_run = true;
+      task_options.missed_after = config.pulse.interval + config.pulse.interval / 2;
+      report.tasks = run_tasks(config, store, clock, task_options);
+    }
     return report;
   }
 
@@ -349,10 +358,9 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     }
   };
 
-  ParallelRunner runner(config.pulse.concurrency,
-                        steady_start + config.pulse.deadline
-                          - std::min<Duration>(Duration(2'000), config.pulse.deadline / 10),
-                        &stop);
+  const auto cutoff = steady_start + config.pulse.deadline
+                      - std::min<Duration>(Duration(2'000), config.pulse.deadline / 10);
+  ParallelRunner runner(config.pulse.concurrency, cutoff, &stop);
   const RunStats stats = runner.run(
     jobs,
     [&](std::size_t job, JobOutcome&& done) {
@@ -390,6 +398,19 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   if (store_failure) {
     std::rethrow_exception(store_failure);
   }
+
+  // 6. Scheduled tasks, after the checks and inside the same deadline.
+  if (with_tasks && stop == 0) {
+    TaskRunOptions task_options;
+    task_options.owner = pulse.owner;
+    task_options.pulse_id = pulse.id;
+    task_options.missed_after = config.pulse.interval + config.pulse.interval / 2;
+    task_options.concurrency = config.pulse.task_concurrency;
+    task_options.cutoff = cutoff;
+    task_options.deadline = config.pulse.deadline;
+    task_options.stop_signal = options.stop_signal;
+    report.tasks = run_tasks(config, store, clock, task_options);
+  }
   store.release_claims(pulse.owner);
 
   // 9. Record the pulse.
@@ -397,6 +418,14 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   report.signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
   pulse.targets_run = report.count(TargetOutcome::Kind::ran);
   pulse.checks_run = stats.started;
+  for (const auto& t : report.tasks) {
+    if (t.kind == TaskOutcome::Kind::executed || t.kind == TaskOutcome::Kind::failed) {
+      ++pulse.tasks_run;
+    }
+    if (t.kind == TaskOutcome::Kind::failed) {
+      ++pulse.tasks_failed;
+    }
+  }
   const int not_run = report.count(TargetOutcome::Kind::deadline);
   pulse.errors = stats.cut_off + stats.not_started + stats.exceptions + stats.abandoned;
   std::vector<std::string> problems;

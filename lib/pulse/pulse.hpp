@@ -3,6 +3,7 @@
 
 #include "config/config.hpp"
 #include "pulse/due.hpp"
+#include "pulse/tasks.hpp"
 #include "store/store.hpp"
 #include "util/time.hpp"
 
@@ -15,10 +16,12 @@
 namespace hb::pulse {
 
 enum class DryRun { no, yes };
+enum class RunTasks { no, yes };
 
 struct PulseOptions {
   Force force = Force::no;
   DryRun dry_run = DryRun::no;
+  RunTasks tasks = RunTasks::yes;         // --no-tasks; --target/--tag also leave tasks alone
   std::vector<std::string> only_targets;  // --target (empty: all)
   std::vector<std::string> tags;          // --tag (a target matches when it has any of them)
   // Set (to the signal number) by the tool's SIGTERM/SIGINT handler; running checks are cut off.
@@ -53,6 +56,7 @@ struct PulseReport {
   store::PulseRecord pulse;  // as recorded (not recorded for a dry run)
   bool dry_run = false;
   std::vector<TargetOutcome> targets;  // one per configured target (after --target/--tag)
+  std::vector<TaskOutcome> tasks;      // one per configured schedule, when tasks ran
   int abandoned_checks = 0;  // > 0: threads were left running; the tool must _exit
   int signal = 0;            // the signal that interrupted the pulse, if any
   int count(TargetOutcome::Kind kind) const;
@@ -60,9 +64,10 @@ struct PulseReport {
   std::optional<ExecStatus> worst_status() const;
 };
 
-// Runs one pulse (SPEC §4.1 steps 1–5 and 9): syncs the configured targets into the store, claims
+// Runs one pulse (SPEC §4.1 steps 1–6 and 9): syncs the configured targets into the store, claims
 // the due ones (so overlapping pulses never run a target twice), runs their checks in parallel
-// within the pulse deadline, records executions, states and events, and records the pulse.
+// within the pulse deadline, records executions, states and events, then runs the scheduled
+// tasks that are due (within the same deadline), and records the pulse.
 // Throws hb::UsageError for an unknown --target, hb::StoreError / hb::TemporaryError when the
 // database fails.
 PulseReport run_pulse(const config::Config& config, store::Store& store, const util::Clock& clock,

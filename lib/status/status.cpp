@@ -2,6 +2,7 @@
 #include "status/status.hpp"
 
 #include "core/config_node.hpp"
+#include "schedule/cron.hpp"
 #include "util/duration.hpp"
 
 #include <fmt/format.h>
@@ -119,6 +120,40 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
       any_data = true;
     }
     report.targets.push_back(std::move(row));
+  }
+
+  const auto schedule_states = store.schedule_states();
+  for (const auto& record : store.schedules(store::IncludeRetired::no)) {
+    ScheduleRow row;
+    row.info = record.info;
+    if (auto it = schedule_states.find(record.info.name); it != schedule_states.end()) {
+      row.state = it->second;
+      const auto& s = it->second;
+      row.retrying = s.pending_fire.has_value();
+      row.failing = !row.retrying && (s.last_status == "failed" || s.last_status == "timed_out");
+    }
+    std::string error;
+    if (record.info.enabled) {
+      if (auto cron = schedule::CronExpr::parse(record.info.cron, error)) {
+        const date::time_zone* zone = nullptr;
+        try {
+          zone = date::locate_zone(record.info.timezone);
+        } catch (const std::exception&) {
+          zone = date::locate_zone("UTC");
+        }
+        row.next_run = cron->next_after(now, zone);
+        if (row.retrying && row.state->retry_at
+            && (!row.next_run || *row.state->retry_at < *row.next_run)) {
+          row.next_run = row.state->retry_at;
+        }
+      }
+    }
+    if (row.failing) {
+      worst = std::max(worst, 2);
+    } else if (row.retrying) {
+      worst = std::max(worst, 1);
+    }
+    report.schedules.push_back(std::move(row));
   }
 
   if (report.pulse.state == pulse::PulseState::warning

@@ -27,6 +27,15 @@ struct TargetRow {
   bool stale = false;
 };
 
+// One scheduled task as hb-status shows it.
+struct ScheduleRow {
+  store::ScheduleInfo info;
+  std::optional<store::ScheduleState> state;
+  std::optional<TimePoint> next_run;  // computed from the cron expression at `now`
+  bool failing = false;               // the last run failed or timed out and no retry is pending
+  bool retrying = false;              // the last run failed and a retry is scheduled
+};
+
 struct Counts {
   int targets = 0;
   int healthy = 0;
@@ -45,6 +54,7 @@ struct StatusReport {
   pulse::SystemPulse pulse;
   Counts counts;
   std::vector<TargetRow> targets;
+  std::vector<ScheduleRow> schedules;
   ExitCode exit_code = ExitCode::unknown;  // Nagios convention on the worst state shown
 };
 

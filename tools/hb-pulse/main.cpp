@@ -17,7 +17,7 @@
 
 namespace {
 
-constexpr const char* k_description = R"(Run the health checks that are due, record the results, and exit.
+constexpr const char* k_description = R"(Run the health checks and scheduled tasks that are due, record the results, and exit.
 
 Run it from cron, a systemd timer or a Kubernetes CronJob every few minutes. It exits 0 whenever
 the pulse ran, whatever it found: target failures are data, not a reason for the scheduler to
@@ -27,6 +27,7 @@ Examples:
   hb-pulse                              run what is due (quiet under cron)
   hb-pulse -v                           ... and print a summary
   hb-pulse --dry-run                    list what is due, run nothing
+  hb-pulse --no-tasks                   run the due checks but not the scheduled tasks
   hb-pulse --force --target api         run one target now, ignoring interval and active hours
   hb-pulse --force --fail-on alert      CI smoke check: exit 2 when any target alerts
   HB_NOW=2026-02-18T14:05:00Z hb-pulse  run as if it were that instant (testing, replays)
@@ -39,6 +40,7 @@ struct PulseCliOptions {
   hb::tools::CommonOptions common;
   bool force = false;
   bool dry_run = false;
+  bool no_tasks = false;
   std::vector<std::string> targets;
   std::vector<std::string> tags;
   std::string fail_on;
@@ -66,9 +68,12 @@ int main(int argc, char** argv)
   PulseCliOptions options;
   tools::add_common_options(app, options.common, tools::HasJson::yes);
   app.add_flag("--force", options.force, "Ignore intervals and active hours (not paused targets)");
-  app.add_flag("--dry-run", options.dry_run, "List what is due and run nothing");
-  app.add_option("--target", options.targets, "Only this target (repeatable)");
-  app.add_option("--tag", options.tags, "Only targets with this tag (repeatable)");
+  app.add_flag("--dry-run", options.dry_run, "List what is due (targets and tasks) and run nothing");
+  app.add_flag("--no-tasks", options.no_tasks, "Run checks only, not the scheduled tasks");
+  app.add_option("--target", options.targets,
+                 "Only this target (repeatable; scheduled tasks then wait for a full pulse)");
+  app.add_option("--tag", options.tags,
+                 "Only targets with this tag (repeatable; scheduled tasks then wait)");
   app.add_option("--fail-on", options.fail_on,
                  "Exit 1 (warning) or 2 (alert, error) when a target ran at or above this level")
     ->check(CLI::IsMember({"warning", "alert", "error"}));
@@ -90,6 +95,7 @@ int main(int argc, char** argv)
     pulse::PulseOptions pulse_options;
     pulse_options.force = options.force ? pulse::Force::yes : pulse::Force::no;
     pulse_options.dry_run = options.dry_run ? pulse::DryRun::yes : pulse::DryRun::no;
+    pulse_options.tasks = options.no_tasks ? pulse::RunTasks::no : pulse::RunTasks::yes;
     pulse_options.only_targets = options.targets;
     pulse_options.tags = options.tags;
     pulse_options.stop_signal = &stop;

@@ -222,7 +222,7 @@ TEST_CASE("pulse_to_json")
     CHECK_FALSE(j.contains("message"));
     CHECK(j["summary"]
           == json{{"targets", 3}, {"due", 2}, {"ran", 1}, {"skipped", 1}, {"held", 1},
-                  {"notRun", 0}, {"checks", 2}, {"errors", 0}});
+                  {"notRun", 0}, {"checks", 2}, {"tasks", 0}, {"tasksFailed", 0}, {"errors", 0}});
 
     REQUIRE(j["details"].size() == 3);
     const json api = {{"check", "api"},

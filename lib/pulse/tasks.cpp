@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: MIT
+#include "pulse/tasks.hpp"
+
+#include "util/duration.hpp"
+#include "util/log.hpp"
+#include "util/process.hpp"
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace hb::pulse {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::size_t k_output_cap = 64 * 1024;
+constexpr std::size_t k_tail_lines = 20;
+constexpr std::size_t k_tail_bytes = 4096;
+
+const date::time_zone* zone_of(const std::string& name)
+{
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    return date::locate_zone("UTC");
+  }
+}
+
+std::string signal_text(int signal)
+{
+  return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : fmt::format("signal {}", signal);
+}
+
+std::string last_line(const std::string& text)
+{
+  const std::string tail = util::tail_lines(text, 1, 200);
+  std::string line;
+  for (char c : tail) {
+    if (c != '\n' && c != '\r') {
+      line += c;
+    }
+  }
+  return line;
+}
+
+struct Finished {
+  std::size_t index = 0;
+  util::ProcessResult process;
+  TimePoint started_at;
+  TimePoint completed_at;
+  Duration allowed{0};  // the timeout actually given (own timeout or what was left)
+};
+
+} // namespace
+
+Duration retry_delay(const config::Schedule& schedule, int attempt)
+{
+  Duration delay = schedule.retry_backoff;
+  for (int i = 1; i < attempt && delay < schedule.retry_backoff_max; ++i) {
+    delay *= 2;
+  }
+  return std::min(delay, schedule.retry_backoff_max);
+}
+
+TaskDecision decide_task(const config::Schedule& schedule, const store::ScheduleState& state,
+                         TimePoint created_at, TimePoint now, Duration missed_after)
+{
+  TaskDecision d;
+  const auto* zone = zone_of(schedule.timezone);
+  d.next_run = schedule.cron->next_after(now, zone);
+  if (!schedule.enabled) {
+    d.reason = "disabled";
+    d.next_run.reset();
+    return d;
+  }
+  const auto latest = schedule.cron->last_at_or_before(now, zone);
+
+  if (state.pending_fire && (!latest || *latest <= *state.pending_fire)) {
+    if (state.retry_at && now < *state.retry_at) {
+      d.reason = fmt::format("attempt {} failed; retry {} at {}", state.attempts,
+                             state.attempts + 1, util::format_rfc3339(*state.retry_at));
+      d.next_run = state.retry_at;
+      return d;
+    }
+    d.action = TaskAction::run;
+    d.fire = *state.pending_fire;
+    d.attempt = state.attempts + 1;
+    d.reason = fmt::format("retry {} of {}", d.attempt - 1, schedule.retries);
+    return d;
+  }
+
+  const TimePoint baseline = std::max(state.covered_fire.value_or(created_at), created_at);
+  if (latest && *latest > baseline) {
+    d.fire = *latest;
+    if (schedule.catch_up || now - *latest <= missed_after) {
+      d.action = TaskAction::run;
+      d.reason = now - *latest <= missed_after ? "due" : "catching up a missed run";
+    } else {
+      d.action = TaskAction::skip_missed;
+      d.reason = "missed while no pulse ran (catch_up is off)";
+    }
+    return d;
+  }
+  d.reason = d.next_run ? fmt::format("next run {}", util::format_rfc3339(*d.next_run))
+                        : "no future fire time";
+  return d;
+}
+
+std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& store,
+                                   const util::Clock& clock, const TaskRunOptions& options)
+{
+  std::vector<TaskOutcome> outcomes;
+  const TimePoint now = clock.now();
+
+  if (!options.dry_run || !config.schedules.empty()) {
+    std::vector<store::ScheduleInfo> infos;
+    for (const auto& s : config.schedules) {
+      infos.push_back({s.name, s.cron->text(), s.timezone, s.target, s.enabled, s.description});
+    }
+    store.sync_schedules(infos, now);
+  }
+  if (config.schedules.empty()) {
+    return outcomes;
+  }
+  std::map<std::string, TimePoint> created;
+  for (const auto& record : store.schedules(store::IncludeRetired::no)) {
+    created[record.info.name] = record.created_at;
+  }
+
+  std::map<std::string, TaskDecision> decisions;
+  std::map<std::string, const config::Schedule*> by_name;
+  std::vector<std::string> names;
+  for (const auto& s : config.schedules) {
+    by_name[s.name] = &s;
+    names.push_back(s.name);
+  }
+  auto decide = [&](const std::string& name, const store::ScheduleState& state) {
+    const auto* s = by_name.at(name);
+    auto it = created.find(name);
+    TaskDecision d = decide_task(*s, state, it == created.end() ? now : it->second, now,
+                                 options.missed_after);
+    util::log_debug(fmt::format("task {}: {}", name, d.reason));
+    const bool take = d.action != TaskAction::none;
+    decisions[name] = std::move(d);
+    return take;
+  };
+
+  std::map<std::string, store::ScheduleState> states;
+  std::vector<std::string> claimed;
+  std::set<std::string> held;
+  if (options.dry_run) {
+    states = store.schedule_states();
+    for (const auto& name : names) {
+      store::ScheduleState state;
+      state.name = name;
+      if (auto it = states.find(name); it != states.end()) {
+        state = it->second;
+      }
+      if (decide(name, state)) {
+        claimed.push_back(name);
+      }
+    }
+  } else {
+    const auto claim = store.claim_tasks(
+      names, options.owner, now,
+      now + std::chrono::duration_cast<Duration>(options.cutoff - SteadyClock::now())
+        + Duration(120'000),
+      decide);
+    claimed = claim.claimed;
+    held.insert(claim.held.begin(), claim.held.end());
+    states = store.schedule_states();
+  }
+  const std::set<std::string> claimed_set(claimed.begin(), claimed.end());
+
+  // One outcome per configured schedule, in config order.
+  std::map<std::string, std::size_t> outcome_index;
+  for (const auto& s : config.schedules) {
+    TaskOutcome o;
+    o.name = s.name;
+    o.target = s.target;
+    const auto& d = decisions[s.name];
+    o.reason = d.reason;
+    o.next_run = d.next_run;
+    if (held.count(s.name)) {
+      o.kind = TaskOutcome::Kind::held;
+      o.reason = "still running in an overlapping pulse";
+    } else if (claimed_set.count(s.name) && options.dry_run) {
+      o.kind = d.action == TaskAction::run ? TaskOutcome::Kind::would_run
+                                           : TaskOutcome::Kind::skipped;
+      o.attempt = d.attempt;
+    } else {
+      o.kind = TaskOutcome::Kind::skipped;
+    }
+    outcome_index[s.name] = outcomes.size();
+    outcomes.push_back(std::move(o));
+  }
+  if (options.dry_run) {
+    return outcomes;
+  }
+
+  auto state_of = [&](const std::string& name) {
+    store::ScheduleState state;
+    state.name = name;
+    if (auto it = states.find(name); it != states.end()) {
+      state = it->second;
+    }
+    return state;
+  };
+
+  // Missed fire times that are not caught up are recorded without running anything.
+  std::vector<std::string> to_run;
+  for (const auto& name : claimed) {
+    const auto& d = decisions[name];
+    if (d.action != TaskAction::skip_missed) {
+      to_run.push_back(name);
+      continue;
+    }
+    store::TaskRun run;
+    run.schedule = name;
+    run.fire_at = d.fire;
+    run.started_at = now;
+    run.completed_at = now;
+    run.status = "skipped";
+    run.attempt = 0;
+    run.message = fmt::format("fire time {} was missed while no pulse ran; catch_up is off",
+                              util::format_rfc3339(d.fire));
+    run.pulse_id = options.pulse_id;
+    store::ScheduleState state = state_of(name);
+    state.covered_fire = d.fire;
+    state.pending_fire.reset();
+    state.retry_at.reset();
+    state.attempts = 0;
+    state.last_status = run.status;
+    state.last_message = run.message;
+    store.record_task_run(run, state, options.owner);
+    auto& o = outcomes[outcome_index[name]];
+    o.kind = TaskOutcome::Kind::skipped;
+    o.result = "skipped";
+    o.message = run.message;
+  }
+
+  // Run the rest, at most `concurrency` at once, on worker threads; record on this thread.
+  std::atomic<bool> cancel{false};
+  std::mutex mutex;
+  std::vector<Finished> finished;
+  std::size_t next = 0;
+  std::vector<bool> started(to_run.size(), false);
+  const TimePoint wall_start = now;
+  const auto steady_start = SteadyClock::now();
+  auto wall_at = [&](SteadyClock::time_point t) {
+    return wall_start + std::chrono::duration_cast<Duration>(t - steady_start);
+  };
+  auto worker = [&] {
+    for (;;) {
+      std::size_t index = 0;
+      Duration allowed{0};
+      {
+        std::lock_guard lock(mutex);
+        const auto left = std::chrono::duration_cast<Duration>(options.cutoff - SteadyClock::now());
+        if (next >= to_run.size() || cancel || left <= Duration(0)) {
+          return;
+        }
+        index = next++;
+        started[index] = true;
+        allowed = std::min(by_name.at(to_run[index])->timeout, left);
+      }
+      const config::Schedule& s = *by_name.at(to_run[index]);
+      util::ProcessSpec spec;
+      spec.argv = s.command;
+      spec.env = s.env;
+      spec.working_dir = s.working_dir;
+      spec.timeout = allowed;
+      spec.cancel = &cancel;
+      spec.output_cap = k_output_cap;
+      spec.keep = util::ProcessSpec::Keep::tail;
+      const auto begin = SteadyClock::now();
+      Finished f;
+      f.index = index;
+      f.process = util::run_process(spec);
+      f.started_at = wall_at(begin);
+      f.completed_at = wall_at(SteadyClock::now());
+      f.allowed = allowed;
+      std::lock_guard lock(mutex);
+      finished.push_back(std::move(f));
+    }
+  };
+
+  std::vector<std::thread> workers;
+  const std::size_t count =
+    std::min<std::size_t>(static_cast<std::size_t>(std::max(1, options.concurrency)), to_run.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    workers.emplace_back(worker);
+  }
+
+  std::size_t recorded = 0;
+  auto record_finished = [&] {
+    std::vector<Finished> batch;
+    {
+      std::lock_guard lock(mutex);
+      batch.swap(finished);
+    }
+    for (auto& f : batch) {
+      const std::string& name = to_run[f.index];
+      const config::Schedule& s = *by_name.at(name);
+      const auto& d = decisions[name];
+      store::TaskRun run;
+      run.schedule = name;
+      run.fire_at = d.fire;
+      run.started_at = f.started_at;
+      run.completed_at = f.completed_at;
+      run.attempt = d.attempt;
+      run.pulse_id = options.pulse_id;
+      run.output_tail = util::tail_lines(f.process.output, k_tail_lines, k_tail_bytes);
+      const Duration took = f.completed_at - f.started_at;
+      using End = util::ProcessResult::End;
+      switch (f.process.end) {
+      case End::exited:
+        run.exit_code = f.process.exit_code;
+        if (f.process.exit_code == 0) {
+          run.status = "succeeded";
+          run.message = fmt::format("exited 0 after {}", util::format_duration(took));
+        } else {
+          run.status = "failed";
+          const std::string line = last_line(f.process.output);
+          run.message = line.empty() ? fmt::format("exited with code {}", f.process.exit_code)
+                                     : fmt::format("exited with code {}: {}", f.process.exit_code, line);
+        }
+        break;
+      case End::signaled:
+        run.status = "failed";
+        run.message = fmt::format("killed by signal {}", f.process.term_signal);
+        break;
+      case End::timed_out:
+        run.status = "timed_out";
+        run.message = f.allowed < s.timeout
+                        ? fmt::format("cut off at the pulse deadline ({})",
+                                      util::format_duration(options.deadline))
+                        : fmt::format("timed out after {}", util::format_duration(s.timeout));
+        break;
+      case End::cancelled: {
+        run.status = "failed";
+        const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
+        run.message = signal != 0 ? fmt::format("interrupted by {}", signal_text(signal))
+                                  : "cut off";
+        break;
+      }
+      case End::spawn_failed:
+        run.status = "failed";
+        run.message = f.process.error;
+        break;
+      }
+
+      store::ScheduleState state = state_of(name);
+      state.last_run_at = run.started_at;
+      state.last_status = run.status;
+      state.last_exit_code = run.exit_code;
+      state.last_message = run.message;
+      state.attempts = run.attempt;
+      if (run.status == "succeeded" || run.attempt > s.retries) {
+        state.covered_fire = std::max(state.covered_fire.value_or(run.fire_at), run.fire_at);
+        state.pending_fire.reset();
+        state.retry_at.reset();
+      } else {
+        state.pending_fire = run.fire_at;
+        state.retry_at = run.completed_at + retry_delay(s, run.attempt);
+      }
+      store.record_task_run(run, state, options.owner);
+      states[name] = state;
+
+      auto& o = outcomes[outcome_index[name]];
+      o.kind = run.status == "succeeded" ? TaskOutcome::Kind::executed : TaskOutcome::Kind::failed;
+      o.result = run.status;
+      o.message = run.message;
+      o.exit_code = run.exit_code;
+      o.attempt = run.attempt;
+      o.duration = took;
+      if (state.pending_fire) {
+        o.reason = fmt::format("retry {} of {} at {}", run.attempt, s.retries,
+                               util::format_rfc3339(*state.retry_at));
+        o.next_run = state.retry_at;
+      } else {
+        o.reason.clear();
+        o.next_run = s.cron->next_after(run.completed_at, zone_of(s.timezone));
+      }
+      ++recorded;
+    }
+  };
+
+  while (recorded < to_run.size()) {
+    if (options.stop_signal != nullptr && options.stop_signal->load() != 0) {
+      cancel = true;
+    }
+    record_finished();
+    bool all_idle = false;
+    {
+      std::lock_guard lock(mutex);
+      const std::size_t started_count = next;
+      all_idle = finished.empty() && recorded == started_count
+                 && (next >= to_run.size() || cancel
+                     || SteadyClock::now() >= options.cutoff);
+    }
+    if (all_idle) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& w : workers) {
+    w.join();
+  }
+  record_finished();
+
+  // Due tasks that never started stay due; their claims go with the pulse's.
+  for (std::size_t i = 0; i < to_run.size(); ++i) {
+    if (!started[i]) {
+      auto& o = outcomes[outcome_index[to_run[i]]];
+      o.kind = TaskOutcome::Kind::not_run;
+      o.reason = options.stop_signal != nullptr && options.stop_signal->load() != 0
+                   ? "not started: interrupted"
+                   : "not started before the pulse deadline";
+    }
+  }
+  return outcomes;
+}
+
+} // namespace hb::pulse

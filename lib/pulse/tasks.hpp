@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config/config.hpp"
+#include "store/store.hpp"
+#include "util/time.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hb::pulse {
+
+enum class TaskAction {
+  none,         // nothing due
+  run,          // run it for `fire` (a new fire time, or a retry)
+  skip_missed,  // a fire time was missed while no pulse ran and catch_up is off: record a skip
+};
+
+struct TaskDecision {
+  TaskAction action = TaskAction::none;
+  TimePoint fire;                     // the fire time the run is for
+  int attempt = 1;
+  std::string reason;                 // why not, for people
+  std::optional<TimePoint> next_run;  // when it will next be due
+};
+
+// Decides what a pulse at `now` does with `schedule` (SPEC §2 "Schedule"): its latest fire time
+// at or before `now` runs once if it is newer than the last one dealt with and than the
+// schedule's first sync (`created_at`) — however many fire times were missed, one run covers
+// them (catch-up); with catch_up off, a fire time older than `missed_after` is recorded as
+// skipped instead. A failed run is retried at `retry_at` until `retries` is used up, unless a
+// newer fire time comes first.
+TaskDecision decide_task(const config::Schedule& schedule, const store::ScheduleState& state,
+                         TimePoint created_at, TimePoint now, Duration missed_after);
+
+// How long to wait before retry number `attempt` + 1: retry_backoff doubled per earlier attempt,
+// at most retry_backoff_max.
+Duration retry_delay(const config::Schedule& schedule, int attempt);
+
+// What happened to one task in a pulse.
+struct TaskOutcome {
+  enum class Kind {
+    executed,   // ran and succeeded
+    failed,     // ran and failed or timed out (see result)
+    skipped,    // not due, disabled, or a missed fire time recorded as skipped
+    held,       // due, but still running in an overlapping pulse
+    would_run,  // --dry-run: due
+    not_run,    // due, but the pulse deadline or a shutdown came first
+  };
+  std::string name;
+  std::string target;
+  Kind kind = Kind::skipped;
+  std::string result;  // succeeded | failed | timed_out | skipped, for runs
+  std::string reason;
+  std::string message;
+  std::optional<int> exit_code;
+  int attempt = 0;
+  Duration duration{0};
+  std::optional<TimePoint> next_run;
+};
+
+struct TaskRunOptions {
+  std::string owner;
+  std::optional<std::int64_t> pulse_id;
+  Duration missed_after{0};
+  int concurrency = 4;
+  std::chrono::steady_clock::time_point cutoff;  // no task runs past this
+  Duration deadline{0};                          // for messages
+  const std::atomic<int>* stop_signal = nullptr;
+  bool dry_run = false;
+};
+
+// Syncs the configured schedules, claims the due tasks, runs them in parallel (at most
+// `concurrency` at once, none past `cutoff`), and records each run with the schedule's new
+// state. Throws hb::StoreError / hb::TemporaryError when the database fails.
+std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& store,
+                                   const util::Clock& clock, const TaskRunOptions& options);
+
+} // namespace hb::pulse
