@@ -979,6 +979,7 @@ TEST_CASE("load: examples/heartbeat.example.json")
   ScopedEnv acme("ACME_API_TOKEN", "t2");
   ScopedEnv globex("GLOBEX_API_TOKEN", "t3");
   ScopedEnv password("STATUS_PASSWORD", "t4");
+  ScopedEnv campaign("CAMPAIGN_TOKEN", "t5");
   const fs::path example = fs::path(HB_SOURCE_DIR) / "examples/heartbeat.example.json";
   LoadOptions builtin;
   builtin.discovery = RunDiscovery::no;
@@ -997,6 +998,73 @@ TEST_CASE("load: examples/heartbeat.example.json")
     CHECK(config.find_target("batch-worker")->active_hours->text() == "22:00-06:00");
     CHECK(config.find_target("legacy-portal")->paused);
     CHECK_FALSE(config.find_target("api")->active_hours);
+    REQUIRE(config.schedules.size() == 3);
+    CHECK(config.schedules[0].timezone == "America/New_York");
+    CHECK(config.schedules[1].timezone == "America/New_York");  // from defaults
+    CHECK(config.schedules[1].env.at("API_TOKEN") == "t5");
+    CHECK(config.schedules[1].description == "campaigns --birthdays");
+    CHECK_FALSE(config.schedules[2].catch_up);
+  }
+}
+
+TEST_CASE("load: schedules")
+{
+  auto load_text = [](const std::string& text) {
+    LoadOptions options;
+    options.discovery = RunDiscovery::no;
+    return hb::config::load_from_string(text, "heartbeat.json", options);
+  };
+  auto error_of = [&](const std::string& schedule) {
+    try {
+      load_text(R"({"targets": [{"id": "api"}], "schedules": [)" + schedule + "]}");
+    } catch (const hb::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+
+  SECTION("defaults")
+  {
+    const auto config = load_text(R"({"defaults": {"timezone": "Europe/London"},
+      "schedules": [{"name": "daily", "cron": "@daily", "command": ["/bin/true"]}]})");
+    REQUIRE(config.schedules.size() == 1);
+    const auto& s = config.schedules[0];
+    CHECK(s.name == "daily");
+    CHECK(s.cron->text() == "@daily");
+    CHECK(s.timezone == "Europe/London");
+    CHECK(s.command == std::vector<std::string>{"/bin/true"});
+    CHECK(s.enabled);
+    CHECK(s.timeout == minutes(10));
+    CHECK(s.retries == 0);
+    CHECK(s.retry_backoff == minutes(1));
+    CHECK(s.retry_backoff_max == minutes(60));
+    CHECK(s.catch_up);
+    CHECK(s.target.empty());
+    CHECK(s.source == "heartbeat.json: schedules[0]");
+  }
+
+  SECTION("errors name the schedule and the field")
+  {
+    CHECK(error_of(R"({"name": "a", "cron": "0 0 32 * *", "command": ["/bin/true"]})")
+          == "heartbeat.json: schedules[0].cron: day-of-month 32 out of range 1-31");
+    CHECK(error_of(R"({"name": "a", "cron": "0 9 * * *", "command": "backup.sh"})")
+          == R"(heartbeat.json: schedules[0].command: command must be an argv array like ["/usr/local/bin/send-report", "--daily"]; heartbeat never runs a shell)");
+    CHECK(error_of(R"({"name": "a", "command": ["/bin/true"]})")
+          == R"(heartbeat.json: schedules[0]: missing "cron" (a cron expression like "0 9 * * 1"))");
+    CHECK(error_of(R"({"name": "Bad Name", "cron": "@daily", "command": ["/bin/true"]})")
+          == R"(heartbeat.json: schedules[0].name: expected a name of lowercase letters, digits, '_', '.' or '-' like "weekly-report", got "Bad Name")");
+    CHECK(error_of(R"({"name": "a", "cron": "@daily", "command": ["/bin/true"], "timezone": "Mars/Base"})")
+          == R"(heartbeat.json: schedules[0].timezone: expected an IANA timezone like "America/New_York", got "Mars/Base")");
+    CHECK(error_of(R"({"name": "a", "cron": "@daily", "command": ["/bin/true"], "retries": -1})")
+          == "heartbeat.json: schedules[0].retries: expected an integer from 0 to 100, got -1");
+    CHECK(error_of(R"({"name": "a", "cron": "@daily", "command": ["/bin/true"], "retry_backoff": "5m", "retry_backoff_max": "1m"})")
+          == R"(heartbeat.json: schedules[0].retry_backoff_max: retry_backoff_max must not be shorter than retry_backoff ("5m"))");
+    CHECK(error_of(R"({"name": "a", "cron": "@daily", "command": ["/bin/true"], "target": "nope"})")
+          == R"(heartbeat.json: schedules[0].target: unknown target "nope" (no target has this id))");
+    CHECK(error_of(R"({"name": "a", "cron": "@daily", "command": ["/bin/true"], "retrys": 2})")
+          == R"(heartbeat.json: schedules[0].retrys: unknown key "retrys" (did you mean "retries"?))");
+    CHECK(error_of(R"({"name": "a", "cron": "@daily", "command": ["/bin/true"]}, {"name": "a", "cron": "@daily", "command": ["/bin/true"]})")
+          == R"(heartbeat.json: schedules[1].name: duplicate schedule name "a" (first defined at heartbeat.json: schedules[0]))");
   }
 }
 

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+#include "pulse/tasks.hpp"
+
+#include "util/time.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+using hb::TimePoint;
+using hb::pulse::decide_task;
+using hb::pulse::TaskAction;
+using namespace std::chrono_literals;
+
+TimePoint at(const char* text) { return *hb::util::parse_rfc3339(text); }
+
+hb::config::Schedule schedule(const char* cron)
+{
+  hb::config::Schedule s;
+  s.name = "job";
+  std::string error;
+  s.cron = std::make_shared<const hb::schedule::CronExpr>(*hb::schedule::CronExpr::parse(cron, error));
+  s.timezone = "UTC";
+  return s;
+}
+
+const hb::Duration k_missed_after = 450s;  // 1.5 × a 5-minute pulse
+
+} // namespace
+
+TEST_CASE("decide_task")
+{
+  auto s = schedule("0 9 * * *");
+  hb::store::ScheduleState state;
+  const TimePoint created = at("2026-02-18T08:00:00Z");
+
+  SECTION("not due before its fire time; the next run is known")
+  {
+    const auto d = decide_task(s, state, created, at("2026-02-18T08:59:00Z"), k_missed_after);
+    CHECK(d.action == TaskAction::none);
+    CHECK(d.next_run == at("2026-02-18T09:00:00Z"));
+  }
+  SECTION("due at the first pulse after its fire time")
+  {
+    const auto d = decide_task(s, state, created, at("2026-02-18T09:03:00Z"), k_missed_after);
+    CHECK(d.action == TaskAction::run);
+    CHECK(d.fire == at("2026-02-18T09:00:00Z"));
+    CHECK(d.attempt == 1);
+  }
+  SECTION("fire times before the schedule appeared never run")
+  {
+    const auto d = decide_task(s, state, at("2026-02-18T09:30:00Z"), at("2026-02-18T09:31:00Z"),
+                               k_missed_after);
+    CHECK(d.action == TaskAction::none);
+  }
+  SECTION("a fire time already dealt with does not run again")
+  {
+    state.covered_fire = at("2026-02-18T09:00:00Z");
+    CHECK(decide_task(s, state, created, at("2026-02-18T12:00:00Z"), k_missed_after).action
+          == TaskAction::none);
+  }
+  SECTION("catch-up: many missed fire times, one run for the latest")
+  {
+    auto every10 = schedule("*/10 * * * *");
+    state.covered_fire = at("2026-02-18T08:10:00Z");
+    const auto d = decide_task(every10, state, created, at("2026-02-18T13:08:00Z"), k_missed_after);
+    CHECK(d.action == TaskAction::run);
+    CHECK(d.fire == at("2026-02-18T13:00:00Z"));
+    every10.catch_up = false;
+    const auto skip = decide_task(every10, state, created, at("2026-02-18T13:08:00Z"), k_missed_after);
+    CHECK(skip.action == TaskAction::skip_missed);
+    CHECK(skip.fire == at("2026-02-18T13:00:00Z"));
+    // A fresh fire time runs even without catch-up.
+    CHECK(decide_task(every10, state, created, at("2026-02-18T13:03:00Z"), k_missed_after).action
+          == TaskAction::run);
+  }
+  SECTION("a failed run is retried at retry_at, then a newer fire time supersedes it")
+  {
+    s.retries = 2;
+    state.covered_fire = at("2026-02-17T09:00:00Z");
+    state.pending_fire = at("2026-02-18T09:00:00Z");
+    state.attempts = 1;
+    state.retry_at = at("2026-02-18T09:01:00Z");
+    const auto wait = decide_task(s, state, created, at("2026-02-18T09:00:30Z"), k_missed_after);
+    CHECK(wait.action == TaskAction::none);
+    CHECK(wait.next_run == at("2026-02-18T09:01:00Z"));
+    const auto retry = decide_task(s, state, created, at("2026-02-18T09:01:10Z"), k_missed_after);
+    CHECK(retry.action == TaskAction::run);
+    CHECK(retry.attempt == 2);
+    CHECK(retry.fire == at("2026-02-18T09:00:00Z"));
+    const auto next_day = decide_task(s, state, created, at("2026-02-19T09:00:10Z"), k_missed_after);
+    CHECK(next_day.action == TaskAction::run);
+    CHECK(next_day.attempt == 1);
+    CHECK(next_day.fire == at("2026-02-19T09:00:00Z"));
+  }
+  SECTION("disabled schedules never run")
+  {
+    s.enabled = false;
+    const auto d = decide_task(s, state, created, at("2026-02-18T09:03:00Z"), k_missed_after);
+    CHECK(d.action == TaskAction::none);
+    CHECK(d.reason == "disabled");
+  }
+}
+
+TEST_CASE("retry_delay")
+{
+  auto s = schedule("@daily");
+  s.retry_backoff = 60s;
+  s.retry_backoff_max = 5min;
+  CHECK(hb::pulse::retry_delay(s, 1) == 60s);
+  CHECK(hb::pulse::retry_delay(s, 2) == 120s);
+  CHECK(hb::pulse::retry_delay(s, 3) == 240s);
+  CHECK(hb::pulse::retry_delay(s, 4) == 300s);
+  CHECK(hb::pulse::retry_delay(s, 40) == 300s);
+}
