@@ -7,11 +7,11 @@
 #include "pulse/runner.hpp"
 #include "util/duration.hpp"
 #include "util/log.hpp"
+#include "util/process.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -41,18 +41,6 @@ std::string make_owner()
   }
   std::random_device random;
   return fmt::format("{}:{}:{:08x}", host, ::getpid(), random());
-}
-
-std::string signal_name(int signal)
-{
-  switch (signal) {
-  case SIGTERM:
-    return "SIGTERM";
-  case SIGINT:
-    return "SIGINT";
-  default:
-    return fmt::format("signal {}", signal);
-  }
 }
 
 store::TargetInfo to_info(const config::Target& target)
@@ -314,8 +302,8 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   auto stop_message = [&](bool started) {
     const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
     if (signal > 0) {
-      return started ? fmt::format("interrupted by {}", signal_name(signal))
-                     : fmt::format("not started: interrupted by {}", signal_name(signal));
+      return started ? fmt::format("interrupted by {}", util::signal_name(signal))
+                     : fmt::format("not started: interrupted by {}", util::signal_name(signal));
     }
     return started ? fmt::format("cut off at the pulse deadline ({})", deadline_text)
                    : fmt::format("not started before the pulse deadline ({})", deadline_text);
@@ -442,7 +430,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   }
   if (report.signal != 0) {
     pulse.status = "interrupted";
-    problems.insert(problems.begin(), fmt::format("interrupted by {}", signal_name(report.signal)));
+    problems.insert(problems.begin(), fmt::format("interrupted by {}", util::signal_name(report.signal)));
   } else {
     pulse.status = pulse.errors > 0 ? "error" : "ok";
   }

@@ -8,7 +8,6 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
-#include <csignal>
 #include <map>
 #include <mutex>
 #include <set>
@@ -30,11 +29,6 @@ const date::time_zone* zone_of(const std::string& name)
   } catch (const std::exception&) {
     return date::locate_zone("UTC");
   }
-}
-
-std::string signal_text(int signal)
-{
-  return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : fmt::format("signal {}", signal);
 }
 
 std::string last_line(const std::string& text)
@@ -334,7 +328,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
         break;
       case End::signaled:
         run.status = "failed";
-        run.message = fmt::format("killed by signal {}", f.process.term_signal);
+        run.message = f.process.error;
         break;
       case End::timed_out:
         run.status = "timed_out";
@@ -346,7 +340,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       case End::cancelled: {
         run.status = "failed";
         const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
-        run.message = signal != 0 ? fmt::format("interrupted by {}", signal_text(signal))
+        run.message = signal != 0 ? fmt::format("interrupted by {}", util::signal_name(signal))
                                   : "cut off";
         break;
       }

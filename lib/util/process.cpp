@@ -504,10 +504,10 @@ ProcessResult run_process(const ProcessSpec& spec)
         fmt::format("cannot learn how \"{}\" ended: {}", spec.argv[0], errno_text(errno));
   } else if (WIFSIGNALED(status)) {
     result.end = ProcessResult::End::signaled;
-    const char* name = ::sigabbrev_np(result.term_signal);
-    result.error = name == nullptr
-                       ? fmt::format("killed by signal {}", result.term_signal)
-                       : fmt::format("killed by signal {} (SIG{})", result.term_signal, name);
+    const std::string name = signal_name(result.term_signal);
+    result.error = name.rfind("SIG", 0) == 0
+                       ? fmt::format("killed by signal {} ({})", result.term_signal, name)
+                       : fmt::format("killed by signal {}", result.term_signal);
   } else {
     result.end = ProcessResult::End::exited;
   }
@@ -542,6 +542,12 @@ std::string tail_lines(const std::string& text, std::size_t max_lines, std::size
     }
   }
   return text.substr(start);
+}
+
+std::string signal_name(int signal)
+{
+  const char* name = ::sigabbrev_np(signal);
+  return name == nullptr ? fmt::format("signal {}", signal) : fmt::format("SIG{}", name);
 }
 
 } // namespace hb::util

@@ -54,6 +54,9 @@ struct ProcessResult {
 // `kill_grace`, so grandchildren do not outlive it.
 ProcessResult run_process(const ProcessSpec& spec);
 
+// "SIGTERM", "SIGKILL", ... for a signal number ("signal 64" when it has no name).
+std::string signal_name(int signal);
+
 // The last `max_lines` lines of `text`, at most `max_bytes` bytes (cut at the start).
 std::string tail_lines(const std::string& text, std::size_t max_lines, std::size_t max_bytes);
 
