@@ -879,7 +879,18 @@ std::vector<Event> SqliteStore::recent_events(const std::string& target_id, int 
 
 void SqliteStore::sync_schedules(const std::vector<ScheduleInfo>& schedules, TimePoint now)
 {
+  nlohmann::json snapshot = nlohmann::json::array();
+  for (const auto& sc : schedules) {
+    snapshot.push_back({sc.name, sc.cron, sc.timezone, sc.target_id, sc.enabled, sc.description});
+  }
+  const std::string hash = fingerprint(dump_json(snapshot));
   guarded("syncing schedules", [&] {
+    {
+      SQLite::Statement read(*m_db, "SELECT value FROM meta WHERE key = 'schedules_fingerprint'");
+      if (read.executeStep() && read.getColumn(0).getString() == hash) {
+        return;
+      }
+    }
     SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement upsert(*m_db, R"sql(
       INSERT INTO schedules (name, cron, timezone, target_id, enabled, description, created_at,
@@ -917,6 +928,11 @@ void SqliteStore::sync_schedules(const std::vector<ScheduleInfo>& schedules, Tim
       retire.exec();
       retire.reset();
     }
+    SQLite::Statement save(*m_db, R"sql(
+      INSERT INTO meta (key, value) VALUES ('schedules_fingerprint', ?1)
+      ON CONFLICT(key) DO UPDATE SET value = ?1)sql");
+    save.bind(1, hash);
+    save.exec();
     txn.commit();
   });
 }
