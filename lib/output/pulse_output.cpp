@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "output/pulse_output.hpp"
 
+#include "checks/metric_json.hpp"
 #include "output/table.hpp"
 #include "pulse/system_state.hpp"
 #include "util/duration.hpp"
@@ -47,19 +48,6 @@ std::string_view task_kind_name(pulse::TaskOutcome::Kind kind)
   return "skipped";
 }
 
-nlohmann::json metrics_json(const std::vector<checks::Metric>& metrics)
-{
-  auto out = nlohmann::json::array();
-  for (const auto& m : metrics) {
-    nlohmann::json item{{"name", m.name}, {"value", m.value}};
-    if (!m.unit.empty()) {
-      item["unit"] = m.unit;
-    }
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
 } // namespace
 
 nlohmann::json pulse_to_json(const pulse::PulseReport& report)
@@ -84,7 +72,7 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
           check["phase"] = r.phase;
         }
         if (!r.metrics.empty()) {
-          check["metrics"] = metrics_json(r.metrics);
+          check["metrics"] = checks::metrics_to_json(r.metrics);
         }
         if (r.status != CheckStatus::ok) {
           failing.push_back(check);

@@ -2,6 +2,8 @@
 #include "store/migrations.hpp"
 #include "store/store.hpp"
 
+#include "checks/metric_json.hpp"
+
 #include "core/errors.hpp"
 #include "util/time.hpp"
 
@@ -48,56 +50,6 @@ void bind_optional_time(SQLite::Statement& statement, int index, const std::opti
 std::string dump_json(const nlohmann::json& value)
 {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-nlohmann::json metrics_to_json(const std::vector<checks::Metric>& metrics)
-{
-  auto out = nlohmann::json::array();
-  for (const auto& m : metrics) {
-    nlohmann::json item{{"name", m.name}, {"value", m.value}};
-    if (!m.unit.empty()) {
-      item["unit"] = m.unit;
-    }
-    if (!m.warn.empty()) {
-      item["warn"] = m.warn;
-    }
-    if (!m.crit.empty()) {
-      item["crit"] = m.crit;
-    }
-    if (m.min) {
-      item["min"] = *m.min;
-    }
-    if (m.max) {
-      item["max"] = *m.max;
-    }
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
-std::vector<checks::Metric> metrics_from_json(const std::string& text)
-{
-  std::vector<checks::Metric> out;
-  auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (!parsed.is_array()) {
-    return out;
-  }
-  for (const auto& item : parsed) {
-    checks::Metric m;
-    m.name = item.value("name", "");
-    m.value = item.value("value", 0.0);
-    m.unit = item.value("unit", "");
-    m.warn = item.value("warn", "");
-    m.crit = item.value("crit", "");
-    if (item.contains("min")) {
-      m.min = item["min"].get<double>();
-    }
-    if (item.contains("max")) {
-      m.max = item["max"].get<double>();
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
 }
 
 // FNV-1a: a stable fingerprint of the synced config, to skip rewriting unchanged targets.
@@ -656,7 +608,7 @@ void SqliteStore::record_executions(std::vector<ExecutionWrite>& writes)
         insert_result.bind(4, r.message);
         insert_result.bind(5, static_cast<int64_t>(r.latency.count()));
         insert_result.bind(6, r.phase);
-        insert_result.bind(7, dump_json(metrics_to_json(r.metrics)));
+        insert_result.bind(7, dump_json(checks::metrics_to_json(r.metrics)));
         insert_result.exec();
         insert_result.reset();
       }
@@ -839,7 +791,7 @@ std::vector<ExecutionRecord> SqliteStore::recent_executions(const std::string& t
           c.message = r.getColumn(2).getString();
           c.latency = Duration(r.getColumn(3).getInt64());
           c.phase = r.getColumn(4).getString();
-          c.metrics = metrics_from_json(r.getColumn(5).getString());
+          c.metrics = checks::metrics_from_json(nlohmann::json::parse(r.getColumn(5).getString(), nullptr, false));
           e.results.push_back(std::move(c));
         }
         r.reset();

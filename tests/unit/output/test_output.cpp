@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "checks/metric_json.hpp"
 #include "output/pulse_output.hpp"
 #include "output/status_output.hpp"
 #include "output/style.hpp"
@@ -230,7 +231,7 @@ TEST_CASE("pulse_to_json")
                       {"message", "HTTP 503"},
                       {"latencyMs", 30},
                       {"phase", "http_status"},
-                      {"metrics", json::array({{{"name", "time"}, {"value", 0.5}, {"unit", "s"}}})}};
+                      {"metrics", json::array({{{"name", "time"}, {"value", 0.5}, {"unit", "s"}, {"warn", "1"}, {"crit", "2"}, {"min", 0.0}}})}};
     const json up = {{"check", "up"}, {"status", "ok"}, {"message", "200 OK"}, {"latencyMs", 12}};
     const json alpha = {
       {"id", "alpha"},
@@ -410,4 +411,27 @@ TEST_CASE("status_to_json")
     CHECK(j["exitCode"] == 3);
     CHECK(j["targets"] == json::array());
   }
+}
+
+TEST_CASE("metrics_to_json and metrics_from_json")
+{
+  hb::checks::Metric m;
+  m.name = "time";
+  m.value = 0.25;
+  m.unit = "s";
+  m.warn = "1";
+  m.crit = "2";
+  m.min = 0.0;
+  const auto j = hb::checks::metrics_to_json({m});
+  CHECK(j == json::parse(R"([{"name":"time","value":0.25,"unit":"s","warn":"1","crit":"2","min":0.0}])"));
+  const auto back = hb::checks::metrics_from_json(j);
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].name == "time");
+  CHECK(back[0].value == 0.25);
+  CHECK(back[0].crit == "2");
+  CHECK(back[0].min == 0.0);
+  CHECK_FALSE(back[0].max);
+  // Anything else is read as no metrics, never an exception.
+  CHECK(hb::checks::metrics_from_json(json::parse(R"([1, "x", {"name": 5, "min": "low"}])")).size() == 1);
+  CHECK(hb::checks::metrics_from_json(json::parse(R"({"a": 1})")).empty());
 }
