@@ -62,9 +62,9 @@ store::TargetInfo to_info(const config::Target& target)
 
 bool matches_filters(const config::Target& target, const PulseOptions& options)
 {
-  if (!options.only_targets.empty()
-      && std::find(options.only_targets.begin(), options.only_targets.end(), target.id)
-           == options.only_targets.end()) {
+  if (!options.only_targets.empty() &&
+      std::find(options.only_targets.begin(), options.only_targets.end(), target.id) ==
+          options.only_targets.end()) {
     return false;
   }
   if (!options.tags.empty()) {
@@ -86,10 +86,9 @@ void validate_filters(const config::Config& config, const PulseOptions& options)
       continue;
     }
     const std::string suggestion = closest_match(wanted, ids);
-    throw UsageError(fmt::format("--target: unknown target \"{}\"{}", wanted,
-                                 suggestion.empty()
-                                   ? std::string()
-                                   : fmt::format(" (did you mean \"{}\"?)", suggestion)));
+    throw UsageError(fmt::format(
+        "--target: unknown target \"{}\"{}", wanted,
+        suggestion.empty() ? std::string() : fmt::format(" (did you mean \"{}\"?)", suggestion)));
   }
 }
 
@@ -129,7 +128,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   validate_filters(config, options);
   // A run narrowed to some targets is about those targets: tasks wait for a full pulse.
   const bool with_tasks =
-    options.tasks == RunTasks::yes && options.only_targets.empty() && options.tags.empty();
+      options.tasks == RunTasks::yes && options.only_targets.empty() && options.tags.empty();
   PulseReport report;
   report.dry_run = options.dry_run == DryRun::yes;
 
@@ -146,6 +145,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     infos.push_back(to_info(target));
   }
   store.sync_targets(infos, wall_start);
+  sync_schedules(config, store, wall_start);
   std::map<std::string, TimePoint> first_seen;
   for (const auto& record : store.targets(store::IncludeRetired::no)) {
     first_seen[record.info.id] = record.first_seen;
@@ -174,8 +174,8 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   };
   auto in_grace = [&](const config::Target& target) {
     auto it = first_seen.find(target.id);
-    return it != first_seen.end() && target.new_target_grace.count() > 0
-           && wall_start - it->second < target.new_target_grace;
+    return it != first_seen.end() && target.new_target_grace.count() > 0 &&
+           wall_start - it->second < target.new_target_grace;
   };
 
   if (report.dry_run) {
@@ -221,225 +221,256 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   pulse.next_expected = wall_start + config.pulse.interval;
   pulse.targets_total = static_cast<int>(candidates.size());
   pulse.id = store.begin_pulse(pulse);
+  try {
 
-  std::map<std::string, const config::Target*> by_id;
-  for (const auto* target : candidates) {
-    by_id[target->id] = target;
-  }
-  const store::ClaimResult claim = store.claim_targets(
-    candidate_ids, pulse.owner, wall_start, wall_start + config.pulse.deadline + k_claim_margin,
-    [&](const std::string& id, const store::TargetState& state) {
-      return decide(*by_id.at(id), state);
-    });
-  const std::set<std::string> claimed(claim.claimed.begin(), claim.claimed.end());
-  const std::set<std::string> held(claim.held.begin(), claim.held.end());
-  auto states = store.target_states();
-
-  // 3. One outcome per candidate, one group per claimed target, one job per check.
-  std::vector<Group> groups;
-  std::vector<CheckJob> jobs;
-  for (const auto* target : candidates) {
-    TargetOutcome outcome;
-    outcome.id = target->id;
-    outcome.name = target->name;
-    outcome.in_grace = in_grace(*target);
-    const auto& decision = decisions[target->id];
-    outcome.reason = decision.reason;
-    outcome.next_run = decision.next_run;
-    if (auto it = states.find(target->id); it != states.end()) {
-      outcome.health = it->second.health;
+    std::map<std::string, const config::Target*> by_id;
+    for (const auto* target : candidates) {
+      by_id[target->id] = target;
     }
-    if (held.count(target->id)) {
-      outcome.kind = TargetOutcome::Kind::held;
-      outcome.reason = "claimed by an overlapping pulse";
-    } else if (claimed.count(target->id)) {
-      outcome.kind = TargetOutcome::Kind::ran;
-      Group group;
-      group.target = target;
-      group.outcome_index = report.targets.size();
-      group.results.resize(target->checks.size());
-      group.pending = target->checks.size();
-      for (const auto& check : target->checks) {
-        jobs.push_back({groups.size(), check.name, check.timeout, check.probe});
+    const store::ClaimResult claim = store.claim_targets(
+        candidate_ids, pulse.owner, wall_start, wall_start + config.pulse.deadline + k_claim_margin,
+        [&](const std::string& id, const store::TargetState& state) {
+          return decide(*by_id.at(id), state);
+        });
+    const std::set<std::string> claimed(claim.claimed.begin(), claim.claimed.end());
+    const std::set<std::string> held(claim.held.begin(), claim.held.end());
+    auto states = store.target_states();
+
+    // 3. One outcome per candidate, one group per claimed target, one job per check.
+    std::vector<Group> groups;
+    std::vector<CheckJob> jobs;
+    for (const auto* target : candidates) {
+      TargetOutcome outcome;
+      outcome.id = target->id;
+      outcome.name = target->name;
+      outcome.in_grace = in_grace(*target);
+      const auto& decision = decisions[target->id];
+      outcome.reason = decision.reason;
+      outcome.next_run = decision.next_run;
+      if (auto it = states.find(target->id); it != states.end()) {
+        outcome.health = it->second.health;
       }
-      groups.push_back(std::move(group));
-    } else {
-      outcome.kind = TargetOutcome::Kind::skipped;
-    }
-    report.targets.push_back(std::move(outcome));
-  }
-  pulse.targets_due = static_cast<int>(claim.claimed.size() + claim.held.size());
-  pulse.targets_held = static_cast<int>(claim.held.size());
-
-  // Index of each job inside its group, to keep results in config order.
-  std::vector<std::size_t> position(jobs.size());
-  {
-    std::vector<std::size_t> next(groups.size(), 0);
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-      position[i] = next[jobs[i].group]++;
-    }
-  }
-
-  // 4. Run the checks; 5. record each target as soon as all its checks are done.
-  std::vector<store::ExecutionWrite> batch;
-  auto last_flush = SteadyClock::now();
-  std::exception_ptr store_failure;
-  std::atomic<int> stop{0};
-  auto flush = [&] {
-    if (batch.empty() || store_failure) {
-      return;
-    }
-    try {
-      store.record_executions(batch);
-    } catch (...) {
-      store_failure = std::current_exception();
-      stop = -1;
-    }
-    batch.clear();
-    last_flush = SteadyClock::now();
-  };
-  const std::string deadline_text = util::format_duration(config.pulse.deadline);
-  auto stop_message = [&](bool started) {
-    const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
-    if (signal > 0) {
-      return started ? fmt::format("interrupted by {}", util::signal_name(signal))
-                     : fmt::format("not started: interrupted by {}", util::signal_name(signal));
-    }
-    return started ? fmt::format("cut off at the pulse deadline ({})", deadline_text)
-                   : fmt::format("not started before the pulse deadline ({})", deadline_text);
-  };
-
-  auto finish_group = [&](Group& group) {
-    TargetOutcome& outcome = report.targets[group.outcome_index];
-    if (!group.any_started) {
-      outcome.kind = TargetOutcome::Kind::deadline;
-      outcome.reason = stop_message(false);
-      return;
-    }
-    store::ExecutionRecord execution;
-    execution.target_id = group.target->id;
-    execution.started_at = wall_at(*group.first_start);
-    execution.completed_at = wall_at(group.last_finish);
-    execution.trigger = Trigger::pulse;
-    execution.forced = options.force == Force::yes;
-    execution.pulse_id = pulse.id;
-    execution.results = group.results;
-    execution.status = aggregate(execution.results);
-
-    store::TargetState previous;
-    previous.target_id = group.target->id;
-    if (auto it = states.find(group.target->id); it != states.end()) {
-      previous = it->second;
-    }
-    Evaluation evaluation =
-      evaluate(*group.target, previous, execution, outcome.in_grace ? InGrace::yes : InGrace::no);
-
-    outcome.status = execution.status;
-    outcome.health = evaluation.state.health;
-    outcome.duration = execution.completed_at - execution.started_at;
-    outcome.results = execution.results;
-    outcome.events = evaluation.events;
-    batch.push_back({std::move(execution), std::move(evaluation.state),
-                     std::move(evaluation.events), pulse.owner});
-    if (batch.size() >= k_batch_size) {
-      flush();
-    }
-  };
-
-  const auto cutoff = steady_start + config.pulse.deadline
-                      - std::min<Duration>(Duration(2'000), config.pulse.deadline / 10);
-  ParallelRunner runner(config.pulse.concurrency, cutoff, &stop);
-  const RunStats stats = runner.run(
-    jobs,
-    [&](std::size_t job, JobOutcome&& done) {
-      Group& group = groups[jobs[job].group];
-      store::CheckResultRecord result = std::move(done.result);
-      if (done.started) {
-        group.any_started = true;
-        if (!group.first_start || done.started_at < *group.first_start) {
-          group.first_start = done.started_at;
+      if (held.count(target->id)) {
+        outcome.kind = TargetOutcome::Kind::held;
+        outcome.reason = "claimed by an overlapping pulse";
+      } else if (claimed.count(target->id)) {
+        outcome.kind = TargetOutcome::Kind::ran;
+        Group group;
+        group.target = target;
+        group.outcome_index = report.targets.size();
+        group.results.resize(target->checks.size());
+        group.pending = target->checks.size();
+        for (const auto& check : target->checks) {
+          jobs.push_back({groups.size(), check.name, check.timeout, check.probe});
         }
-        group.last_finish = std::max(group.last_finish, done.finished_at);
-        if (result.phase == "cancelled") {
-          result.message = stop_message(true);
-        }
+        groups.push_back(std::move(group));
       } else {
-        result.message = stop_message(false);
+        outcome.kind = TargetOutcome::Kind::skipped;
       }
-      group.results[position[job]] = std::move(result);
-      if (--group.pending == 0) {
-        finish_group(group);
+      report.targets.push_back(std::move(outcome));
+    }
+    pulse.targets_due = static_cast<int>(claim.claimed.size() + claim.held.size());
+    pulse.targets_held = static_cast<int>(claim.held.size());
+
+    // Index of each job inside its group, to keep results in config order.
+    std::vector<std::size_t> position(jobs.size());
+    {
+      std::vector<std::size_t> next(groups.size(), 0);
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        position[i] = next[jobs[i].group]++;
       }
-    },
-    [&](int done, int total) {
-      if (options.stop_signal != nullptr && options.stop_signal->load() != 0 && stop == 0) {
-        stop = options.stop_signal->load();
+    }
+
+    // 4. Run the checks; 5. record each target as soon as all its checks are done.
+    std::vector<store::ExecutionWrite> batch;
+    auto last_flush = SteadyClock::now();
+    std::exception_ptr store_failure;
+    std::atomic<int> stop{0};
+    auto flush = [&] {
+      if (batch.empty() || store_failure) {
+        return;
       }
-      if (SteadyClock::now() - last_flush >= k_batch_interval) {
+      try {
+        store.record_executions(batch);
+      } catch (...) {
+        store_failure = std::current_exception();
+        stop = -1;
+      }
+      batch.clear();
+      last_flush = SteadyClock::now();
+    };
+    const std::string deadline_text = util::format_duration(config.pulse.deadline);
+    auto stop_message = [&](bool started) {
+      const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
+      if (signal > 0) {
+        return started ? fmt::format("interrupted by {}", util::signal_name(signal))
+                       : fmt::format("not started: interrupted by {}", util::signal_name(signal));
+      }
+      return started ? fmt::format("cut off at the pulse deadline ({})", deadline_text)
+                     : fmt::format("not started before the pulse deadline ({})", deadline_text);
+    };
+
+    auto finish_group = [&](Group& group) {
+      TargetOutcome& outcome = report.targets[group.outcome_index];
+      if (!group.any_started) {
+        outcome.kind = TargetOutcome::Kind::deadline;
+        outcome.reason = stop_message(false);
+        return;
+      }
+      store::ExecutionRecord execution;
+      execution.target_id = group.target->id;
+      execution.started_at = wall_at(*group.first_start);
+      execution.completed_at = wall_at(group.last_finish);
+      execution.trigger = Trigger::pulse;
+      execution.forced = options.force == Force::yes;
+      execution.pulse_id = pulse.id;
+      execution.results = group.results;
+      execution.status = aggregate(execution.results);
+
+      store::TargetState previous;
+      previous.target_id = group.target->id;
+      if (auto it = states.find(group.target->id); it != states.end()) {
+        previous = it->second;
+      }
+      Evaluation evaluation = evaluate(*group.target, previous, execution,
+                                       outcome.in_grace ? InGrace::yes : InGrace::no);
+
+      outcome.status = execution.status;
+      outcome.health = evaluation.state.health;
+      outcome.duration = execution.completed_at - execution.started_at;
+      outcome.results = execution.results;
+      outcome.events = evaluation.events;
+      batch.push_back({std::move(execution), std::move(evaluation.state),
+                       std::move(evaluation.events), pulse.owner});
+      if (batch.size() >= k_batch_size) {
         flush();
       }
-      if (options.progress) {
-        options.progress(done, total);
+    };
+
+    const auto cutoff = steady_start + config.pulse.deadline -
+                        std::min<Duration>(Duration(2'000), config.pulse.deadline / 10);
+    ParallelRunner runner(config.pulse.concurrency, cutoff, &stop);
+    const RunStats stats = runner.run(
+        jobs,
+        [&](std::size_t job, JobOutcome&& done) {
+          Group& group = groups[jobs[job].group];
+          store::CheckResultRecord result = std::move(done.result);
+          if (done.started) {
+            group.any_started = true;
+            if (!group.first_start || done.started_at < *group.first_start) {
+              group.first_start = done.started_at;
+            }
+            group.last_finish = std::max(group.last_finish, done.finished_at);
+            if (result.phase == "cancelled") {
+              result.message = stop_message(true);
+            }
+          } else {
+            result.message = stop_message(false);
+          }
+          group.results[position[job]] = std::move(result);
+          if (--group.pending == 0) {
+            finish_group(group);
+          }
+        },
+        [&](int done, int total) {
+          if (options.stop_signal != nullptr && options.stop_signal->load() != 0 && stop == 0) {
+            stop = options.stop_signal->load();
+          }
+          if (SteadyClock::now() - last_flush >= k_batch_interval) {
+            flush();
+          }
+          if (options.progress) {
+            options.progress(done, total);
+          }
+        });
+    flush();
+    if (store_failure) {
+      std::rethrow_exception(store_failure);
+    }
+
+    // 6. Scheduled tasks, after the checks and inside the same deadline.
+    if (with_tasks && stop == 0) {
+      TaskRunOptions task_options;
+      task_options.owner = pulse.owner;
+      task_options.pulse_id = pulse.id;
+      task_options.missed_after = config.pulse.interval + config.pulse.interval / 2;
+      task_options.concurrency = config.pulse.task_concurrency;
+      task_options.cutoff = cutoff;
+      task_options.deadline = config.pulse.deadline;
+      task_options.stop_signal = options.stop_signal;
+      report.tasks = run_tasks(config, store, clock, task_options);
+    }
+    store.release_claims(pulse.owner);
+
+    // 9. Record the pulse.
+    report.abandoned_checks = stats.abandoned;
+    report.signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
+    pulse.targets_run = report.count(TargetOutcome::Kind::ran);
+    pulse.checks_run = stats.started;
+    for (const auto& t : report.tasks) {
+      if (t.kind == TaskOutcome::Kind::executed || t.kind == TaskOutcome::Kind::failed) {
+        ++pulse.tasks_run;
       }
-    });
-  flush();
-  if (store_failure) {
-    std::rethrow_exception(store_failure);
-  }
-
-  // 6. Scheduled tasks, after the checks and inside the same deadline.
-  if (with_tasks && stop == 0) {
-    TaskRunOptions task_options;
-    task_options.owner = pulse.owner;
-    task_options.pulse_id = pulse.id;
-    task_options.missed_after = config.pulse.interval + config.pulse.interval / 2;
-    task_options.concurrency = config.pulse.task_concurrency;
-    task_options.cutoff = cutoff;
-    task_options.deadline = config.pulse.deadline;
-    task_options.stop_signal = options.stop_signal;
-    report.tasks = run_tasks(config, store, clock, task_options);
-  }
-  store.release_claims(pulse.owner);
-
-  // 9. Record the pulse.
-  report.abandoned_checks = stats.abandoned;
-  report.signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
-  pulse.targets_run = report.count(TargetOutcome::Kind::ran);
-  pulse.checks_run = stats.started;
-  for (const auto& t : report.tasks) {
-    if (t.kind == TaskOutcome::Kind::executed || t.kind == TaskOutcome::Kind::failed) {
-      ++pulse.tasks_run;
+      if (t.kind == TaskOutcome::Kind::failed) {
+        ++pulse.tasks_failed;
+      }
     }
-    if (t.kind == TaskOutcome::Kind::failed) {
-      ++pulse.tasks_failed;
+    const int not_run = report.count(TargetOutcome::Kind::deadline);
+    int tasks_cut = 0;
+    if (report.signal == 0) {
+      for (const auto& t : report.tasks) {
+        const bool not_started = t.kind == TaskOutcome::Kind::not_run;
+        const bool cut =
+            t.result == "timed_out" && t.message.rfind("cut off at the pulse deadline", 0) == 0;
+        tasks_cut += (not_started || cut) ? 1 : 0;
+      }
     }
+    pulse.errors =
+        stats.cut_off + stats.not_started + stats.exceptions + stats.abandoned + tasks_cut;
+    std::vector<std::string> problems;
+    if (stats.cut_off + stats.not_started > 0 && report.signal == 0) {
+      problems.push_back(fmt::format(
+          "pulse deadline ({}) reached: {} check(s) cut off, {} not started, {} target(s) not run",
+          deadline_text, stats.cut_off, stats.not_started, not_run));
+    }
+    if (tasks_cut > 0) {
+      problems.push_back(
+          fmt::format("pulse deadline ({}) reached: {} task(s) cut off or not started",
+                      deadline_text, tasks_cut));
+    }
+    if (stats.exceptions > 0) {
+      problems.push_back(fmt::format("{} check(s) failed internally", stats.exceptions));
+    }
+    if (stats.abandoned > 0) {
+      problems.push_back(
+          fmt::format("{} check(s) did not stop and were abandoned", stats.abandoned));
+    }
+    if (report.signal != 0) {
+      pulse.status = "interrupted";
+      problems.insert(problems.begin(),
+                      fmt::format("interrupted by {}", util::signal_name(report.signal)));
+    } else {
+      pulse.status = pulse.errors > 0 ? "error" : "ok";
+    }
+    for (const auto& p : problems) {
+      pulse.message += pulse.message.empty() ? p : "; " + p;
+    }
+    pulse.completed_at = clock.now();
+    store.finish_pulse(pulse);
+    return report;
+  } catch (const std::exception& e) {
+    // Leave no claims behind and say what happened, so the next pulse can take over at once and
+    // hb-status shows the real error rather than "never finished".
+    try {
+      store.release_claims(pulse.owner);
+      pulse.status = "error";
+      pulse.message = e.what();
+      pulse.completed_at = clock.now();
+      store.finish_pulse(pulse);
+    } catch (...) {
+    }
+    throw;
   }
-  const int not_run = report.count(TargetOutcome::Kind::deadline);
-  pulse.errors = stats.cut_off + stats.not_started + stats.exceptions + stats.abandoned;
-  std::vector<std::string> problems;
-  if (stats.cut_off + stats.not_started > 0 && report.signal == 0) {
-    problems.push_back(fmt::format(
-      "pulse deadline ({}) reached: {} check(s) cut off, {} not started, {} target(s) not run",
-      deadline_text, stats.cut_off, stats.not_started, not_run));
-  }
-  if (stats.exceptions > 0) {
-    problems.push_back(fmt::format("{} check(s) failed internally", stats.exceptions));
-  }
-  if (stats.abandoned > 0) {
-    problems.push_back(fmt::format("{} check(s) did not stop and were abandoned", stats.abandoned));
-  }
-  if (report.signal != 0) {
-    pulse.status = "interrupted";
-    problems.insert(problems.begin(), fmt::format("interrupted by {}", util::signal_name(report.signal)));
-  } else {
-    pulse.status = pulse.errors > 0 ? "error" : "ok";
-  }
-  for (const auto& p : problems) {
-    pulse.message += pulse.message.empty() ? p : "; " + p;
-  }
-  pulse.completed_at = clock.now();
-  store.finish_pulse(pulse);
-  return report;
 }
 
 } // namespace hb::pulse

@@ -53,6 +53,15 @@ struct Finished {
 
 } // namespace
 
+void sync_schedules(const config::Config& config, store::Store& store, TimePoint now)
+{
+  std::vector<store::ScheduleInfo> infos;
+  for (const auto& s : config.schedules) {
+    infos.push_back({s.name, s.cron->text(), s.timezone, s.target, s.enabled, s.description});
+  }
+  store.sync_schedules(infos, now);
+}
+
 Duration retry_delay(const config::Schedule& schedule, int attempt)
 {
   Duration delay = schedule.retry_backoff;
@@ -112,13 +121,6 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
   std::vector<TaskOutcome> outcomes;
   const TimePoint now = clock.now();
 
-  if (!options.dry_run || !config.schedules.empty()) {
-    std::vector<store::ScheduleInfo> infos;
-    for (const auto& s : config.schedules) {
-      infos.push_back({s.name, s.cron->text(), s.timezone, s.target, s.enabled, s.description});
-    }
-    store.sync_schedules(infos, now);
-  }
   if (config.schedules.empty()) {
     return outcomes;
   }
@@ -338,7 +340,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
                         : fmt::format("timed out after {}", util::format_duration(s.timeout));
         break;
       case End::cancelled: {
-        run.status = "failed";
+        run.status = "interrupted";
         const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
         run.message = signal != 0 ? fmt::format("interrupted by {}", util::signal_name(signal))
                                   : "cut off";
@@ -355,12 +357,18 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       state.last_status = run.status;
       state.last_exit_code = run.exit_code;
       state.last_message = run.message;
-      state.attempts = run.attempt;
-      if (run.status == "succeeded" || run.attempt > s.retries) {
+      if (run.status == "interrupted") {
+        // Stopping heartbeat is not the task's failure: the fire time stays due, no attempt used.
+        state.pending_fire = run.fire_at;
+        state.attempts = run.attempt - 1;
+        state.retry_at.reset();
+      } else if (run.status == "succeeded" || run.attempt > s.retries) {
+        state.attempts = run.attempt;
         state.covered_fire = std::max(state.covered_fire.value_or(run.fire_at), run.fire_at);
         state.pending_fire.reset();
         state.retry_at.reset();
       } else {
+        state.attempts = run.attempt;
         state.pending_fire = run.fire_at;
         state.retry_at = run.completed_at + retry_delay(s, run.attempt);
       }
@@ -368,16 +376,20 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       states[name] = state;
 
       auto& o = outcomes[outcome_index[name]];
-      o.kind = run.status == "succeeded" ? TaskOutcome::Kind::executed : TaskOutcome::Kind::failed;
+      o.kind = run.status == "succeeded"     ? TaskOutcome::Kind::executed
+               : run.status == "interrupted" ? TaskOutcome::Kind::not_run
+                                             : TaskOutcome::Kind::failed;
       o.result = run.status;
       o.message = run.message;
       o.exit_code = run.exit_code;
       o.attempt = run.attempt;
       o.duration = took;
-      if (state.pending_fire) {
+      if (state.pending_fire && state.retry_at) {
         o.reason = fmt::format("retry {} of {} at {}", run.attempt, s.retries,
                                util::format_rfc3339(*state.retry_at));
         o.next_run = state.retry_at;
+      } else if (state.pending_fire) {
+        o.reason = "interrupted; runs again at the next pulse";
       } else {
         o.reason.clear();
         o.next_run = s.cron->next_after(run.completed_at, zone_of(s.timezone));
@@ -386,28 +398,42 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     }
   };
 
-  while (recorded < to_run.size()) {
-    if (options.stop_signal != nullptr && options.stop_signal->load() != 0) {
-      cancel = true;
+  // Workers must be joined on every path: a store failure while recording stops the others
+  // (killing their process groups) before it propagates.
+  auto stop_and_join = [&] {
+    cancel = true;
+    for (auto& w : workers) {
+      if (w.joinable()) {
+        w.join();
+      }
+    }
+  };
+  try {
+    while (recorded < to_run.size()) {
+      if (options.stop_signal != nullptr && options.stop_signal->load() != 0) {
+        cancel = true;
+      }
+      record_finished();
+      bool all_idle = false;
+      {
+        std::lock_guard lock(mutex);
+        const std::size_t started_count = next;
+        all_idle = finished.empty() && recorded == started_count
+                   && (next >= to_run.size() || cancel || SteadyClock::now() >= options.cutoff);
+      }
+      if (all_idle) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (auto& w : workers) {
+      w.join();
     }
     record_finished();
-    bool all_idle = false;
-    {
-      std::lock_guard lock(mutex);
-      const std::size_t started_count = next;
-      all_idle = finished.empty() && recorded == started_count
-                 && (next >= to_run.size() || cancel
-                     || SteadyClock::now() >= options.cutoff);
-    }
-    if (all_idle) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } catch (...) {
+    stop_and_join();
+    throw;
   }
-  for (auto& w : workers) {
-    w.join();
-  }
-  record_finished();
 
   // Due tasks that never started stay due; their claims go with the pulse's.
   for (std::size_t i = 0; i < to_run.size(); ++i) {

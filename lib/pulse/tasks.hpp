@@ -73,7 +73,11 @@ struct TaskRunOptions {
   bool dry_run = false;
 };
 
-// Syncs the configured schedules, claims the due tasks, runs them in parallel (at most
+// Makes the stored schedules match the config (SPEC §4.1 step 1; every pulse does it, whether or
+// not it runs tasks).
+void sync_schedules(const config::Config& config, store::Store& store, TimePoint now);
+
+// Claims the due tasks, runs them in parallel (at most
 // `concurrency` at once, none past `cutoff`), and records each run with the schedule's new
 // state. Throws hb::StoreError / hb::TemporaryError when the database fails.
 std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& store,

@@ -129,8 +129,13 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
     if (auto it = schedule_states.find(record.info.name); it != schedule_states.end()) {
       row.state = it->second;
       const auto& s = it->second;
-      row.retrying = s.pending_fire.has_value();
-      row.failing = !row.retrying && (s.last_status == "failed" || s.last_status == "timed_out");
+      // A disabled schedule never runs again, so its last failure no longer counts.
+      row.retrying = record.info.enabled && s.pending_fire.has_value();
+      row.failing = record.info.enabled && !s.pending_fire
+                    && (s.last_status == "failed" || s.last_status == "timed_out");
+      if (!s.last_status.empty()) {
+        any_data = true;
+      }
     }
     std::string error;
     if (record.info.enabled) {

@@ -849,7 +849,11 @@ void SqliteStore::sync_schedules(const std::vector<ScheduleInfo>& schedules, Tim
                              retired_at)
       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)
       ON CONFLICT(name) DO UPDATE SET cron = ?2, timezone = ?3, target_id = ?4, enabled = ?5,
-        description = ?6, retired_at = NULL)sql");
+        description = ?6, retired_at = NULL,
+        -- A schedule that comes back or changes its timing starts afresh: fire times from
+        -- before (or from the old expression) are not run.
+        created_at = CASE WHEN schedules.retired_at IS NOT NULL OR schedules.cron != ?2
+                            OR schedules.timezone != ?3 THEN ?7 ELSE schedules.created_at END)sql");
     std::set<std::string> names;
     for (const auto& s : schedules) {
       names.insert(s.name);

@@ -3,7 +3,11 @@
 #include "e2e_helpers.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace hb::test;
 using nlohmann::json;
@@ -225,4 +229,73 @@ TEST_CASE("schedule config errors name the schedule and the field")
   CHECK(r.err == "hb-pulse: error: heartbeat.json: schedules[0].cron: day-of-month 32 out of range 1-31\n");
   ws.write_config(config_with({task("bad", "0 9 * * *", {"/bin/true"}, {{"target", "nope"}})}));
   CHECK(ws.pulse().err == "hb-pulse: error: heartbeat.json: schedules[0].target: unknown target \"nope\" (no target has this id)\n");
+}
+
+TEST_CASE("stopping hb-pulse does not use up a task's run")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  const auto log = (ws.dir / "ran.log").string();
+  ws.write_config(config_with({task("nightly", "0 2 * * *",
+                                    {"/bin/sh", "-c", "echo start >> \"$1\"; sleep 20", "sh", log})}));
+  ws.pulse_json({}, "2026-02-18T01:59:00Z");
+  const std::string bin = tool_path("hb-pulse");
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::setenv("HB_NOW", "2026-02-18T02:00:30Z", 1);
+    ::execl(bin.c_str(), bin.c_str(), "--config", ws.config.c_str(), "--db", ws.db.c_str(), "-q",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 100 && line_count(log) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 143);
+  CHECK(ws.text("SELECT status FROM task_runs") == "interrupted");
+  CHECK(ws.text("SELECT message FROM task_runs") == "interrupted by SIGTERM");
+  // Not a failure: hb-status is not alarmed, and the next pulse runs it again as attempt 1.
+  const auto s = json::parse(ws.status({"--json"}, "2026-02-18T02:01:00Z").out);
+  CHECK(s["schedules"][0]["retrying"] == true);
+  ws.write_config(config_with({task("nightly", "0 2 * * *",
+                                    {"/bin/sh", "-c", "echo again >> \"$1\"", "sh", log})}));
+  const auto again = detail(ws.pulse_json({}, "2026-02-18T02:02:00Z"), "nightly");
+  CHECK(again["status"] == "executed");
+  CHECK(again["attempt"] == 1);
+}
+
+TEST_CASE("hb-status with only scheduled tasks, and schedules synced by every pulse")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(config_with({task("hourly", "@hourly", {"/bin/true"})}));
+  ws.pulse_json({}, "2026-02-18T09:59:00Z");
+  ws.pulse_json({}, "2026-02-18T10:00:30Z");
+  CHECK(ws.status({}, "2026-02-18T10:01:00Z").exit_code == 0);
+
+  // Removed from the config: even a checks-only pulse retires it.
+  ws.write_config(config_with(json::array()));
+  ws.pulse_json({"--no-tasks"}, "2026-02-18T10:02:00Z");
+  CHECK(json::parse(ws.status({"--json"}, "2026-02-18T10:03:00Z").out)["schedules"].empty());
+}
+
+TEST_CASE("a task cut off at the pulse deadline makes the pulse an error")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(config_with({task("long", "* * * * *", {"/bin/sleep", "30"}, {{"timeout", "10m"}})},
+                              {{"deadline", "2s"}}));
+  ws.pulse_json({}, "2026-02-18T09:00:30Z");
+  const auto r = ws.pulse({"--json"}, "2026-02-18T09:01:30Z");
+  CHECK(r.exit_code == 0);
+  const auto out = json::parse(r.out);
+  CHECK(detail(out, "long")["result"] == "timed_out");
+  CHECK(detail(out, "long")["message"] == "cut off at the pulse deadline (2s)");
+  CHECK(out["pulse"] == "error");
+  CHECK(ws.text("SELECT message FROM pulses ORDER BY id DESC LIMIT 1")
+        == "pulse deadline (2s) reached: 1 task(s) cut off or not started");
 }
