@@ -21,6 +21,8 @@ constexpr Duration k_abandon_grace{3'000};
 
 enum class SlotState { pending, running, done, abandoned };
 
+std::atomic<bool> g_threads_abandoned{false};
+
 struct Slot {
   SlotState state = SlotState::pending;
   SteadyClock::time_point started_at;
@@ -113,6 +115,8 @@ void worker_loop(const std::shared_ptr<Shared>& shared)
 }
 
 } // namespace
+
+bool threads_were_abandoned() { return g_threads_abandoned.load(); }
 
 ParallelRunner::ParallelRunner(int concurrency, SteadyClock::time_point cutoff,
                                const std::atomic<int>* signal_stop)
@@ -264,6 +268,7 @@ RunStats ParallelRunner::run(const std::vector<CheckJob>& jobs,
       worker.join();
     }
   } else {
+    g_threads_abandoned = true;
     for (auto& worker : workers) {
       worker.detach();
     }

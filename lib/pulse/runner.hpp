@@ -14,6 +14,10 @@ namespace hb::pulse {
 
 enum class StopReason { none, deadline, signal };
 
+// True once any ParallelRunner in this process has left a stuck thread behind. Such a process
+// must end with _exit: static destructors would run under the feet of that thread.
+bool threads_were_abandoned();
+
 // One check to run. `probe` is shared so a worker that has to be abandoned keeps it alive.
 struct CheckJob {
   std::size_t group = 0;  // which target the check belongs to

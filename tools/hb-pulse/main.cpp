@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include <unistd.h>
 
 namespace {
 
@@ -135,13 +134,6 @@ int main(int argc, char** argv)
     if (report.signal != 0) {
       util::log_notice(fmt::format("interrupted; {} target(s) recorded", report.pulse.targets_run));
       code = tools::exit_code_for_signal(report.signal);
-    }
-    if (report.abandoned_checks > 0) {
-      // Threads stuck in abandoned checks cannot be joined; leave without running destructors.
-      std::cout.flush();
-      std::fflush(nullptr);
-      store.reset();
-      _exit(code);
     }
     return code;
   });
