@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -72,6 +74,26 @@ inline checks::CheckResult run_check(const nlohmann::json& spec, Duration timeou
   const checks::CheckDef def = parse_check(spec, place);
   std::atomic<bool> cancel{false};
   return def.probe->run(checks::CheckContext{cancel, timeout});
+}
+
+// One run of `def` (with a long timeout) whose cancel flag is set after `delay`, and how long
+// the run took: for "a cut-off check returns promptly" tests.
+struct CancelledRun {
+  checks::CheckResult result;
+  std::chrono::steady_clock::duration elapsed;
+};
+inline CancelledRun run_cancelled_after(const checks::CheckDef& def, Duration delay)
+{
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(delay);
+    cancel.store(true);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  CancelledRun out{def.probe->run(checks::CheckContext{cancel, Duration(30'000)}), {}};
+  out.elapsed = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  return out;
 }
 
 // Returns the message of the hb::ConfigError parsing `spec` throws, or "no error".

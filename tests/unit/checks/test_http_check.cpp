@@ -190,18 +190,11 @@ TEST_CASE("http check run")
   SECTION("cut off by the cancel flag is an error, not a failure")
   {
     const CheckDef def = parse_check(http_spec(server.url("/hang")));
-    std::atomic<bool> cancel{false};
-    std::thread canceller([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      cancel.store(true);
-    });
-    const auto start = std::chrono::steady_clock::now();
-    const CheckResult r = def.probe->run(CheckContext{cancel, Duration(30'000)});
-    canceller.join();
+    const auto [r, elapsed] = hb::test::run_cancelled_after(def, Duration(100));
     CHECK(r.status == CheckStatus::error);
     CHECK(r.phase == "cancelled");
     CHECK(r.message == "cut off: pulse deadline or shutdown");
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    CHECK(elapsed < std::chrono::seconds(2));
   }
 
   SECTION("follow_redirects")

@@ -178,18 +178,11 @@ TEST_CASE("tcp check run")
   {
     BlackHole hole;
     const CheckDef def = parse_check(tcp_spec("127.0.0.1", hole.port()));
-    std::atomic<bool> cancel{false};
-    std::thread canceller([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      cancel.store(true);
-    });
-    const auto start = std::chrono::steady_clock::now();
-    const CheckResult r = def.probe->run(CheckContext{cancel, Duration(30'000)});
-    canceller.join();
+    const auto [r, elapsed] = hb::test::run_cancelled_after(def, Duration(100));
     CHECK(r.status == CheckStatus::error);
     CHECK(r.phase == "cancelled");
     CHECK(r.message == "cut off: pulse deadline or shutdown");
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1'000));
+    CHECK(elapsed < std::chrono::milliseconds(1'000));
   }
 
   SECTION("a cancel flag that is already set does not connect")
