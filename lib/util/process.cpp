@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstring>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -205,6 +207,59 @@ ssize_t write_without_sigpipe(int fd, const char* data, std::size_t size)
   return written;
 }
 
+// One of our own descriptors that a tee'd stream of the child is copied to.
+struct TeeTarget {
+  int fd = -1;
+  bool active = false;  // false once a write failed (or never started)
+  bool regular = false; // a regular file never makes a writer wait for a reader
+};
+
+TeeTarget tee_target(int fd)
+{
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    return TeeTarget{};
+  }
+  return TeeTarget{fd, true, S_ISREG(info.st_mode)};
+}
+
+// Writes all of `data` to `target` unless a write fails or `keep_waiting()` returns false; either
+// way the target is then inactive and the rest is dropped. A pipe, socket or terminal is written
+// only once poll says it has room, at most PIPE_BUF bytes at a time (which then fits), so a
+// reader that stalls makes us wait here in slices, calling `keep_waiting` in between, and never
+// inside write(2) where the timeout and relayed signals could not be looked at.
+template <typename KeepWaiting>
+void forward(TeeTarget& target, const char* data, std::size_t size, KeepWaiting& keep_waiting)
+{
+  std::size_t done = 0;
+  while (target.active && done < size) {
+    if (!target.regular) {
+      pollfd room{target.fd, POLLOUT, 0};
+      timespec slice{};
+      slice.tv_nsec = static_cast<long>(k_poll_interval.count()) * 1'000'000;
+      const int ready = ::ppoll(&room, 1, &slice, nullptr);
+      if (ready < 0 && errno != EINTR) {
+        target.active = false;
+        break;
+      }
+      if (ready <= 0) {
+        target.active = keep_waiting();
+        continue;
+      }
+    }
+    const std::size_t piece =
+        target.regular ? size - done : std::min<std::size_t>(size - done, PIPE_BUF);
+    const ssize_t n = write_without_sigpipe(target.fd, data + done, piece);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+      target.active = keep_waiting();
+    } else {
+      target.active = false; // EPIPE, EBADF, ENOSPC...: stop copying, keep capturing
+    }
+  }
+}
+
 // Returns true once the child has terminated, without reaping it: an unreaped leader keeps the
 // process group id ours, so killing the group afterwards cannot hit a recycled pid.
 bool leader_has_exited(pid_t pid)
@@ -273,11 +328,16 @@ ProcessResult run_process(const ProcessSpec& spec)
                             errno_text(errno)));
   }
 
-  const bool separate = spec.stderr_mode == ProcessSpec::Stderr::separate;
+  const bool tee = spec.tee;
+  const bool separate = !tee && spec.stderr_mode == ProcessSpec::Stderr::separate;
+  const bool split = tee || separate; // stderr on a pipe of its own
   const bool feed_stdin = !spec.stdin_data.empty();
+  // Looked at before our pipes are made: one could briefly occupy a closed fd 1 or 2.
+  TeeTarget out_target = tee ? tee_target(STDOUT_FILENO) : TeeTarget{};
+  TeeTarget err_target = tee ? tee_target(STDERR_FILENO) : TeeTarget{};
   Fd out_read, out_write, err_read, err_write, in_read, in_write;
   int pipe_error = make_pipe(out_read, out_write);
-  if (pipe_error == 0 && separate) {
+  if (pipe_error == 0 && split) {
     pipe_error = make_pipe(err_read, err_write);
   }
   if (pipe_error == 0 && feed_stdin) {
@@ -291,11 +351,11 @@ ProcessResult run_process(const ProcessSpec& spec)
   SpawnActions actions;
   if (feed_stdin) {
     ::posix_spawn_file_actions_adddup2(actions.get(), in_read.get(), STDIN_FILENO);
-  } else {
+  } else if (!spec.inherit_stdin) {
     ::posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   }
   ::posix_spawn_file_actions_adddup2(actions.get(), out_write.get(), STDOUT_FILENO);
-  ::posix_spawn_file_actions_adddup2(actions.get(), separate ? err_write.get() : out_write.get(),
+  ::posix_spawn_file_actions_adddup2(actions.get(), split ? err_write.get() : out_write.get(),
                                      STDERR_FILENO);
   if (!spec.working_dir.empty()) {
     ::posix_spawn_file_actions_addchdir_np(actions.get(), spec.working_dir.c_str());
@@ -370,11 +430,37 @@ ProcessResult run_process(const ProcessSpec& spec)
   // short sleep so a quick exit is noticed quickly.
   auto idle_wait = std::chrono::microseconds(200);
 
+  // Sends the signals the caller's handlers noted to the whole group. Only while the leader has
+  // not ended: afterwards they are the caller's to handle.
+  const auto relay_pending = [&] {
+    if (spec.relay_signals == nullptr || spec.relay_signals->load() == 0) {
+      return;
+    }
+    const std::uint64_t pending = spec.relay_signals->exchange(0);
+    for (int signal = 1; signal < 64; ++signal) {
+      if ((pending & (std::uint64_t{1} << signal)) != 0) {
+        ::kill(-pid, signal);
+      }
+    }
+  };
+  // Called while copying to a reader that stalls; false once the timeout or cancellation is due,
+  // so the loop below can start killing instead of waiting for that reader.
+  const auto keep_waiting = [&] {
+    if (!leader_exited && !leader_has_exited(pid)) {
+      relay_pending();
+    }
+    return stop == Stop::none && (spec.cancel == nullptr || !spec.cancel->load()) &&
+           !(has_timeout && SteadyClock::now() >= deadline);
+  };
+
   while (true) {
     auto now = SteadyClock::now();
     if (!leader_exited && leader_has_exited(pid)) {
       leader_exited = true;
       stop_listening_at = now + (stop == Stop::none ? k_drain_after_exit : Duration(0));
+    }
+    if (!leader_exited) {
+      relay_pending();
     }
     if (leader_exited &&
         ((!out_read.is_open() && !err_read.is_open()) || now >= stop_listening_at)) {
@@ -439,19 +525,28 @@ ProcessResult run_process(const ProcessSpec& spec)
       continue; // timeout, or EINTR: re-check everything
     }
 
-    const auto drain = [&](int index, Fd& fd, Capture& capture) {
+    const auto drain = [&](int index, Fd& fd, Capture& capture, TeeTarget& target) {
       if (index < 0 || (fds[index].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) == 0) {
         return;
       }
       const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
       if (n > 0) {
         capture.append(buffer.data(), static_cast<std::size_t>(n));
+        if (target.active) {
+          const auto copy_started = SteadyClock::now();
+          forward(target, buffer.data(), static_cast<std::size_t>(n), keep_waiting);
+          // Time spent waiting for our reader does not count against the drain after exit,
+          // or a slow reader would cost us what the child wrote last.
+          if (leader_exited && stop == Stop::none) {
+            stop_listening_at += SteadyClock::now() - copy_started;
+          }
+        }
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         fd.reset();
       }
     };
-    drain(out_index, out_read, out_capture);
-    drain(err_index, err_read, err_capture);
+    drain(out_index, out_read, out_capture, out_target);
+    drain(err_index, err_read, tee ? out_capture : err_capture, err_target);
 
     if (in_index >= 0 && (fds[in_index].revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) != 0) {
       const ssize_t n =

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,7 +14,8 @@ namespace hb::util {
 
 // The one place that spawns processes. Never runs a shell: argv[0] is executed directly (looked
 // up in PATH when it contains no '/'). The child gets its own process group, stdin from
-// /dev/null (or `stdin_data`), and stdout+stderr captured (into one buffer unless separated).
+// /dev/null (or `stdin_data`, or ours), and stdout+stderr captured (into one buffer unless
+// separated), optionally also copied to our own stdout and stderr (`tee`).
 struct ProcessSpec {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;    // added to (or overriding) the inherited environment
@@ -29,6 +31,28 @@ struct ProcessSpec {
   // or the end (the tail of a job's log, where the error usually is).
   enum class Keep { head, tail };
   Keep keep = Keep::head;
+
+  // For a job wrapper that stays transparent. The child's stdout is copied to our fd 1 and its
+  // stderr to our fd 2 as it arrives, and both are also captured together into
+  // ProcessResult::output in the order they arrive (output_cap and keep apply; chunks written to
+  // both streams within microseconds of each other may swap). `stderr_mode` is ignored and
+  // error_output stays empty. A stream whose copy fails (closed fd, EPIPE, ...) is no longer
+  // copied but is still captured; SIGPIPE never reaches us. A reader that stalls slows the child
+  // down (as if it wrote to that reader directly) but never stops the timeout, the cancel flag or
+  // `relay_signals`: once the timeout or cancellation is due, copying to a stalled reader stops.
+  bool tee = false;
+  // The child reads our stdin instead of /dev/null; a non-empty `stdin_data` takes precedence.
+  // The child runs in its own process group, so reading a terminal would stop it (SIGTTIN).
+  bool inherit_stdin = false;
+  // Signals to pass on: bit n stands for signal n (1 <= n < 64), set by the caller's signal
+  // handlers with `relay_signals->fetch_or(1ull << n)`. While the child runs, pending bits are
+  // taken (and cleared) and each signal is sent to the child's whole process group; the child
+  // decides what happens next: the run goes on until it ends or times out, a relayed signal
+  // starts no SIGTERM/SIGKILL sequence of its own. A signal delivered to the thread in run_process
+  // interrupts its wait and is passed on at once; otherwise (another thread got it, or a narrow
+  // race) within the internal poll interval of 20 ms. Bits set after the child ended are left
+  // alone.
+  std::atomic<std::uint64_t>* relay_signals = nullptr;
 };
 
 struct ProcessResult {
@@ -51,7 +75,8 @@ struct ProcessResult {
 
 // Runs the process to completion, timeout or cancellation; never throws for process failures.
 // On timeout or cancellation the whole process group gets SIGTERM, then SIGKILL after
-// `kill_grace`, so grandchildren do not outlive it.
+// `kill_grace`, so grandchildren do not outlive it. A child ended by a relayed signal gives
+// End::signaled.
 ProcessResult run_process(const ProcessSpec& spec);
 
 // "SIGTERM", "SIGKILL", ... for a signal number ("signal 64" when it has no name).

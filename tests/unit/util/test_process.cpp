@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +93,64 @@ pid_t read_pid(const fs::path& file)
   const std::string text = read_file(file);
   REQUIRE_FALSE(text.empty());
   return static_cast<pid_t>(std::stol(text));
+}
+
+// Points one of our standard descriptors elsewhere (a file, a pipe, or nowhere: closed) for the
+// lifetime of the object, then puts the original back.
+class StdFdSwap {
+public:
+  explicit StdFdSwap(int fd)
+      : m_fd(fd)
+  {
+    std::fflush(nullptr); // Catch2's buffered output belongs to the real descriptor
+    m_saved = ::dup(fd);
+    REQUIRE(m_saved >= 0);
+  }
+  StdFdSwap(const StdFdSwap&) = delete;
+  StdFdSwap& operator=(const StdFdSwap&) = delete;
+  ~StdFdSwap()
+  {
+    std::fflush(nullptr);
+    ::dup2(m_saved, m_fd);
+    ::close(m_saved);
+  }
+
+  void to_file(const fs::path& file, int flags)
+  {
+    const int opened = ::open(file.c_str(), flags, 0600);
+    REQUIRE(opened >= 0);
+    to_fd(opened);
+  }
+  // Takes ownership of `other`.
+  void to_fd(int other)
+  {
+    REQUIRE(::dup2(other, m_fd) == m_fd);
+    ::close(other);
+  }
+  void to_closed() { ::close(m_fd); }
+
+private:
+  int m_fd;
+  int m_saved = -1;
+};
+
+// Set by relay_to_bits, the signal handler a job wrapper would install.
+std::atomic<std::uint64_t> g_caught_signals{0};
+void relay_to_bits(int signal)
+{
+  g_caught_signals.fetch_or(std::uint64_t{1} << signal);
+}
+
+// Waits until `file` has content; for threads, where Catch2's REQUIRE must not be used.
+bool wait_for_content(const fs::path& file)
+{
+  for (int i = 0; i < 200; ++i) {
+    if (!read_file(file).empty()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 std::size_t open_fd_count()
@@ -393,6 +454,10 @@ TEST_CASE("run_process")
     fed.stdin_data = "data";
     fed.stderr_mode = ProcessSpec::Stderr::separate;
     run_process(fed);
+    ProcessSpec teed = shell("exit 0");
+    teed.tee = true;
+    teed.inherit_stdin = true;
+    run_process(teed);
     CHECK(open_fd_count() == fds_before);
     CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
     CHECK(errno == ECHILD);
@@ -419,6 +484,243 @@ TEST_CASE("run_process")
       thread.join();
     }
     CHECK(wrong == 0);
+  }
+
+  SECTION("tee copies stdout to our fd 1 and stderr to our fd 2, and captures both in order")
+  {
+    ScratchDir dir;
+    ProcessSpec spec = shell("echo out1; sleep 0.05; echo err1 >&2; sleep 0.05; echo out2; "
+                             "sleep 0.05; printf err2 >&2; exit 3");
+    spec.tee = true;
+    spec.stderr_mode = ProcessSpec::Stderr::separate; // ignored with tee
+    ProcessResult result;
+    {
+      StdFdSwap out(STDOUT_FILENO);
+      StdFdSwap err(STDERR_FILENO);
+      out.to_file(dir.path() / "out", O_WRONLY | O_CREAT | O_TRUNC);
+      err.to_file(dir.path() / "err", O_WRONLY | O_CREAT | O_TRUNC);
+      result = run_process(spec);
+    }
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 3);
+    CHECK(read_file(dir.path() / "out") == "out1\nout2\n");
+    CHECK(read_file(dir.path() / "err") == "err1\nerr2");
+    CHECK(result.output == "out1\nerr1\nout2\nerr2");
+    CHECK(result.error_output.empty());
+    CHECK_FALSE(result.truncated);
+  }
+
+  SECTION("tee copies everything but keeps only the tail when asked")
+  {
+    ScratchDir dir;
+    ProcessSpec spec = shell("seq 1 20000; sleep 0.05; echo last >&2");
+    spec.tee = true;
+    spec.keep = ProcessSpec::Keep::tail;
+    spec.output_cap = 11;
+    ProcessResult result;
+    {
+      StdFdSwap out(STDOUT_FILENO);
+      StdFdSwap err(STDERR_FILENO);
+      out.to_file(dir.path() / "out", O_WRONLY | O_CREAT | O_TRUNC);
+      err.to_file(dir.path() / "err", O_WRONLY | O_CREAT | O_TRUNC);
+      result = run_process(spec);
+    }
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "20000\nlast\n");
+    CHECK(result.truncated);
+    const std::string copied = read_file(dir.path() / "out");
+    CHECK(copied.size() == 108'894); // all of seq 1 20000
+    CHECK(copied.substr(0, 4) == "1\n2\n");
+    CHECK(read_file(dir.path() / "err") == "last\n");
+  }
+
+  SECTION("tee into a pipe nobody reads stalls the child but not the timeout")
+  {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    // Reads only after a second, so that copying with a plain blocking write would show up as
+    // a late timeout rather than hang the test.
+    std::size_t read_late = 0;
+    std::thread late_reader([&] {
+      std::this_thread::sleep_for(1s);
+      std::vector<char> buffer(65536);
+      ssize_t n = 0;
+      while ((n = ::read(fds[0], buffer.data(), buffer.size())) > 0) {
+        read_late += static_cast<std::size_t>(n);
+      }
+      ::close(fds[0]);
+    });
+    ProcessSpec spec = shell("head -c 1000000 /dev/zero; sleep 30");
+    spec.tee = true;
+    spec.timeout = 300ms;
+    spec.kill_grace = 100ms;
+    spec.output_cap = 2'000'000;
+    ProcessResult result;
+    {
+      StdFdSwap out(STDOUT_FILENO);
+      out.to_fd(fds[1]);
+      result = run_process(spec);
+    }
+    late_reader.join();
+    CHECK(result.end == End::timed_out);
+    CHECK(result.elapsed < 900ms);
+    // The child was held back as if it wrote to that reader itself, and copying stopped once
+    // the timeout was due.
+    CHECK(read_late < 1'000'000);
+    CHECK(result.output.size() < 1'000'000);
+    CHECK(result.output.size() >= read_late);
+  }
+
+  SECTION("tee to a closed fd 1 or a pipe without reader still captures, and SIGPIPE spares us")
+  {
+    ProcessSpec spec = shell("seq 1 100000 | tail -n 1; echo err >&2");
+    spec.tee = true;
+    ScratchDir dir;
+    ProcessResult closed;
+    {
+      StdFdSwap out(STDOUT_FILENO);
+      StdFdSwap err(STDERR_FILENO);
+      out.to_closed();
+      err.to_file(dir.path() / "err", O_WRONLY | O_CREAT | O_TRUNC);
+      closed = run_process(spec);
+    }
+    CHECK(closed.end == End::exited);
+    CHECK(closed.output == "100000\nerr\n");
+    CHECK(read_file(dir.path() / "err") == "err\n");
+
+    spec = shell("head -c 300000 /dev/zero; echo done");
+    spec.tee = true;
+    spec.output_cap = 400'000;
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    ::close(fds[0]);
+    ProcessResult broken;
+    {
+      StdFdSwap out(STDOUT_FILENO);
+      out.to_fd(fds[1]);
+      broken = run_process(spec);
+    }
+    CHECK(broken.end == End::exited);
+    CHECK(broken.exit_code == 0);
+    CHECK(broken.output.size() == 300'005);
+    CHECK(broken.output.substr(300'000) == "done\n");
+  }
+
+  SECTION("inherit_stdin gives the child our stdin unless stdin_data is set")
+  {
+    ScratchDir dir;
+    std::ofstream(dir.path() / "in") << "from our stdin\n";
+    ProcessSpec spec;
+    spec.argv = {"cat"};
+    spec.inherit_stdin = true;
+    ProcessResult inherited, fed, default_null;
+    {
+      StdFdSwap in(STDIN_FILENO);
+      in.to_file(dir.path() / "in", O_RDONLY);
+      inherited = run_process(spec);
+      ::lseek(STDIN_FILENO, 0, SEEK_SET);
+      spec.stdin_data = "given";
+      fed = run_process(spec);
+      spec.stdin_data.clear();
+      spec.inherit_stdin = false;
+      default_null = run_process(spec);
+    }
+    CHECK(inherited.output == "from our stdin\n");
+    CHECK(fed.output == "given");
+    CHECK(default_null.end == End::exited);
+    CHECK(default_null.output.empty());
+  }
+
+  SECTION("relay_signals passes a signal on and lets the child decide how to end")
+  {
+    std::atomic<std::uint64_t> relay{0};
+    ProcessSpec spec = shell("trap 'echo got-term; sleep 0.2; exit 7' TERM; "
+                             "while :; do sleep 0.05; done");
+    spec.relay_signals = &relay;
+    spec.stderr_mode = ProcessSpec::Stderr::separate; // the shell's "Terminated" for its sleep
+    spec.timeout = 5s;
+    spec.kill_grace = 50ms; // a SIGKILL would come long before "exit 7"
+    std::thread sender([&] {
+      std::this_thread::sleep_for(200ms);
+      relay.fetch_or(std::uint64_t{1} << SIGTERM);
+    });
+    const ProcessResult result = run_process(spec);
+    sender.join();
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 7);
+    CHECK(result.output == "got-term\n");
+    CHECK(result.elapsed >= 400ms);
+    CHECK(result.elapsed < 2s);
+    CHECK(relay.load() == 0);
+  }
+
+  SECTION("a relayed signal the child does not handle ends it as signaled")
+  {
+    std::atomic<std::uint64_t> relay{0};
+    ProcessSpec spec;
+    spec.argv = {"sleep", "30"};
+    spec.relay_signals = &relay;
+    spec.timeout = 3s; // only a failing run gets there
+    std::thread sender([&] {
+      std::this_thread::sleep_for(200ms);
+      relay.fetch_or(std::uint64_t{1} << SIGTERM);
+    });
+    const ProcessResult result = run_process(spec);
+    sender.join();
+    CHECK(result.end == End::signaled);
+    CHECK(result.term_signal == SIGTERM);
+    CHECK(result.error == "killed by signal 15 (SIGTERM)");
+    CHECK(result.elapsed < 2s);
+    CHECK(relay.load() == 0);
+  }
+
+  SECTION("a relayed signal reaches grandchildren in the group")
+  {
+    ScratchDir dir;
+    const fs::path pid_file = dir.path() / "grandchild.pid";
+    std::atomic<std::uint64_t> relay{0};
+    // Not SIGINT: a background job of a non-interactive shell ignores it and cannot trap it.
+    ProcessSpec spec = shell("sh -c 'trap \"echo grandchild-usr1; exit 0\" USR1; "
+                             "while :; do sleep 0.05; done' & echo $! > '" +
+                             pid_file.string() + "'; trap 'wait; exit 4' USR1; wait");
+    spec.relay_signals = &relay;
+    spec.stderr_mode = ProcessSpec::Stderr::separate;
+    std::thread sender([&] {
+      if (wait_for_content(pid_file)) {
+        std::this_thread::sleep_for(100ms);
+        relay.fetch_or(std::uint64_t{1} << SIGUSR1);
+      }
+    });
+    const ProcessResult result = run_process(spec);
+    sender.join();
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 4);
+    CHECK(result.output == "grandchild-usr1\n");
+    CHECK(stops_running_within(read_pid(pid_file), 1s));
+  }
+
+  SECTION("a caught signal interrupts the wait and is relayed at once")
+  {
+    struct sigaction relay_action {};
+    relay_action.sa_handler = relay_to_bits;
+    ::sigemptyset(&relay_action.sa_mask);
+    struct sigaction old_action {};
+    ::sigaction(SIGUSR1, &relay_action, &old_action);
+    g_caught_signals = 0;
+    ProcessSpec spec = shell("trap 'echo got-usr1; exit 9' USR1; while :; do sleep 0.05; done");
+    spec.relay_signals = &g_caught_signals;
+    spec.stderr_mode = ProcessSpec::Stderr::separate;
+    std::thread sender([] {
+      std::this_thread::sleep_for(200ms);
+      ::kill(::getpid(), SIGUSR1);
+    });
+    const ProcessResult result = run_process(spec);
+    sender.join();
+    ::sigaction(SIGUSR1, &old_action, nullptr);
+    CHECK(result.exit_code == 9);
+    CHECK(result.output == "got-usr1\n");
+    CHECK(result.elapsed < 1s);
+    CHECK(g_caught_signals.load() == 0);
   }
 
   SECTION("measures elapsed time")
