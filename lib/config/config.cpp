@@ -4,6 +4,7 @@
 // check set defined in any file is visible to targets in every file.
 #include "config/config.hpp"
 #include "config/readers.hpp"
+#include "config/heartbeat.hpp"
 #include "config/schedules.hpp"
 
 #include "core/config_node.hpp"
@@ -69,7 +70,7 @@ constexpr std::string_view k_included_keys[] = {"$schema", "targets", "check_set
                                                 "schedules"};
 constexpr std::string_view k_target_keys[] = {
   "id",       "name",        "kind",         "tags",   "paused", "interval", "active_hours",
-  "timezone", "stale_after", "new_target_grace", "checks", "use",  "vars",
+  "timezone", "stale_after", "new_target_grace", "checks", "use",  "vars", "heartbeat",
 };
 constexpr std::string_view k_builtin_vars[] = {"id", "name"};
 
@@ -781,6 +782,7 @@ private:
     }
     target.stale_after = positive_duration(node, "stale_after", m_defaults.stale_after, "24h");
     target.new_target_grace = node.get_duration("new_target_grace", m_defaults.new_target_grace);
+    target.heartbeat = parse_heartbeat(node["heartbeat"], target.kind);
 
     ConfigNode::Vars vars;
     if (auto given = node["vars"]; !given.is_null()) {

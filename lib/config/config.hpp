@@ -21,6 +21,8 @@ struct ActiveHours {
   int start_minute = 0;  // minutes after local midnight, 0..1439
   int end_minute = 0;    // 0..1440 (1440 is "24:00")
   std::string text() const;  // "09:00-21:00"
+  // Parses what text() produces; std::nullopt when malformed.
+  static std::optional<ActiveHours> parse(std::string_view text);
   // Returns true when `minute_of_day` (0..1439, local time) falls inside the window.
   bool contains(int minute_of_day) const;
 };
@@ -42,6 +44,27 @@ struct TargetDefaults {
   Duration new_target_grace{0};
 };
 
+// How a target that pushes beats with hb-beat is watched (SPEC §2 "Agent heartbeats", "Job
+// heartbeats"). Agents (any kind but job) use every/grace and the state machine thresholds; jobs
+// use every or schedule, grace and max_runtime.
+struct Heartbeat {
+  // Agents: the beat interval (default 30s). Jobs: the expected time between runs (0: none,
+  // e.g. when `schedule` is used or runs are irregular).
+  Duration every{0};
+  // How late a beat (agents) or the start of an expected run (jobs) may be before it counts as
+  // missed. Agents: a tenth of `every`; jobs: 1h, or the job's period when that is shorter.
+  Duration grace{0};
+  int degraded_after = 1;  // missed beats before an agent is degraded
+  int offline_after = 3;   // missed beats before it is offline
+  int recover_after = 2;   // healthy beats in a row that bring it back online
+  Duration extended_offline_after{5 * 60'000};  // offline this long: issue extended_offline
+  int flapping_transitions = 5;                 // this many state changes...
+  Duration flapping_window{3600'000};           // ...within this window: issue flapping
+  // Jobs: when runs are expected (5-field cron in the target's timezone), instead of `every`.
+  std::shared_ptr<const schedule::CronExpr> schedule;
+  Duration max_runtime{0};  // jobs: a run still going after this is hung (0: no limit)
+};
+
 struct Target {
   std::string id;     // slug [a-z0-9_.-]+
   std::string name;
@@ -54,6 +77,8 @@ struct Target {
   Duration stale_after{24 * 3600'000};
   Duration new_target_grace{0};
   std::vector<checks::CheckDef> checks;
+  // Set for targets that push beats: every agent or job, and any target with a "heartbeat" block.
+  std::optional<Heartbeat> heartbeat;
   std::string source;  // where it was defined: "heartbeat.json: targets[3]"
 };
 

@@ -20,6 +20,23 @@ std::string ActiveHours::text() const
                      end_minute / 60, end_minute % 60);
 }
 
+std::optional<ActiveHours> ActiveHours::parse(std::string_view text)
+{
+  const auto dash = text.find('-');
+  if (dash == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto start = parse_clock_time(text.substr(0, dash));
+  const auto end = parse_clock_time(text.substr(dash + 1));
+  if (!start || !end || *start >= 24 * 60) {
+    return std::nullopt;
+  }
+  ActiveHours hours;
+  hours.start_minute = *start;
+  hours.end_minute = *end;
+  return hours;
+}
+
 bool ActiveHours::contains(int minute_of_day) const
 {
   if (start_minute == end_minute) {

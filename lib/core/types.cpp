@@ -64,6 +64,25 @@ constexpr std::array k_trigger{
   std::pair{std::string_view{"manual"}, Trigger::manual},
 };
 
+constexpr std::array k_beat_status{
+  std::pair{std::string_view{"healthy"}, BeatStatus::healthy},
+  std::pair{std::string_view{"degraded"}, BeatStatus::degraded},
+  std::pair{std::string_view{"failing"}, BeatStatus::failing},
+};
+constexpr std::array k_agent_state{
+  std::pair{std::string_view{"unknown"}, AgentState::unknown},
+  std::pair{std::string_view{"online"}, AgentState::online},
+  std::pair{std::string_view{"degraded"}, AgentState::degraded},
+  std::pair{std::string_view{"offline"}, AgentState::offline},
+};
+constexpr std::array k_job_state{
+  std::pair{std::string_view{"unknown"}, JobState::unknown},
+  std::pair{std::string_view{"ok"}, JobState::ok},
+  std::pair{std::string_view{"failed"}, JobState::failed},
+  std::pair{std::string_view{"late"}, JobState::late},
+  std::pair{std::string_view{"hung"}, JobState::hung},
+};
+
 } // namespace
 
 std::string_view to_string(CheckStatus status) { return enum_name(k_check_status, status); }
@@ -72,6 +91,9 @@ std::string_view to_string(Severity severity) { return enum_name(k_severity, sev
 std::string_view to_string(Health health) { return enum_name(k_health, health); }
 std::string_view to_string(TargetKind kind) { return enum_name(k_target_kind, kind); }
 std::string_view to_string(Trigger trigger) { return enum_name(k_trigger, trigger); }
+std::string_view to_string(BeatStatus status) { return enum_name(k_beat_status, status); }
+std::string_view to_string(AgentState state) { return enum_name(k_agent_state, state); }
+std::string_view to_string(JobState state) { return enum_name(k_job_state, state); }
 
 std::optional<CheckStatus> parse_check_status(std::string_view text) { return parse_enum(k_check_status, text); }
 std::optional<ExecStatus> parse_exec_status(std::string_view text) { return parse_enum(k_exec_status, text); }
@@ -79,6 +101,9 @@ std::optional<Severity> parse_severity(std::string_view text) { return parse_enu
 std::optional<Health> parse_health(std::string_view text) { return parse_enum(k_health, text); }
 std::optional<TargetKind> parse_target_kind(std::string_view text) { return parse_enum(k_target_kind, text); }
 std::optional<Trigger> parse_trigger(std::string_view text) { return parse_enum(k_trigger, text); }
+std::optional<BeatStatus> parse_beat_status(std::string_view text) { return parse_enum(k_beat_status, text); }
+std::optional<AgentState> parse_agent_state(std::string_view text) { return parse_enum(k_agent_state, text); }
+std::optional<JobState> parse_job_state(std::string_view text) { return parse_enum(k_job_state, text); }
 
 ExecStatus to_exec_status(CheckStatus status)
 {

@@ -28,12 +28,25 @@ enum class TargetKind { tenant, service, agent, job };
 
 enum class Trigger { pulse, recover, manual };
 
+// What a pushed beat says about its sender (hb-beat --status).
+enum class BeatStatus { healthy, degraded, failing };
+
+// The agent state machine (SPEC §2 "Agent heartbeats").
+enum class AgentState { unknown, online, degraded, offline };
+
+// Where a job monitored by its runs stands (SPEC §2 "Job heartbeats"). A run in progress is shown
+// as running but is not a state of its own: the job keeps the state its last run left.
+enum class JobState { unknown, ok, failed, late, hung };
+
 std::string_view to_string(CheckStatus status);
 std::string_view to_string(ExecStatus status);
 std::string_view to_string(Severity severity);
 std::string_view to_string(Health health);
 std::string_view to_string(TargetKind kind);
 std::string_view to_string(Trigger trigger);
+std::string_view to_string(BeatStatus status);
+std::string_view to_string(AgentState state);
+std::string_view to_string(JobState state);
 
 // Each parse_* returns std::nullopt when `text` is not one of the names above.
 std::optional<CheckStatus> parse_check_status(std::string_view text);
@@ -42,6 +55,9 @@ std::optional<Severity> parse_severity(std::string_view text);
 std::optional<Health> parse_health(std::string_view text);
 std::optional<TargetKind> parse_target_kind(std::string_view text);
 std::optional<Trigger> parse_trigger(std::string_view text);
+std::optional<BeatStatus> parse_beat_status(std::string_view text);
+std::optional<AgentState> parse_agent_state(std::string_view text);
+std::optional<JobState> parse_job_state(std::string_view text);
 
 // Maps a check status onto the execution scale (ok becomes all_clear).
 ExecStatus to_exec_status(CheckStatus status);

@@ -148,6 +148,16 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
     summary["due"] = report.count(Kind::would_run);
   }
   out["summary"] = std::move(summary);
+  nlohmann::json beat_events = nlohmann::json::array();
+  for (const auto& e : report.beat_events) {
+    beat_events.push_back({{"target", e.target_id},
+                           {"at", util::format_rfc3339(e.at)},
+                           {"type", e.type},
+                           {"from", e.old_state},
+                           {"to", e.new_state},
+                           {"message", e.message}});
+  }
+  out["beatEvents"] = std::move(beat_events);
   if (!report.dry_run) {
     out["pulseId"] = p.id;
     out["status"] = p.status;
@@ -229,6 +239,12 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
       }
       break;
     }
+  }
+  for (const auto& e : report.beat_events) {
+    const bool good = e.new_state == "online" || e.new_state == "ok";
+    table.add({style.paint(good ? "✓" : "✗", good ? Tone::good : Tone::bad), e.target_id,
+               style.paint(e.new_state, good ? Tone::good : Tone::bad), "",
+               fmt::format("{} → {}: {}", e.old_state, e.new_state, truncate(e.message, 80))});
   }
   if (!table.empty()) {
     table.print(out);

@@ -37,9 +37,102 @@ std::string percent(std::optional<double> rate)
   return rate ? fmt::format("{:.0f}%", *rate * 100.0) : "-";
 }
 
+std::string metrics_text(const std::vector<checks::Metric>& metrics)
+{
+  std::string out;
+  for (const auto& m : metrics) {
+    out += fmt::format("{}{}={:g}{}", out.empty() ? "" : " ", m.name, m.value, m.unit);
+  }
+  return out;
+}
+
+nlohmann::json metrics_json(const std::vector<checks::Metric>& metrics)
+{
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& m : metrics) {
+    out[m.name] = m.unit.empty() ? nlohmann::json(m.value)
+                                 : nlohmann::json{{"value", m.value}, {"unit", m.unit}};
+  }
+  return out;
+}
+
+nlohmann::json run_json(const store::JobRun& r)
+{
+  return {{"id", r.id},
+          {"startedAt", util::format_rfc3339(r.started_at)},
+          {"completedAt", optional_time(r.completed_at)},
+          {"durationMs", r.completed_at ? nlohmann::json((*r.completed_at - r.started_at).count())
+                                        : nlohmann::json(nullptr)},
+          {"status", r.status},
+          {"exitCode", r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr)},
+          {"message", r.message},
+          {"command", r.command},
+          {"host", r.host},
+          {"outputTail", r.output_tail}};
+}
+
+nlohmann::json beat_json(const agents::BeatView& v)
+{
+  nlohmann::json issues = nlohmann::json::array();
+  for (const auto& i : v.issues) {
+    issues.push_back(
+      {{"type", i.type}, {"severity", to_string(i.severity)}, {"message", i.message}});
+  }
+  nlohmann::json out{{"state", v.state},
+                     {"since", optional_time(v.since)},
+                     {"issues", std::move(issues)}};
+  if (v.job) {
+    out["lastStart"] = optional_time(v.last_seen);
+    out["nextExpected"] = optional_time(v.next_expected);
+    out["runs"] = v.beats;
+    out["lastRun"] = v.last_run ? run_json(*v.last_run) : nlohmann::json(nullptr);
+  } else {
+    out["lastSeen"] = optional_time(v.last_seen);
+    out["missedBeats"] = v.missed;
+    out["lastStatus"] = v.last_status ? nlohmann::json(to_string(*v.last_status)) : nullptr;
+    out["lastMessage"] = v.last_message;
+    out["metrics"] = metrics_json(v.metrics);
+    out["beats"] = v.beats;
+  }
+  return out;
+}
+
+// "seen 42s ago", "started 3h ago", or the time since the last check run.
+std::string last_cell(const status::TargetRow& row, TimePoint now)
+{
+  if (row.beat && (row.info.checks.empty() || !row.last_run)) {
+    const auto& v = *row.beat;
+    if (!v.last_seen) {
+      return v.job ? "never ran" : "never seen";
+    }
+    return fmt::format("{} {}", v.job ? "started" : "seen", util::format_age(*v.last_seen, now));
+  }
+  return row.last_run ? util::format_age(*row.last_run, now) : "never";
+}
+
+// The message column of an agent: missed beats and last metrics before anything else.
+std::string row_message(const status::TargetRow& row)
+{
+  if (!row.beat || row.beat->job) {
+    return row.message;
+  }
+  std::string out;
+  if (row.beat->missed > 0) {
+    out = fmt::format("missed {} beat{}", row.beat->missed, row.beat->missed == 1 ? "" : "s");
+  }
+  const std::string metrics = metrics_text(row.beat->metrics);
+  if (!metrics.empty()) {
+    out += (out.empty() ? "" : "; ") + metrics;
+  }
+  if (!row.message.empty()) {
+    out += (out.empty() ? "" : "; ") + row.message;
+  }
+  return out;
+}
+
 nlohmann::json row_json(const status::TargetRow& row)
 {
-  return {
+  nlohmann::json out = {
     {"id", row.info.id},
     {"name", row.info.name},
     {"kind", to_string(row.info.kind)},
@@ -55,6 +148,10 @@ nlohmann::json row_json(const status::TargetRow& row)
     {"message", row.message},
     {"stale", row.stale},
   };
+  if (row.beat) {
+    out[row.beat->job ? "job" : "agent"] = beat_json(*row.beat);
+  }
+  return out;
 }
 
 nlohmann::json pulse_json(const pulse::SystemPulse& p)
@@ -89,7 +186,103 @@ std::string health_cell(const status::TargetRow& row, const Style& style)
   if (row.stale) {
     return style.paint("stale", Tone::bad);
   }
+  if (row.beat && row.info.checks.empty()) {
+    const Tone tone = row.beat->state == "running" ? Tone::plain : tone_of(row.health);
+    return style.paint(row.beat->state, tone);
+  }
   return style.paint(to_string(row.health), tone_of(row.health));
+}
+
+void print_events(const status::TargetDetail& d, std::ostream& out)
+{
+  if (d.events.empty()) {
+    return;
+  }
+  out << "\nrecent events:\n";
+  Table events({"AT", "EVENT", "CHANGE", "MESSAGE"});
+  for (const auto& e : d.events) {
+    events.add({util::format_rfc3339(e.at), e.type + (e.in_grace ? " (grace)" : ""),
+                fmt::format("{} → {}", e.old_state, e.new_state), truncate(e.message, 70)});
+  }
+  events.print(out, "  ");
+}
+
+void print_beat_section(const status::TargetDetail& d, std::ostream& out, const Style& style)
+{
+  const auto& v = *d.row.beat;
+  const Tone tone = v.state == "running" ? Tone::plain : tone_of(v.health);
+  out << fmt::format("\n{}: {}", v.job ? "job" : "agent", style.paint(v.state, tone));
+  if (v.since) {
+    out << fmt::format(" since {} ({})", util::format_rfc3339(*v.since),
+                       util::format_age(*v.since, d.now));
+  }
+  out << '\n';
+  if (v.job) {
+    out << fmt::format("  last start: {}; {} run(s) recorded\n",
+                       v.last_seen ? util::format_age(*v.last_seen, d.now) : "never", v.beats);
+    if (v.next_expected) {
+      out << fmt::format("  next run expected: {} ({})\n", util::format_rfc3339(*v.next_expected),
+                         util::format_age(*v.next_expected, d.now));
+    }
+  } else {
+    out << fmt::format("  last seen: {}; missed beats: {}; {} beat(s) recorded\n",
+                       v.last_seen ? util::format_age(*v.last_seen, d.now) : "never", v.missed,
+                       v.beats);
+    if (v.last_status) {
+      out << fmt::format("  last beat: {}{}\n", to_string(*v.last_status),
+                         v.last_message.empty() ? "" : ": " + truncate(v.last_message, 100));
+    }
+    if (!v.metrics.empty()) {
+      out << "  metrics: " << metrics_text(v.metrics) << '\n';
+    }
+  }
+  for (const auto& issue : v.issues) {
+    out << fmt::format("  issue {}: {}\n",
+                       style.paint(issue.type, issue.severity == Severity::alert ? Tone::bad : Tone::warn),
+                       issue.message);
+  }
+  if (!d.runs.empty()) {
+    out << "\nrecent runs:\n";
+    Table runs({"STARTED", "STATUS", "TIME", "EXIT", "MESSAGE"});
+    for (const auto& r : d.runs) {
+      const Tone run_tone = r.status == "succeeded" ? Tone::good
+                            : r.status == "running"  ? Tone::plain
+                                                     : Tone::bad;
+      runs.add({util::format_rfc3339(r.started_at), style.paint(r.status, run_tone),
+                r.completed_at ? util::format_duration(*r.completed_at - r.started_at)
+                               : util::format_age(r.started_at, d.now),
+                r.exit_code ? std::to_string(*r.exit_code) : "-", truncate(r.message, 60)});
+    }
+    runs.print(out, "  ");
+    const auto& last = d.runs.front();
+    if (!last.output_tail.empty()) {
+      out << "\nlast output (" << util::format_rfc3339(last.started_at) << "):\n";
+      std::string line;
+      for (char c : last.output_tail) {
+        if (c == '\n') {
+          out << "  | " << line << '\n';
+          line.clear();
+        } else {
+          line += c;
+        }
+      }
+      if (!line.empty()) {
+        out << "  | " << line << '\n';
+      }
+    }
+  }
+  if (!d.beats.empty()) {
+    out << "\nrecent beats:\n";
+    Table beats({"AT", "STATUS", "MESSAGE", "METRICS"});
+    for (const auto& b : d.beats) {
+      const Tone beat_tone = b.status == BeatStatus::healthy    ? Tone::good
+                             : b.status == BeatStatus::degraded ? Tone::warn
+                                                                : Tone::bad;
+      beats.add({util::format_rfc3339(b.at), style.paint(to_string(b.status), beat_tone),
+                 truncate(b.message, 50), truncate(metrics_text(b.metrics), 40)});
+    }
+    beats.print(out, "  ");
+  }
 }
 
 } // namespace
@@ -122,6 +315,28 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
     counts += fmt::format(", {} paused", c.paused);
   }
   out << counts << '\n';
+  if (c.agents > 0) {
+    std::string agents = fmt::format("agents: {} total, {} online", c.agents,
+                                     style.paint(std::to_string(c.agents_online), c.agents_online ? Tone::good : Tone::plain));
+    agents += fmt::format(", {} degraded", style.paint(std::to_string(c.agents_degraded), c.agents_degraded ? Tone::warn : Tone::plain));
+    agents += fmt::format(", {} offline", style.paint(std::to_string(c.agents_offline), c.agents_offline ? Tone::bad : Tone::plain));
+    if (c.agents_unknown) {
+      agents += fmt::format(", {} never seen", c.agents_unknown);
+    }
+    out << agents << '\n';
+  }
+  if (c.jobs > 0) {
+    std::string jobs = fmt::format("jobs: {} total, {} ok", c.jobs,
+                                   style.paint(std::to_string(c.jobs_ok), c.jobs_ok ? Tone::good : Tone::plain));
+    if (c.jobs_running) {
+      jobs += fmt::format(", {} running", c.jobs_running);
+    }
+    jobs += fmt::format(", {} failing", style.paint(std::to_string(c.jobs_failing), c.jobs_failing ? Tone::bad : Tone::plain));
+    if (c.jobs_unknown) {
+      jobs += fmt::format(", {} not yet run", c.jobs_unknown);
+    }
+    out << jobs << '\n';
+  }
   if (report.targets.empty() && report.schedules.empty()) {
     out << "no targets yet: hb-pulse records the configured targets when it runs\n";
     return;
@@ -130,10 +345,9 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
     out << '\n';
     Table table({"TARGET", "STATE", "LAST RUN", "RUNS 24H", "FAILED", "MESSAGE"});
     for (const auto& row : report.targets) {
-      table.add({row.info.id, health_cell(row, style),
-                 row.last_run ? util::format_age(*row.last_run, report.now) : "never",
+      table.add({row.info.id, health_cell(row, style), last_cell(row, report.now),
                  std::to_string(row.executions_24h), percent(row.failure_rate_24h),
-                 truncate(row.message, 70)});
+                 truncate(row_message(row), 70)});
     }
     table.print(out);
   }
@@ -187,6 +401,14 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
     out << "tags: " << tags << '\n';
   }
 
+  if (row.beat) {
+    print_beat_section(d, out, style);
+  }
+  if (row.beat && d.checks.empty() && d.recent.empty()) {
+    print_events(d, out);
+    return;
+  }
+
   out << "\nchecks:\n";
   Table checks({"CHECK", "TYPE", "LAST", "LATENCY", "MESSAGE"});
   for (const auto& c : d.checks) {
@@ -217,15 +439,7 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
     recent.print(out, "  ");
   }
 
-  if (!d.events.empty()) {
-    out << "\nrecent events:\n";
-    Table events({"AT", "EVENT", "CHANGE", "MESSAGE"});
-    for (const auto& e : d.events) {
-      events.add({util::format_rfc3339(e.at), e.type + (e.in_grace ? " (grace)" : ""),
-                  fmt::format("{} → {}", e.old_state, e.new_state), truncate(e.message, 70)});
-    }
-    events.print(out, "  ");
-  }
+  print_events(d, out);
 }
 
 nlohmann::json status_to_json(const status::StatusReport& report)
@@ -266,7 +480,19 @@ nlohmann::json status_to_json(const status::StatusReport& report)
       {"failing", c.failing},
       {"unknown", c.unknown},
       {"paused", c.paused},
-      {"stale", c.stale}}},
+      {"stale", c.stale},
+      {"agents",
+       {{"total", c.agents},
+        {"online", c.agents_online},
+        {"degraded", c.agents_degraded},
+        {"offline", c.agents_offline},
+        {"unknown", c.agents_unknown}}},
+      {"jobs",
+       {{"total", c.jobs},
+        {"ok", c.jobs_ok},
+        {"running", c.jobs_running},
+        {"failing", c.jobs_failing},
+        {"unknown", c.jobs_unknown}}}}},
     {"targets", std::move(targets)},
     {"schedules", std::move(schedules)},
     {"exitCode", static_cast<int>(report.exit_code)},
@@ -331,6 +557,24 @@ nlohmann::json target_to_json(const status::TargetDetail& d)
   out["checks"] = std::move(checks);
   out["recent"] = std::move(recent);
   out["events"] = std::move(events);
+  if (d.row.beat) {
+    if (d.row.beat->job) {
+      nlohmann::json runs = nlohmann::json::array();
+      for (const auto& r : d.runs) {
+        runs.push_back(run_json(r));
+      }
+      out["runs"] = std::move(runs);
+    } else {
+      nlohmann::json beats = nlohmann::json::array();
+      for (const auto& b : d.beats) {
+        beats.push_back({{"at", util::format_rfc3339(b.at)},
+                         {"status", to_string(b.status)},
+                         {"message", b.message},
+                         {"metrics", metrics_json(b.metrics)}});
+      }
+      out["beats"] = std::move(beats);
+    }
+  }
   out["exitCode"] = static_cast<int>(d.exit_code);
   return out;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "pulse/pulse.hpp"
 
+#include "agents/beats.hpp"
+
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
 #include "pulse/evaluate.hpp"
@@ -53,6 +55,9 @@ store::TargetInfo to_info(const config::Target& target)
   info.paused = target.paused;
   info.interval = target.interval;
   info.stale_after = target.stale_after;
+  if (target.heartbeat) {
+    info.heartbeat = agents::heartbeat_info(target);
+  }
   for (const auto& check : target.checks) {
     info.checks.push_back({check.name, check.type, check.severity,
                            check.probe ? check.probe->describe() : check.type});
@@ -122,6 +127,17 @@ std::optional<ExecStatus> PulseReport::worst_status() const
   return worst;
 }
 
+void sync_config(const config::Config& config, store::Store& store, TimePoint now)
+{
+  std::vector<store::TargetInfo> infos;
+  infos.reserve(config.targets.size());
+  for (const auto& target : config.targets) {
+    infos.push_back(to_info(target));
+  }
+  store.sync_targets(infos, now);
+  sync_schedules(config, store, now);
+}
+
 PulseReport run_pulse(const config::Config& config, store::Store& store, const util::Clock& clock,
                       const PulseOptions& options)
 {
@@ -139,13 +155,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   };
 
   // 1. Sync the configured targets (also in a dry run: it only records what the config says).
-  std::vector<store::TargetInfo> infos;
-  infos.reserve(config.targets.size());
-  for (const auto& target : config.targets) {
-    infos.push_back(to_info(target));
-  }
-  store.sync_targets(infos, wall_start);
-  sync_schedules(config, store, wall_start);
+  sync_config(config, store, wall_start);
   std::map<std::string, TimePoint> first_seen;
   for (const auto& record : store.targets(store::IncludeRetired::no)) {
     first_seen[record.info.id] = record.first_seen;
@@ -164,7 +174,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   auto decide = [&](const config::Target& target, const store::TargetState& state) {
     DueDecision d;
     if (target.checks.empty()) {
-      d.reason = "no checks";
+      d.reason = target.heartbeat ? "pushes beats (hb-beat)" : "no checks";
     } else {
       d = check_due(target, state.last_execution_at, wall_start, options.force);
     }
@@ -386,6 +396,13 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     flush();
     if (store_failure) {
       std::rethrow_exception(store_failure);
+    }
+    // 5b. Agents and jobs: record what silence has changed since the last tool run (missed
+    // beats, late or hung jobs).
+    for (auto& write : agents::refresh_all(store, clock.now())) {
+      for (auto& event : write.events) {
+        report.beat_events.push_back(std::move(event));
+      }
     }
 
     // 6. Scheduled tasks, after the checks and inside the same deadline.

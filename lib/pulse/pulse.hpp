@@ -57,12 +57,18 @@ struct PulseReport {
   bool dry_run = false;
   std::vector<TargetOutcome> targets;  // one per configured target (after --target/--tag)
   std::vector<TaskOutcome> tasks;      // one per configured schedule, when tasks ran
+  std::vector<store::Event> beat_events;  // agent/job transitions this pulse recorded
   int abandoned_checks = 0;  // > 0: threads were left running; the tool must _exit
   int signal = 0;            // the signal that interrupted the pulse, if any
   int count(TargetOutcome::Kind kind) const;
   // The worst status among targets that ran, if any ran.
   std::optional<ExecStatus> worst_status() const;
 };
+
+// Makes the stored targets (with their checks and heartbeat settings) and schedules match the
+// config; cheap when nothing changed. hb-pulse does it first thing; hb-beat when it meets a
+// target the database does not know yet.
+void sync_config(const config::Config& config, store::Store& store, TimePoint now);
 
 // Runs one pulse (SPEC §4.1 steps 1–6 and 9): syncs the configured targets into the store, claims
 // the due ones (so overlapping pulses never run a target twice), runs their checks in parallel

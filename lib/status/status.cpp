@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "status/status.hpp"
 
+#include "agents/beats.hpp"
 #include "core/config_node.hpp"
 #include "schedule/cron.hpp"
 #include "util/duration.hpp"
@@ -14,8 +15,45 @@ namespace {
 
 constexpr Duration k_day{24 * 3600'000};
 
+int health_rank(Health h)
+{
+  switch (h) {
+  case Health::unknown:
+    return 0;
+  case Health::healthy:
+    return 1;
+  case Health::warning:
+    return 2;
+  case Health::failing:
+    return 3;
+  }
+  return 0;
+}
+
+// The exit-code level of a beat view: its health and its issues.
+int beat_level(const agents::BeatView& view)
+{
+  int level = view.health == Health::failing ? 2 : view.health == Health::warning ? 1 : 0;
+  for (const auto& issue : view.issues) {
+    level = std::max(level, issue.severity == Severity::alert ? 2 : 1);
+  }
+  return level;
+}
+
+std::string beat_message(const agents::BeatView& view)
+{
+  std::string out;
+  for (const auto& issue : view.issues) {
+    out += (out.empty() ? "" : "; ") + issue.type + ": " + issue.message;
+  }
+  if (out.empty() && view.health != Health::healthy && !view.last_message.empty()) {
+    out = view.last_message;
+  }
+  return out;
+}
+
 TargetRow make_row(const store::TargetRecord& record, const store::TargetState* state,
-                   const store::ExecutionStats* stats, TimePoint now)
+                   const store::ExecutionStats* stats, const agents::BeatView* beat, TimePoint now)
 {
   TargetRow row;
   row.info = record.info;
@@ -36,7 +74,8 @@ TargetRow make_row(const store::TargetRecord& record, const store::TargetState* 
     }
   }
   const Duration stale_after = record.info.stale_after;
-  if (!record.info.paused && !record.retired_at && stale_after.count() > 0) {
+  if (!record.info.paused && !record.retired_at && stale_after.count() > 0
+      && !record.info.checks.empty()) {
     const TimePoint reference = row.last_run.value_or(record.first_seen);
     if (now - reference > stale_after) {
       row.stale = true;
@@ -50,7 +89,55 @@ TargetRow make_row(const store::TargetRecord& record, const store::TargetState* 
       row.message = row.message.empty() ? stale_message : stale_message + "; " + row.message;
     }
   }
+  if (beat != nullptr) {
+    row.beat = *beat;
+    if (record.info.checks.empty() || health_rank(beat->health) > health_rank(row.health)) {
+      row.health = beat->health;
+      row.since = beat->since;
+    }
+    const std::string said = beat_message(*beat);
+    if (!said.empty()) {
+      row.message = row.message.empty() ? said : said + "; " + row.message;
+    }
+  }
   return row;
+}
+
+// Counts the agent or job of `row` into `counts`.
+void count_beat(const TargetRow& row, Counts& counts)
+{
+  if (!row.beat || row.info.paused) {
+    return;
+  }
+  const auto& v = *row.beat;
+  if (v.job) {
+    ++counts.jobs;
+    if (v.state == "running") {
+      ++counts.jobs_running;
+    } else if (v.health == Health::failing) {
+      ++counts.jobs_failing;
+    } else if (v.health == Health::healthy) {
+      ++counts.jobs_ok;
+    } else {
+      ++counts.jobs_unknown;
+    }
+    return;
+  }
+  ++counts.agents;
+  switch (parse_agent_state(v.state).value_or(AgentState::unknown)) {
+  case AgentState::online:
+    ++counts.agents_online;
+    break;
+  case AgentState::degraded:
+    ++counts.agents_degraded;
+    break;
+  case AgentState::offline:
+    ++counts.agents_offline;
+    break;
+  case AgentState::unknown:
+    ++counts.agents_unknown;
+    break;
+  }
 }
 
 } // namespace
@@ -83,14 +170,26 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
   for (auto& s : store.execution_stats(now - k_day)) {
     stats[s.target_id] = s;
   }
+  const auto beats = agents::views(store, now);
 
   bool any_data = false;
+  bool beat_data = false;
   int worst = 0;
   for (const auto& record : records) {
     auto state_it = states.find(record.info.id);
     auto stats_it = stats.find(record.info.id);
+    auto beat_it = beats.find(record.info.id);
     TargetRow row = make_row(record, state_it == states.end() ? nullptr : &state_it->second,
-                             stats_it == stats.end() ? nullptr : &stats_it->second, now);
+                             stats_it == stats.end() ? nullptr : &stats_it->second,
+                             beat_it == beats.end() ? nullptr : &beat_it->second, now);
+    count_beat(row, report.counts);
+    if (row.beat && !row.info.paused) {
+      worst = std::max(worst, beat_level(*row.beat));
+      if (row.beat->beats > 0 || row.beat->state != "unknown") {
+        any_data = true;
+        beat_data = true;
+      }
+    }
     if (row.stale) {
       ++report.counts.stale;
       worst = std::max(worst, 2);
@@ -165,7 +264,8 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
       || report.pulse.state == pulse::PulseState::error) {
     worst = std::max(worst, 2);
   }
-  if (report.pulse.state == pulse::PulseState::unknown && !report.pulse.running) {
+  // Beats arrive without any pulse; everything else is only known once hb-pulse has run.
+  if (report.pulse.state == pulse::PulseState::unknown && !report.pulse.running && !beat_data) {
     report.exit_code = ExitCode::unknown;
   } else if (!any_data && worst == 0) {
     report.exit_code = ExitCode::unknown;
@@ -205,9 +305,20 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
       stats = s;
     }
   }
-  detail.row = make_row(*record, state ? &*state : nullptr, &stats, now);
+  const auto beats = record->retired_at ? std::map<std::string, agents::BeatView>()
+                                         : agents::views(store, now);
+  auto beat_it = beats.find(target_id);
+  detail.row = make_row(*record, state ? &*state : nullptr, &stats,
+                        beat_it == beats.end() ? nullptr : &beat_it->second, now);
   detail.recent = store.recent_executions(target_id, recent_limit, store::WithResults::yes);
   detail.events = store.recent_events(target_id, 10);
+  if (detail.row.beat) {
+    if (detail.row.beat->job) {
+      detail.runs = store.recent_job_runs(target_id, recent_limit);
+    } else {
+      detail.beats = store.recent_beats(target_id, recent_limit);
+    }
+  }
 
   for (const auto& info : record->info.checks) {
     CheckDetail check;
@@ -234,6 +345,13 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
     detail.checks.push_back(std::move(check));
   }
   detail.exit_code = detail.row.stale ? ExitCode::critical : exit_code_for(detail.row.health);
+  if (detail.row.beat && !detail.row.info.paused && detail.exit_code != ExitCode::critical) {
+    const int level = beat_level(*detail.row.beat);
+    if (level > 0 && (detail.exit_code == ExitCode::unknown
+                      || level > static_cast<int>(detail.exit_code))) {
+      detail.exit_code = static_cast<ExitCode>(level);
+    }
+  }
   return detail;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "agents/state.hpp"
 #include "core/errors.hpp"
 #include "pulse/system_state.hpp"
 #include "store/store.hpp"
@@ -25,6 +26,8 @@ struct TargetRow {
   // No execution for longer than the target's stale_after: its checks have stopped running
   // (outside active hours for too long, a misconfigured interval, a pulse that keeps dying).
   bool stale = false;
+  // Agents and jobs: their beats, state and issues. `health` then includes the beat health.
+  std::optional<agents::BeatView> beat;
 };
 
 // One scheduled task as hb-status shows it.
@@ -44,6 +47,17 @@ struct Counts {
   int unknown = 0;
   int paused = 0;
   int stale = 0;
+  // The seeds' agent health report.
+  int agents = 0;
+  int agents_online = 0;
+  int agents_degraded = 0;
+  int agents_offline = 0;
+  int agents_unknown = 0;
+  int jobs = 0;
+  int jobs_ok = 0;
+  int jobs_running = 0;
+  int jobs_failing = 0;  // failed, late or hung
+  int jobs_unknown = 0;
 };
 
 // Everything the default hb-status view shows; computed once, then printed as a table or JSON
@@ -73,10 +87,13 @@ struct TargetDetail {
   std::vector<CheckDetail> checks;
   std::vector<store::ExecutionRecord> recent;  // newest first, with results
   std::vector<store::Event> events;            // newest first
+  std::vector<store::Beat> beats;              // agents: newest first
+  std::vector<store::JobRun> runs;             // jobs: newest first
   ExitCode exit_code = ExitCode::unknown;
 };
 
-// Computes the overview at `now`. Reads only; cost grows with the number of targets and the
+// Computes the overview at `now`. Reads only (agent and job states as of `now` are derived, not
+// written: a tool that may write calls agents::refresh_all first); cost grows with the number of targets and the
 // executions of the last 24 hours, never with the length of history.
 StatusReport collect(store::Store& store, TimePoint now, std::string database);
 

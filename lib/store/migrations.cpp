@@ -171,6 +171,51 @@ CREATE INDEX task_runs_by_schedule ON task_runs(schedule, started_at);
 ALTER TABLE pulses ADD COLUMN tasks_run INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE pulses ADD COLUMN tasks_failed INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 3: push beats (agents and jobs).
+    R"sql(
+-- How a target that pushes beats is watched (JSON, NULL when it does not), and whether it came
+-- from the config or from hb-beat --create (which a config sync never retires).
+ALTER TABLE targets ADD COLUMN heartbeat TEXT;
+ALTER TABLE targets ADD COLUMN origin TEXT NOT NULL DEFAULT 'config';
+
+CREATE TABLE beat_states (
+  target_id           TEXT PRIMARY KEY,
+  state               TEXT NOT NULL,
+  since               INTEGER,
+  last_seen           INTEGER,
+  last_status         TEXT,
+  last_message        TEXT NOT NULL DEFAULT '',
+  last_metrics        TEXT NOT NULL DEFAULT '[]',
+  consecutive_healthy INTEGER NOT NULL DEFAULT 0,
+  beats               INTEGER NOT NULL DEFAULT 0,
+  last_run_id         INTEGER
+) STRICT;
+
+CREATE TABLE beats (
+  id        INTEGER PRIMARY KEY,
+  target_id TEXT NOT NULL,
+  at        INTEGER NOT NULL,
+  status    TEXT NOT NULL,
+  message   TEXT NOT NULL,
+  metrics   TEXT NOT NULL DEFAULT '[]'
+) STRICT;
+CREATE INDEX beats_by_target ON beats(target_id, at);
+
+CREATE TABLE job_runs (
+  id           INTEGER PRIMARY KEY,
+  target_id    TEXT NOT NULL,
+  started_at   INTEGER NOT NULL,
+  completed_at INTEGER,
+  status       TEXT NOT NULL,
+  exit_code    INTEGER,
+  message      TEXT NOT NULL DEFAULT '',
+  output_tail  TEXT NOT NULL DEFAULT '',
+  command      TEXT NOT NULL DEFAULT '',
+  host         TEXT NOT NULL DEFAULT '',
+  pid          INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX job_runs_by_target ON job_runs(target_id, started_at);
+)sql",
   };
   return k_steps;
 }

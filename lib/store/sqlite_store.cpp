@@ -69,6 +69,73 @@ E parse_or(std::optional<E> value, E fallback)
   return value ? *value : fallback;
 }
 
+nlohmann::json heartbeat_to_json(const HeartbeatInfo& h)
+{
+  return {{"every_ms", h.every.count()},
+          {"grace_ms", h.grace.count()},
+          {"degraded_after", h.degraded_after},
+          {"offline_after", h.offline_after},
+          {"recover_after", h.recover_after},
+          {"extended_offline_after_ms", h.extended_offline_after.count()},
+          {"flapping_transitions", h.flapping_transitions},
+          {"flapping_window_ms", h.flapping_window.count()},
+          {"schedule", h.schedule},
+          {"timezone", h.timezone},
+          {"max_runtime_ms", h.max_runtime.count()},
+          {"active_hours", h.active_hours},
+          {"new_target_grace_ms", h.new_target_grace.count()}};
+}
+
+std::optional<HeartbeatInfo> heartbeat_from_column(const SQLite::Column& column)
+{
+  if (column.isNull()) {
+    return std::nullopt;
+  }
+  const auto j = nlohmann::json::parse(column.getString(), nullptr, false);
+  if (!j.is_object()) {
+    return std::nullopt;
+  }
+  HeartbeatInfo h;
+  auto ms = [&](const char* key, Duration& out) {
+    if (auto it = j.find(key); it != j.end() && it->is_number_integer()) {
+      out = Duration(it->get<std::int64_t>());
+    }
+  };
+  auto integer = [&](const char* key, int& out) {
+    if (auto it = j.find(key); it != j.end() && it->is_number_integer()) {
+      out = it->get<int>();
+    }
+  };
+  auto text = [&](const char* key, std::string& out) {
+    if (auto it = j.find(key); it != j.end() && it->is_string()) {
+      out = it->get<std::string>();
+    }
+  };
+  ms("every_ms", h.every);
+  ms("grace_ms", h.grace);
+  integer("degraded_after", h.degraded_after);
+  integer("offline_after", h.offline_after);
+  integer("recover_after", h.recover_after);
+  ms("extended_offline_after_ms", h.extended_offline_after);
+  integer("flapping_transitions", h.flapping_transitions);
+  ms("flapping_window_ms", h.flapping_window);
+  text("schedule", h.schedule);
+  text("timezone", h.timezone);
+  ms("max_runtime_ms", h.max_runtime);
+  text("active_hours", h.active_hours);
+  ms("new_target_grace_ms", h.new_target_grace);
+  return h;
+}
+
+void bind_optional_int(SQLite::Statement& statement, int index, const std::optional<int>& value)
+{
+  if (value) {
+    statement.bind(index, *value);
+  } else {
+    statement.bind(index);
+  }
+}
+
 class SqliteStore final : public Store {
 public:
   SqliteStore(std::string path, OpenMode mode);
@@ -98,6 +165,14 @@ public:
   void record_task_run(TaskRun& run, const ScheduleState& state,
                        const std::string& release_owner) override;
   std::vector<TaskRun> recent_task_runs(const std::string& schedule, int limit) override;
+  std::optional<BeatWrite> record_beat(const std::string& target_id,
+                                       const std::optional<TargetInfo>& create, TimePoint now,
+                                       const BeatDecider& decide) override;
+  std::map<std::string, BeatContext> beat_contexts() override;
+  std::vector<BeatWrite> refresh_beat_states(const RefreshDecider& decide) override;
+  std::vector<Beat> recent_beats(const std::string& target_id, int limit) override;
+  std::vector<JobRun> recent_job_runs(const std::string& target_id, int limit) override;
+  std::map<std::string, int> count_events(TimePoint since, const std::string& type_prefix) override;
 
 private:
   // Runs `fn`, turning SQLite failures into hb errors that name the database and the operation.
@@ -112,6 +187,11 @@ private:
                     TimePoint now, TimePoint expires,
                     const std::function<bool(const std::string&)>& is_due);
   std::optional<PulseRecord> read_pulse(const char* where_clause);
+  // Live targets that push beats with their state and last run; only `only` when set (then also
+  // a live target without heartbeat settings, so the caller can say why it takes no beats).
+  std::map<std::string, BeatContext> load_beat_contexts(const std::string* only);
+  void create_beat_target(const TargetInfo& info, TimePoint now);
+  void write_beat(BeatWrite& write);
 
   std::string m_path;
   std::unique_ptr<SQLite::Database> m_db;
@@ -236,7 +316,8 @@ void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint
       checks.push_back({c.name, c.type, to_string(c.severity), c.description});
     }
     snapshot.push_back({t.id, t.name, to_string(t.kind), t.tags, t.paused, t.interval.count(),
-                        t.stale_after.count(), std::move(checks)});
+                        t.stale_after.count(), std::move(checks),
+                        t.heartbeat ? heartbeat_to_json(*t.heartbeat) : nlohmann::json()});
   }
   const std::string hash = fingerprint(dump_json(snapshot));
 
@@ -250,10 +331,11 @@ void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint
     SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement upsert(*m_db, R"sql(
       INSERT INTO targets (id, name, kind, tags, paused, interval_ms, first_seen, retired_at,
-                           stale_after_ms)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)
+                           stale_after_ms, heartbeat, origin)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9, 'config')
       ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, tags = ?4, paused = ?5,
-        interval_ms = ?6, retired_at = NULL, stale_after_ms = ?8)sql");
+        interval_ms = ?6, retired_at = NULL, stale_after_ms = ?8, heartbeat = ?9,
+        origin = 'config')sql");
     SQLite::Statement drop_checks(*m_db, "DELETE FROM checks WHERE target_id = ?1");
     SQLite::Statement insert_check(*m_db, R"sql(
       INSERT INTO checks (target_id, name, type, severity, description, position)
@@ -269,6 +351,11 @@ void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint
       upsert.bind(6, static_cast<int64_t>(t.interval.count()));
       upsert.bind(7, static_cast<int64_t>(to_unix_ms(now)));
       upsert.bind(8, static_cast<int64_t>(t.stale_after.count()));
+      if (t.heartbeat) {
+        upsert.bind(9, dump_json(heartbeat_to_json(*t.heartbeat)));
+      } else {
+        upsert.bind(9);
+      }
       upsert.exec();
       upsert.reset();
       drop_checks.bind(1, t.id);
@@ -286,10 +373,12 @@ void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint
         insert_check.reset();
       }
     }
-    // Retire what left the config; its history stays.
+    // Retire what left the config; its history stays. Targets hb-beat created are not the
+    // config's to retire.
     std::vector<std::string> retired;
     {
-      SQLite::Statement live(*m_db, "SELECT id FROM targets WHERE retired_at IS NULL");
+      SQLite::Statement live(
+        *m_db, "SELECT id FROM targets WHERE retired_at IS NULL AND origin = 'config'");
       while (live.executeStep()) {
         std::string id = live.getColumn(0).getString();
         if (!ids.count(id)) {
@@ -319,7 +408,8 @@ std::vector<TargetRecord> SqliteStore::targets(IncludeRetired include_retired)
     std::map<std::string, TargetRecord> by_id;
     std::vector<std::string> order;
     SQLite::Statement q(*m_db, std::string("SELECT id, name, kind, tags, paused, interval_ms, "
-                                           "first_seen, retired_at, stale_after_ms FROM targets")
+                                           "first_seen, retired_at, stale_after_ms, heartbeat, "
+                                           "origin FROM targets")
                                  + (include_retired == IncludeRetired::yes
                                       ? ""
                                       : " WHERE retired_at IS NULL")
@@ -342,6 +432,8 @@ std::vector<TargetRecord> SqliteStore::targets(IncludeRetired include_retired)
       r.first_seen = from_unix_ms(q.getColumn(6).getInt64());
       r.retired_at = optional_time(q.getColumn(7));
       r.info.stale_after = Duration(q.getColumn(8).getInt64());
+      r.info.heartbeat = heartbeat_from_column(q.getColumn(9));
+      r.origin = q.getColumn(10).getString() == "beat" ? Origin::beat : Origin::config;
       order.push_back(r.info.id);
       by_id.emplace(r.info.id, std::move(r));
     }
@@ -1039,6 +1131,330 @@ std::vector<TaskRun> SqliteStore::recent_task_runs(const std::string& schedule, 
         r.pulse_id = q.getColumn(10).getInt64();
       }
       out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
+// Columns of job_runs in the order read_job_run() expects.
+constexpr const char* k_job_run_columns =
+  "id, target_id, started_at, completed_at, status, exit_code, message, output_tail, command, "
+  "host, pid";
+
+JobRun read_job_run(SQLite::Statement& q, int first)
+{
+  JobRun r;
+  r.id = q.getColumn(first).getInt64();
+  r.target_id = q.getColumn(first + 1).getString();
+  r.started_at = from_unix_ms(q.getColumn(first + 2).getInt64());
+  r.completed_at = optional_time(q.getColumn(first + 3));
+  r.status = q.getColumn(first + 4).getString();
+  if (!q.getColumn(first + 5).isNull()) {
+    r.exit_code = q.getColumn(first + 5).getInt();
+  }
+  r.message = q.getColumn(first + 6).getString();
+  r.output_tail = q.getColumn(first + 7).getString();
+  r.command = q.getColumn(first + 8).getString();
+  r.host = q.getColumn(first + 9).getString();
+  r.pid = q.getColumn(first + 10).getInt();
+  return r;
+}
+
+std::map<std::string, BeatContext> SqliteStore::load_beat_contexts(const std::string* only)
+{
+  std::map<std::string, BeatContext> out;
+  SQLite::Statement q(*m_db, fmt::format(R"sql(
+    SELECT t.id, t.name, t.kind, t.tags, t.paused, t.interval_ms, t.first_seen, t.stale_after_ms,
+           t.heartbeat, t.origin,
+           s.target_id, s.state, s.since, s.last_seen, s.last_status, s.last_message,
+           s.last_metrics, s.consecutive_healthy, s.beats, s.last_run_id,
+           r.id, r.target_id, r.started_at, r.completed_at, r.status, r.exit_code, r.message,
+           r.output_tail, r.command, r.host, r.pid
+    FROM targets t
+    LEFT JOIN beat_states s ON s.target_id = t.id
+    LEFT JOIN job_runs r ON r.id = s.last_run_id
+    WHERE t.retired_at IS NULL AND {})sql",
+                                         only ? "t.id = ?1" : "t.heartbeat IS NOT NULL"));
+  if (only) {
+    q.bind(1, *only);
+  }
+  while (q.executeStep()) {
+    BeatContext c;
+    auto& info = c.target.info;
+    info.id = q.getColumn(0).getString();
+    info.name = q.getColumn(1).getString();
+    info.kind = parse_or(parse_target_kind(q.getColumn(2).getString()), TargetKind::service);
+    auto tags = nlohmann::json::parse(q.getColumn(3).getString(), nullptr, false);
+    if (tags.is_array()) {
+      for (const auto& tag : tags) {
+        if (tag.is_string()) {
+          info.tags.push_back(tag.get<std::string>());
+        }
+      }
+    }
+    info.paused = q.getColumn(4).getInt() != 0;
+    info.interval = Duration(q.getColumn(5).getInt64());
+    c.target.first_seen = from_unix_ms(q.getColumn(6).getInt64());
+    info.stale_after = Duration(q.getColumn(7).getInt64());
+    info.heartbeat = heartbeat_from_column(q.getColumn(8));
+    c.target.origin = q.getColumn(9).getString() == "beat" ? Origin::beat : Origin::config;
+    c.state.target_id = info.id;
+    if (!q.getColumn(10).isNull()) {
+      c.state.state = q.getColumn(11).getString();
+      c.state.since = optional_time(q.getColumn(12));
+      c.state.last_seen = optional_time(q.getColumn(13));
+      if (!q.getColumn(14).isNull()) {
+        c.state.last_status = parse_beat_status(q.getColumn(14).getString());
+      }
+      c.state.last_message = q.getColumn(15).getString();
+      c.state.last_metrics = checks::metrics_from_json(
+        nlohmann::json::parse(q.getColumn(16).getString(), nullptr, false));
+      c.state.consecutive_healthy = q.getColumn(17).getInt();
+      c.state.beats = q.getColumn(18).getInt64();
+      if (!q.getColumn(19).isNull()) {
+        c.state.last_run_id = q.getColumn(19).getInt64();
+      }
+    }
+    if (!q.getColumn(20).isNull()) {
+      c.last_run = read_job_run(q, 20);
+    }
+    out.emplace(info.id, std::move(c));
+  }
+  return out;
+}
+
+void SqliteStore::create_beat_target(const TargetInfo& info, TimePoint now)
+{
+  SQLite::Statement q(*m_db, R"sql(
+    INSERT INTO targets (id, name, kind, tags, paused, interval_ms, first_seen, retired_at,
+                         stale_after_ms, heartbeat, origin)
+    VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, NULL, 0, ?6, 'beat')
+    ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, tags = ?4, paused = 0, retired_at = NULL,
+      heartbeat = ?6, origin = 'beat')sql");
+  q.bind(1, info.id);
+  q.bind(2, info.name);
+  q.bind(3, std::string(to_string(info.kind)));
+  q.bind(4, dump_json(info.tags));
+  q.bind(5, static_cast<int64_t>(to_unix_ms(now)));
+  if (info.heartbeat) {
+    q.bind(6, dump_json(heartbeat_to_json(*info.heartbeat)));
+  } else {
+    q.bind(6);
+  }
+  q.exec();
+  SQLite::Statement drop_checks(*m_db, "DELETE FROM checks WHERE target_id = ?1");
+  drop_checks.bind(1, info.id);
+  drop_checks.exec();
+}
+
+void SqliteStore::write_beat(BeatWrite& write)
+{
+  const std::string& id = write.state.target_id;
+  if (write.run) {
+    JobRun& run = *write.run;
+    if (run.id == 0) {
+      SQLite::Statement insert(*m_db, R"sql(
+        INSERT INTO job_runs (target_id, started_at, completed_at, status, exit_code, message,
+                              output_tail, command, host, pid)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql");
+      insert.bind(1, id);
+      insert.bind(2, static_cast<int64_t>(to_unix_ms(run.started_at)));
+      bind_optional_time(insert, 3, run.completed_at);
+      insert.bind(4, run.status);
+      bind_optional_int(insert, 5, run.exit_code);
+      insert.bind(6, run.message);
+      insert.bind(7, run.output_tail);
+      insert.bind(8, run.command);
+      insert.bind(9, run.host);
+      insert.bind(10, run.pid);
+      insert.exec();
+      run.id = m_db->getLastInsertRowid();
+      run.target_id = id;
+      write.state.last_run_id = run.id;
+    } else {
+      SQLite::Statement update(*m_db, R"sql(
+        UPDATE job_runs SET completed_at = ?2, status = ?3, exit_code = ?4, message = ?5,
+          output_tail = ?6
+        WHERE id = ?1 AND target_id = ?7)sql");
+      update.bind(1, static_cast<int64_t>(run.id));
+      bind_optional_time(update, 2, run.completed_at);
+      update.bind(3, run.status);
+      bind_optional_int(update, 4, run.exit_code);
+      update.bind(5, run.message);
+      update.bind(6, run.output_tail);
+      update.bind(7, id);
+      update.exec();
+    }
+  }
+  if (write.beat) {
+    Beat& beat = *write.beat;
+    SQLite::Statement insert(*m_db, R"sql(
+      INSERT INTO beats (target_id, at, status, message, metrics) VALUES (?1, ?2, ?3, ?4, ?5))sql");
+    insert.bind(1, id);
+    insert.bind(2, static_cast<int64_t>(to_unix_ms(beat.at)));
+    insert.bind(3, std::string(to_string(beat.status)));
+    insert.bind(4, beat.message);
+    insert.bind(5, dump_json(checks::metrics_to_json(beat.metrics)));
+    insert.exec();
+    beat.id = m_db->getLastInsertRowid();
+    beat.target_id = id;
+  }
+  const BeatState& st = write.state;
+  SQLite::Statement upsert(*m_db, R"sql(
+    INSERT INTO beat_states (target_id, state, since, last_seen, last_status, last_message,
+      last_metrics, consecutive_healthy, beats, last_run_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    ON CONFLICT(target_id) DO UPDATE SET state = ?2, since = ?3, last_seen = ?4,
+      last_status = ?5, last_message = ?6, last_metrics = ?7, consecutive_healthy = ?8,
+      beats = ?9, last_run_id = ?10)sql");
+  upsert.bind(1, id);
+  upsert.bind(2, st.state);
+  bind_optional_time(upsert, 3, st.since);
+  bind_optional_time(upsert, 4, st.last_seen);
+  if (st.last_status) {
+    upsert.bind(5, std::string(to_string(*st.last_status)));
+  } else {
+    upsert.bind(5);
+  }
+  upsert.bind(6, st.last_message);
+  upsert.bind(7, dump_json(checks::metrics_to_json(st.last_metrics)));
+  upsert.bind(8, st.consecutive_healthy);
+  upsert.bind(9, static_cast<int64_t>(st.beats));
+  if (st.last_run_id) {
+    upsert.bind(10, static_cast<int64_t>(*st.last_run_id));
+  } else {
+    upsert.bind(10);
+  }
+  upsert.exec();
+  SQLite::Statement insert_event(*m_db, R"sql(
+    INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
+  for (auto& event : write.events) {
+    insert_event.bind(1, id);
+    insert_event.bind(2, static_cast<int64_t>(to_unix_ms(event.at)));
+    insert_event.bind(3, event.type);
+    insert_event.bind(4, event.old_state);
+    insert_event.bind(5, event.new_state);
+    insert_event.bind(6, event.message);
+    insert_event.bind(7, event.in_grace ? 1 : 0);
+    insert_event.exec();
+    insert_event.reset();
+    event.id = m_db->getLastInsertRowid();
+    event.target_id = id;
+  }
+}
+
+std::optional<BeatWrite> SqliteStore::record_beat(const std::string& target_id,
+                                                  const std::optional<TargetInfo>& create,
+                                                  TimePoint now, const BeatDecider& decide)
+{
+  return guarded("recording a beat", [&]() -> std::optional<BeatWrite> {
+    SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    auto contexts = load_beat_contexts(&target_id);
+    if (contexts.empty()) {
+      if (!create) {
+        return std::nullopt;
+      }
+      create_beat_target(*create, now);
+      contexts = load_beat_contexts(&target_id);
+      if (contexts.empty()) {
+        throw StoreError(fmt::format("database {}: target \"{}\" vanished after it was created",
+                                     m_path, target_id));
+      }
+    }
+    BeatWrite write = decide(contexts.begin()->second);
+    write.state.target_id = target_id;
+    write_beat(write);
+    txn.commit();
+    return write;
+  });
+}
+
+std::map<std::string, BeatContext> SqliteStore::beat_contexts()
+{
+  return guarded("reading beat states", [&] { return load_beat_contexts(nullptr); });
+}
+
+std::vector<BeatWrite> SqliteStore::refresh_beat_states(const RefreshDecider& decide)
+{
+  return guarded("refreshing beat states", [&] {
+    std::vector<BeatWrite> writes;
+    // Look first without a write lock: most of the time nothing has changed.
+    bool any = false;
+    for (const auto& [id, context] : load_beat_contexts(nullptr)) {
+      if (decide(context)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) {
+      return writes;
+    }
+    SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const auto& [id, context] : load_beat_contexts(nullptr)) {
+      if (auto write = decide(context)) {
+        write->state.target_id = id;
+        write_beat(*write);
+        writes.push_back(std::move(*write));
+      }
+    }
+    txn.commit();
+    return writes;
+  });
+}
+
+std::vector<Beat> SqliteStore::recent_beats(const std::string& target_id, int limit)
+{
+  return guarded("reading beats", [&] {
+    std::vector<Beat> out;
+    SQLite::Statement q(*m_db, R"sql(
+      SELECT id, target_id, at, status, message, metrics FROM beats
+      WHERE target_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2)sql");
+    q.bind(1, target_id);
+    q.bind(2, limit);
+    while (q.executeStep()) {
+      Beat b;
+      b.id = q.getColumn(0).getInt64();
+      b.target_id = q.getColumn(1).getString();
+      b.at = from_unix_ms(q.getColumn(2).getInt64());
+      b.status = parse_or(parse_beat_status(q.getColumn(3).getString()), BeatStatus::healthy);
+      b.message = q.getColumn(4).getString();
+      b.metrics = checks::metrics_from_json(
+        nlohmann::json::parse(q.getColumn(5).getString(), nullptr, false));
+      out.push_back(std::move(b));
+    }
+    return out;
+  });
+}
+
+std::vector<JobRun> SqliteStore::recent_job_runs(const std::string& target_id, int limit)
+{
+  return guarded("reading job runs", [&] {
+    std::vector<JobRun> out;
+    SQLite::Statement q(*m_db, fmt::format(R"sql(
+      SELECT {} FROM job_runs WHERE target_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)sql",
+                                           k_job_run_columns));
+    q.bind(1, target_id);
+    q.bind(2, limit);
+    while (q.executeStep()) {
+      out.push_back(read_job_run(q, 0));
+    }
+    return out;
+  });
+}
+
+std::map<std::string, int> SqliteStore::count_events(TimePoint since,
+                                                     const std::string& type_prefix)
+{
+  return guarded("counting events", [&] {
+    std::map<std::string, int> out;
+    SQLite::Statement q(*m_db, R"sql(
+      SELECT target_id, count(*) FROM events
+      WHERE at >= ?1 AND substr(type, 1, length(?2)) = ?2 GROUP BY target_id)sql");
+    q.bind(1, static_cast<int64_t>(to_unix_ms(since)));
+    q.bind(2, type_prefix);
+    while (q.executeStep()) {
+      out[q.getColumn(0).getString()] = q.getColumn(1).getInt();
     }
     return out;
   });

@@ -24,6 +24,24 @@ struct CheckInfo {
   std::string description;
 };
 
+// How a target that pushes beats is watched, as synced from the config (config::Heartbeat plus
+// the target settings the beat logic needs), so that hb-beat works from the database alone.
+struct HeartbeatInfo {
+  Duration every{0};
+  Duration grace{0};
+  int degraded_after = 1;
+  int offline_after = 3;
+  int recover_after = 2;
+  Duration extended_offline_after{5 * 60'000};
+  int flapping_transitions = 5;
+  Duration flapping_window{3600'000};
+  std::string schedule;  // jobs: cron expression, "" for none
+  std::string timezone = "UTC";
+  Duration max_runtime{0};   // jobs: 0 for no limit
+  std::string active_hours;  // "09:00-21:00", "" for always
+  Duration new_target_grace{0};
+};
+
 // A target as synced from the config.
 struct TargetInfo {
   std::string id;
@@ -34,13 +52,18 @@ struct TargetInfo {
   Duration interval{0};
   Duration stale_after{0};  // 0: never stale
   std::vector<CheckInfo> checks;
+  std::optional<HeartbeatInfo> heartbeat;  // set for targets that push beats (agents, jobs)
 };
+
+// Where a target came from: the config, or `hb-beat --create` (never retired by a config sync).
+enum class Origin { config, beat };
 
 // A target as the database knows it.
 struct TargetRecord {
   TargetInfo info;
   TimePoint first_seen;                  // when a pulse first synced it (new-target grace)
   std::optional<TimePoint> retired_at;   // set when it left the config; history is kept
+  Origin origin = Origin::config;
 };
 
 // Confirmation state of one check on one target (SPEC §2: confirm / recover_after).
@@ -176,6 +199,65 @@ struct TaskRun {
   std::optional<std::int64_t> pulse_id;
 };
 
+// Where a target that pushes beats stands. `state` is an AgentState name for agents and a
+// JobState name for jobs (kind "job"); lib/agents interprets it.
+struct BeatState {
+  std::string target_id;
+  std::string state = "unknown";
+  std::optional<TimePoint> since;      // when `state` began
+  std::optional<TimePoint> last_seen;  // the last beat (agents) or the last run's start (jobs)
+  std::optional<BeatStatus> last_status;
+  std::string last_message;
+  std::vector<checks::Metric> last_metrics;
+  int consecutive_healthy = 0;  // healthy beats in a row (agents)
+  std::int64_t beats = 0;       // beats or runs recorded in all
+  std::optional<std::int64_t> last_run_id;  // jobs
+};
+
+// One beat pushed by an agent.
+struct Beat {
+  std::int64_t id = 0;
+  std::string target_id;
+  TimePoint at;
+  BeatStatus status = BeatStatus::healthy;
+  std::string message;
+  std::vector<checks::Metric> metrics;
+};
+
+// One run of a job reported by hb-beat: inserted when it starts, completed when it ends.
+struct JobRun {
+  std::int64_t id = 0;  // assigned by the store
+  std::string target_id;
+  TimePoint started_at;
+  std::optional<TimePoint> completed_at;  // none while running (or when the wrapper died)
+  std::string status = "running";  // running | succeeded | failed | timed_out
+  std::optional<int> exit_code;
+  std::string message;
+  std::string output_tail;
+  std::string command;  // the wrapped command line, "" for a plain beat
+  std::string host;
+  int pid = 0;          // the wrapper's pid
+};
+
+// What a beat-recording or state-refreshing decision reads, inside its transaction.
+struct BeatContext {
+  TargetRecord target;
+  BeatState state;
+  std::optional<JobRun> last_run;  // jobs: the run state.last_run_id points at
+};
+
+// What it writes, in the same transaction.
+struct BeatWrite {
+  BeatState state;
+  std::vector<Event> events;
+  std::optional<Beat> beat;    // appended (assigned an id)
+  std::optional<JobRun> run;   // inserted when its id is 0 (then assigned), else updated
+};
+
+using BeatDecider = std::function<BeatWrite(const BeatContext&)>;
+// Returns std::nullopt when the target's stored state is already right.
+using RefreshDecider = std::function<std::optional<BeatWrite>(const BeatContext&)>;
+
 // Execution counts for one target over a window.
 struct ExecutionStats {
   std::string target_id;
@@ -262,6 +344,30 @@ public:
                                const std::string& release_owner) = 0;
   // Newest first.
   virtual std::vector<TaskRun> recent_task_runs(const std::string& schedule, int limit) = 0;
+
+  // --- Beats (agents and jobs) ---
+
+  // Records a beat or a job run for `target_id` in one IMMEDIATE transaction: reads the live
+  // target, its beat state and last run, calls `decide`, writes what it returns. When the target
+  // is unknown (or retired) it is created from `create` (origin beat, first_seen `now`) if given;
+  // otherwise nothing is written and std::nullopt is returned. Concurrent beats for the same
+  // target serialise, so none is lost and every transition is seen once.
+  virtual std::optional<BeatWrite> record_beat(const std::string& target_id,
+                                               const std::optional<TargetInfo>& create,
+                                               TimePoint now, const BeatDecider& decide) = 0;
+  // The context of every live target that pushes beats, by id.
+  virtual std::map<std::string, BeatContext> beat_contexts() = 0;
+  // Calls `decide` for every live target that pushes beats and writes the changes it asks for
+  // (states and events) in one transaction; cheap (no write) when nothing changes. Returns the
+  // writes made.
+  virtual std::vector<BeatWrite> refresh_beat_states(const RefreshDecider& decide) = 0;
+  // Newest first.
+  virtual std::vector<Beat> recent_beats(const std::string& target_id, int limit) = 0;
+  virtual std::vector<JobRun> recent_job_runs(const std::string& target_id, int limit) = 0;
+  // Events per target since `since` whose type starts with `type_prefix` (flapping detection;
+  // uses the time index).
+  virtual std::map<std::string, int> count_events(TimePoint since,
+                                                  const std::string& type_prefix) = 0;
 };
 
 enum class OpenMode {

@@ -41,6 +41,27 @@ struct Workspace {
     return run_tool("hb-status", args, env);
   }
 
+  ToolResult beat(std::vector<std::string> args, const std::string& now = "",
+                  std::map<std::string, std::string> env = {}) const
+  {
+    args.insert(args.begin(), {"--config", config, "--db", db});
+    if (!now.empty()) {
+      env["HB_NOW"] = now;
+    }
+    return run_tool("hb-beat", args, env);
+  }
+
+  // Runs hb-status --json and returns the parsed output with the exit code in "exitCode".
+  nlohmann::json status_json(std::vector<std::string> args = {}, const std::string& now = "") const
+  {
+    args.push_back("--json");
+    const auto r = status(args, now);
+    INFO("stderr: " << r.err);
+    auto out = nlohmann::json::parse(r.out);
+    CHECK(out.at("exitCode") == r.exit_code);
+    return out;
+  }
+
   // Runs hb-pulse --json and returns the parsed output, failing the test on a bad exit.
   nlohmann::json pulse_json(std::vector<std::string> args = {}, const std::string& now = "") const
   {

@@ -75,7 +75,7 @@ void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
 }
 
 int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
-             const std::function<int()>& body)
+             const std::function<int()>& body, const std::function<int()>& when_disabled)
 {
   const std::string tool = app.get_name();
   util::configure_logging(tool, util::detect_log_format(), util::LogLevel::notice);
@@ -103,13 +103,14 @@ int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
   }
   util::configure_logging(tool, log_format_of(options.log_format), level);
 
-  if (kill_switch_engaged()) {
+  const bool disabled = kill_switch_engaged();
+  if (disabled && !when_disabled) {
     util::log_notice("HEARTBEAT_ENABLED is false: heartbeat is switched off, doing nothing");
     return 0;
   }
   int code = 0;
   try {
-    code = body();
+    code = disabled ? when_disabled() : body();
   } catch (const Error& e) {
     util::log_error(e.what());
     code = static_cast<int>(e.exit_code());

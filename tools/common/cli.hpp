@@ -33,9 +33,11 @@ void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
 // Parses argv and runs `body` inside the one top-level catch every tool shares: hb errors print
 // "<tool>: error: <message>" and return their exit code; CLI11 parse errors return 64 (--help
 // and --version return 0); anything else is an internal error (70). HEARTBEAT_ENABLED=false
-// makes the tool say so and return 0 before `body` runs (so no database is created).
+// makes the tool say so and return 0 before `body` runs (so no database is created), or run
+// `when_disabled` instead when one is given (hb-beat still runs the job it wraps).
 int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
-             const std::function<int()>& body);
+             const std::function<int()>& body,
+             const std::function<int()>& when_disabled = nullptr);
 
 // Whether stdout gets colour: --color always/never, else a terminal without NO_COLOR.
 bool use_color(const CommonOptions& options);

@@ -1198,3 +1198,100 @@ TEST_CASE("is_valid_timezone")
     CHECK_FALSE(is_valid_timezone("america/new_york"));
   }
 }
+
+TEST_CASE("load: heartbeat")
+{
+  using std::chrono::hours;
+  using std::chrono::minutes;
+  using std::chrono::seconds;
+  auto load_text = [](const std::string& text) {
+    LoadOptions options;
+    options.discovery = RunDiscovery::no;
+    return hb::config::load_from_string(text, "heartbeat.json", options);
+  };
+  auto target_of = [&](const std::string& target) {
+    return load_text(R"({"targets": [)" + target + "]}").targets.at(0);
+  };
+  auto error_of = [&](const std::string& target) {
+    try {
+      load_text(R"({"targets": [)" + target + "]}");
+    } catch (const hb::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+
+  SECTION("agents get the seeds' defaults without a block")
+  {
+    const auto t = target_of(R"({"id": "w", "kind": "agent"})");
+    REQUIRE(t.heartbeat);
+    CHECK(t.heartbeat->every == seconds(30));
+    CHECK(t.heartbeat->grace == seconds(3));
+    CHECK(t.heartbeat->degraded_after == 1);
+    CHECK(t.heartbeat->offline_after == 3);
+    CHECK(t.heartbeat->recover_after == 2);
+    CHECK(t.heartbeat->extended_offline_after == minutes(5));
+    CHECK(t.heartbeat->flapping_transitions == 5);
+    CHECK(t.heartbeat->flapping_window == hours(1));
+  }
+
+  SECTION("services take beats only with a block; every setting is read")
+  {
+    CHECK(!target_of(R"({"id": "s"})").heartbeat);
+    const auto t = target_of(R"({"id": "s", "heartbeat": {"every": "1m", "grace": "10s",
+      "degraded_after": 2, "offline_after": 4, "recover_after": 3,
+      "extended_offline_after": "15m", "flapping_transitions": 8, "flapping_window": "2h"}})");
+    REQUIRE(t.heartbeat);
+    CHECK(t.heartbeat->every == minutes(1));
+    CHECK(t.heartbeat->grace == seconds(10));
+    CHECK(t.heartbeat->degraded_after == 2);
+    CHECK(t.heartbeat->offline_after == 4);
+    CHECK(t.heartbeat->recover_after == 3);
+    CHECK(t.heartbeat->extended_offline_after == minutes(15));
+    CHECK(t.heartbeat->flapping_transitions == 8);
+    CHECK(t.heartbeat->flapping_window == hours(2));
+    // The default grace follows `every`.
+    CHECK(target_of(R"({"id": "s", "heartbeat": {"every": "5m"}})").heartbeat->grace == seconds(30));
+  }
+
+  SECTION("jobs: schedule or every, grace defaulting to the period up to 1h, max_runtime")
+  {
+    auto t = target_of(R"({"id": "b", "kind": "job"})");
+    REQUIRE(t.heartbeat);
+    CHECK(t.heartbeat->every == Duration(0));
+    CHECK(!t.heartbeat->schedule);
+    CHECK(t.heartbeat->grace == hours(1));
+    t = target_of(R"({"id": "b", "kind": "job", "timezone": "Europe/Berlin",
+      "heartbeat": {"schedule": "0 3 * * *", "max_runtime": "2h"}})");
+    REQUIRE(t.heartbeat->schedule);
+    CHECK(t.heartbeat->schedule->text() == "0 3 * * *");
+    CHECK(t.heartbeat->grace == hours(1));
+    CHECK(t.heartbeat->max_runtime == hours(2));
+    CHECK(target_of(R"({"id": "b", "kind": "job", "heartbeat": {"schedule": "*/5 * * * *"}})")
+            .heartbeat->grace == minutes(5));
+    CHECK(target_of(R"({"id": "b", "kind": "job", "heartbeat": {"every": "10m"}})")
+            .heartbeat->grace == minutes(10));
+    CHECK(target_of(R"({"id": "b", "kind": "job", "heartbeat": {"every": "1d", "grace": "3h"}})")
+            .heartbeat->grace == hours(3));
+  }
+
+  SECTION("errors name the target and the field")
+  {
+    CHECK(error_of(R"({"id": "w", "kind": "agent", "heartbeat": {"every": "soon"}})")
+          == R"(heartbeat.json: targets[0].heartbeat.every: expected a duration like "30s", got "soon")");
+    CHECK(error_of(R"({"id": "w", "kind": "agent", "heartbeat": {"schedule": "0 3 * * *"}})")
+          == R"(heartbeat.json: targets[0].heartbeat.schedule: "schedule" applies to jobs (kind "job"), not to agents)");
+    CHECK(error_of(R"({"id": "b", "kind": "job", "heartbeat": {"offline_after": 3}})")
+          == R"(heartbeat.json: targets[0].heartbeat.offline_after: "offline_after" applies to agents, not to jobs (kind "job"))");
+    CHECK(error_of(R"({"id": "b", "kind": "job", "heartbeat": {"every": "1h", "schedule": "@daily"}})")
+          == R"(heartbeat.json: targets[0].heartbeat.schedule: give either "every" or "schedule", not both)");
+    CHECK(error_of(R"({"id": "b", "kind": "job", "heartbeat": {"schedule": "0 25 * * *"}})")
+          == "heartbeat.json: targets[0].heartbeat.schedule: hour 25 out of range 0-23");
+    CHECK(error_of(R"({"id": "w", "kind": "agent", "heartbeat": {"degraded_after": 4}})")
+          == "heartbeat.json: targets[0].heartbeat.offline_after: offline_after (3) must not be smaller than degraded_after (4)");
+    CHECK(error_of(R"({"id": "w", "kind": "agent", "heartbeat": {"evry": "30s"}})")
+          == R"(heartbeat.json: targets[0].heartbeat.evry: unknown key "evry" (did you mean "every"?))");
+    CHECK(error_of(R"({"id": "w", "kind": "agent", "heartbeat": "30s"})")
+          == R"(heartbeat.json: targets[0].heartbeat: expected an object, got "30s")");
+  }
+}

@@ -358,7 +358,9 @@ TEST_CASE("status_to_json")
     CHECK(j["exitCode"] == 2);
     CHECK(j["counts"]
           == json{{"targets", 2}, {"healthy", 1}, {"warning", 0}, {"failing", 1}, {"unknown", 0},
-                  {"paused", 0}, {"stale", 0}});
+                  {"paused", 0}, {"stale", 0},
+                  {"agents", {{"total", 0}, {"online", 0}, {"degraded", 0}, {"offline", 0}, {"unknown", 0}}},
+                  {"jobs", {{"total", 0}, {"ok", 0}, {"running", 0}, {"failing", 0}, {"unknown", 0}}}});
     CHECK(j["pulse"]["state"] == "alive");
     CHECK(j["pulse"]["reason"] == "last pulse 1m ago");
     CHECK(j["pulse"]["running"] == false);

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: MIT
+#include "agents/state.hpp"
+
+#include "config/config.hpp"
+#include "schedule/cron.hpp"
+#include "util/duration.hpp"
+#include "util/time.hpp"
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace hb::agents {
+namespace {
+
+constexpr std::string_view k_agent_prefix = "agent_";
+constexpr std::string_view k_job_prefix = "job_";
+// A run that starts up to this long (or its grace, when shorter) before its fire time counts for
+// it: clocks on different hosts disagree a little.
+constexpr Duration k_early_start{30'000};
+
+bool is_job(const store::BeatContext& context)
+{
+  return context.target.info.kind == TargetKind::job;
+}
+
+const store::HeartbeatInfo& settings(const store::BeatContext& context)
+{
+  static const store::HeartbeatInfo k_none{};
+  return context.target.info.heartbeat ? *context.target.info.heartbeat : k_none;
+}
+
+const date::time_zone* zone_of(const store::HeartbeatInfo& hb)
+{
+  try {
+    return date::locate_zone(hb.timezone.empty() ? "UTC" : hb.timezone);
+  } catch (const std::exception&) {
+    return date::locate_zone("UTC");
+  }
+}
+
+bool in_grace(const store::BeatContext& context, TimePoint now)
+{
+  const Duration grace = settings(context).new_target_grace;
+  return grace.count() > 0 && now - context.target.first_seen < grace;
+}
+
+std::string plural(int n, std::string_view word)
+{
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+// The start of the active-hours window `now` falls in, or std::nullopt when `now` is outside it.
+// Without active hours (or with a whole-day window) returns `unbounded`.
+std::optional<TimePoint> active_window_start(const store::HeartbeatInfo& hb, TimePoint now,
+                                             TimePoint unbounded)
+{
+  if (hb.active_hours.empty()) {
+    return unbounded;
+  }
+  const auto hours = config::ActiveHours::parse(hb.active_hours);
+  if (!hours || hours->start_minute == hours->end_minute) {
+    return unbounded;
+  }
+  const auto* zone = zone_of(hb);
+  const auto local = zone->to_local(now);
+  const auto day = date::floor<date::days>(local);
+  const int minute = static_cast<int>(
+    std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+  if (!hours->contains(minute)) {
+    return std::nullopt;
+  }
+  // A window that wraps past midnight and is in its after-midnight part began yesterday.
+  const bool began_yesterday = minute < hours->start_minute;
+  const auto start_local = (began_yesterday ? day - date::days(1) : day)
+                           + std::chrono::minutes(hours->start_minute);
+  // A start inside a DST gap maps to the transition instant.
+  const auto start = zone->to_sys(start_local, date::choose::earliest);
+  return std::chrono::time_point_cast<Duration>(start);
+}
+
+store::Event make_event(const store::BeatContext& context, const Transition& t, TimePoint now)
+{
+  store::Event e;
+  e.target_id = context.target.info.id;
+  e.at = t.at;
+  e.type = std::string(is_job(context) ? k_job_prefix : k_agent_prefix);
+  if (is_job(context) && t.to == "ok") {
+    const bool was_bad = t.from == "failed" || t.from == "late" || t.from == "hung";
+    e.type += was_bad ? "recovered" : "ok";
+  } else {
+    e.type += t.to;
+  }
+  e.old_state = t.from;
+  e.new_state = t.to;
+  e.message = t.message;
+  e.in_grace = in_grace(context, now);
+  return e;
+}
+
+// Appends the events of `transitions` to `write` and moves its state to the last one.
+void apply_transitions(const store::BeatContext& context, const std::vector<Transition>& transitions,
+                       store::BeatWrite& write, TimePoint now)
+{
+  for (const auto& t : transitions) {
+    write.events.push_back(make_event(context, t, now));
+    write.state.state = t.to;
+    write.state.since = t.at;
+  }
+}
+
+std::string agent_state_name(AgentState s) { return std::string(to_string(s)); }
+
+} // namespace
+
+std::string event_prefix(const store::BeatContext& context)
+{
+  return std::string(is_job(context) ? k_job_prefix : k_agent_prefix);
+}
+
+// --- Agents ----------------------------------------------------------------------------------
+
+AgentEval evaluate_agent(const store::BeatContext& context, TimePoint now)
+{
+  const auto& hb = settings(context);
+  AgentEval eval;
+  eval.state = parse_agent_state(context.state.state).value_or(AgentState::unknown);
+  eval.since = context.state.since;
+  const auto& last_seen = context.state.last_seen;
+  if (!last_seen || context.target.info.paused || hb.every.count() <= 0) {
+    return eval;
+  }
+  const auto window = active_window_start(hb, now, *last_seen);
+  if (!window) {
+    return eval;
+  }
+  const TimePoint reference = std::max(*last_seen, *window);
+  const Duration silent = now - reference - hb.grace;
+  if (silent < hb.every) {
+    return eval;
+  }
+  eval.missed = static_cast<int>(silent / hb.every);
+
+  auto missed_at = [&](int k) { return reference + hb.every * k + hb.grace; };
+  auto move = [&](AgentState to, int k) {
+    Transition t;
+    t.at = std::max(missed_at(k), eval.since.value_or(missed_at(k)));
+    t.from = agent_state_name(eval.state);
+    t.to = agent_state_name(to);
+    t.message = fmt::format("{} (every {}), last beat {}", "missed " + plural(k, "beat"),
+                            util::format_duration(hb.every), util::format_age(*last_seen, t.at));
+    eval.transitions.push_back(std::move(t));
+    eval.state = to;
+    eval.since = eval.transitions.back().at;
+  };
+  if (eval.state == AgentState::online && eval.missed >= hb.degraded_after
+      && hb.degraded_after < hb.offline_after) {
+    move(AgentState::degraded, hb.degraded_after);
+  }
+  if ((eval.state == AgentState::online || eval.state == AgentState::degraded)
+      && eval.missed >= hb.offline_after) {
+    move(AgentState::offline, hb.offline_after);
+  }
+  return eval;
+}
+
+store::BeatWrite apply_agent_beat(const store::BeatContext& context, const BeatInput& beat,
+                                  TimePoint now)
+{
+  const auto& hb = settings(context);
+  store::BeatWrite write;
+  write.state = context.state;
+  AgentEval eval = evaluate_agent(context, now);
+  apply_transitions(context, eval.transitions, write, now);
+
+  AgentState state = eval.state;
+  // Silence breaks a run of healthy beats.
+  int healthy = eval.transitions.empty() ? context.state.consecutive_healthy : 0;
+  std::optional<Transition> change;
+  auto move = [&](AgentState to, std::string message) {
+    change = Transition{now, agent_state_name(state), agent_state_name(to), std::move(message)};
+    state = to;
+  };
+  const std::string said = beat.message.empty() ? std::string() : ": " + beat.message;
+  switch (beat.status) {
+  case BeatStatus::healthy:
+    ++healthy;
+    if (state == AgentState::unknown) {
+      move(AgentState::online, "first beat" + said);
+    } else if (state != AgentState::online && healthy >= hb.recover_after) {
+      move(AgentState::online,
+           fmt::format("{} in a row{}", plural(healthy, "healthy beat"), said));
+    }
+    break;
+  case BeatStatus::degraded:
+    healthy = 0;
+    if (state != AgentState::degraded) {
+      move(AgentState::degraded, "agent reports degraded" + said);
+    }
+    break;
+  case BeatStatus::failing:
+    healthy = 0;
+    if (state != AgentState::offline) {
+      move(AgentState::offline, "agent reports failing" + said);
+    }
+    break;
+  }
+  if (change) {
+    apply_transitions(context, {*change}, write, now);
+  }
+  write.state.consecutive_healthy = healthy;
+  write.state.last_seen = now;
+  write.state.last_status = beat.status;
+  write.state.last_message = beat.message;
+  write.state.last_metrics = beat.metrics;
+  write.state.beats = context.state.beats + 1;
+
+  store::Beat record;
+  record.target_id = context.target.info.id;
+  record.at = now;
+  record.status = beat.status;
+  record.message = beat.message;
+  record.metrics = beat.metrics;
+  write.beat = std::move(record);
+  return write;
+}
+
+// --- Jobs ------------------------------------------------------------------------------------
+
+JobEval evaluate_job(const store::BeatContext& context, TimePoint now)
+{
+  const auto& hb = settings(context);
+  JobEval eval;
+  const JobState stored = parse_job_state(context.state.state).value_or(JobState::unknown);
+  eval.state = stored;
+  eval.since = context.state.since;
+  const auto& run = context.last_run;
+  eval.running = run && !run->completed_at;
+  if (eval.running) {
+    eval.running_since = run->started_at;
+  }
+
+  const auto& last_start = context.state.last_seen;
+  if (hb.every.count() > 0) {
+    eval.next_expected = last_start.value_or(context.target.first_seen) + hb.every;
+  } else if (!hb.schedule.empty()) {
+    std::string error;
+    if (auto cron = schedule::CronExpr::parse(hb.schedule, error)) {
+      const TimePoint base = last_start ? *last_start + std::min(k_early_start, hb.grace)
+                                        : context.target.first_seen;
+      eval.next_expected = cron->next_after(base, zone_of(hb));
+    }
+  }
+  if (context.target.info.paused) {
+    return eval;
+  }
+
+  std::optional<Transition> change;
+  auto settle = [&](JobState to, TimePoint at, std::string message) {
+    if (to != stored) {
+      change = Transition{std::max(at, eval.since.value_or(at)), std::string(to_string(stored)),
+                          std::string(to_string(to)), std::move(message)};
+    }
+    eval.state = to;
+  };
+  if (eval.running && hb.max_runtime.count() > 0 && now - run->started_at >= hb.max_runtime) {
+    eval.hung = true;
+    settle(JobState::hung, run->started_at + hb.max_runtime,
+           fmt::format("run started {} has not finished (max_runtime {})",
+                       util::format_age(run->started_at, now),
+                       util::format_duration(hb.max_runtime)));
+  } else if (eval.next_expected && now >= *eval.next_expected + hb.grace) {
+    eval.late = true;
+    settle(JobState::late, *eval.next_expected + hb.grace,
+           last_start ? fmt::format("expected a run by {} (grace {}); last run started {}",
+                                    util::format_rfc3339(*eval.next_expected),
+                                    util::format_duration(hb.grace),
+                                    util::format_age(*last_start, now))
+                      : fmt::format("expected a run by {} (grace {}); it has never run",
+                                    util::format_rfc3339(*eval.next_expected),
+                                    util::format_duration(hb.grace)));
+  } else if (!eval.running && run && run->completed_at) {
+    const bool ok = run->status == "succeeded";
+    settle(ok ? JobState::ok : JobState::failed, *run->completed_at,
+           ok ? "last run succeeded" : "last run " + run->status
+                                         + (run->message.empty() ? "" : ": " + run->message));
+  }
+  // Otherwise (a run in progress, or nothing known yet) the job keeps its state: a late or
+  // failed job is only ok again once a run succeeds.
+  if (change) {
+    eval.since = change->at;
+    eval.transitions.push_back(std::move(*change));
+  }
+  return eval;
+}
+
+store::BeatWrite start_job_run(const store::BeatContext& context, const std::string& command,
+                               const std::string& host, int pid, TimePoint now)
+{
+  store::BeatWrite write;
+  write.state = context.state;
+  write.state.last_seen = now;
+  write.state.beats = context.state.beats + 1;
+  store::JobRun run;
+  run.target_id = context.target.info.id;
+  run.started_at = now;
+  run.status = "running";
+  run.command = command;
+  run.host = host;
+  run.pid = pid;
+  write.run = std::move(run);
+  return write;
+}
+
+store::BeatWrite finish_job_run(const store::BeatContext& context, std::int64_t run_id,
+                                TimePoint started_at, const RunEnd& end, TimePoint now)
+{
+  store::BeatWrite write;
+  write.state = context.state;
+  store::JobRun run;
+  run.id = run_id;
+  run.target_id = context.target.info.id;
+  run.started_at = started_at;
+  run.completed_at = now;
+  run.status = end.status;
+  run.exit_code = end.exit_code;
+  run.message = end.message;
+  run.output_tail = end.output_tail;
+  write.run = run;
+
+  const JobState stored = parse_job_state(context.state.state).value_or(JobState::unknown);
+  const bool ok = end.status == "succeeded";
+  const JobState to = ok ? JobState::ok : JobState::failed;
+  write.state.last_message = end.message;
+  if (to != stored) {
+    Transition t{now, std::string(to_string(stored)), std::string(to_string(to)),
+                 ok ? "run succeeded" : "run " + end.status + (end.message.empty() ? "" : ": " + end.message)};
+    apply_transitions(context, {t}, write, now);
+  }
+  return write;
+}
+
+store::BeatWrite apply_job_beat(const store::BeatContext& context, const BeatInput& beat,
+                                TimePoint now)
+{
+  // A run that starts and ends at `now`: run id 0 makes the store insert it already finished.
+  store::BeatContext started = context;
+  started.state = start_job_run(context, "", "", 0, now).state;
+  RunEnd end;
+  end.status = beat.status == BeatStatus::failing ? "failed" : "succeeded";
+  end.message = beat.message;
+  store::BeatWrite write = finish_job_run(started, 0, now, end, now);
+  write.state.last_status = beat.status;
+  write.state.last_metrics = beat.metrics;
+  return write;
+}
+
+// --- Both ------------------------------------------------------------------------------------
+
+std::optional<store::BeatWrite> refresh(const store::BeatContext& context, TimePoint now)
+{
+  std::vector<Transition> transitions;
+  if (is_job(context)) {
+    transitions = evaluate_job(context, now).transitions;
+  } else {
+    transitions = evaluate_agent(context, now).transitions;
+  }
+  if (transitions.empty()) {
+    return std::nullopt;
+  }
+  store::BeatWrite write;
+  write.state = context.state;
+  if (!is_job(context)) {
+    write.state.consecutive_healthy = 0;  // silence breaks a run of healthy beats
+  }
+  apply_transitions(context, transitions, write, now);
+  return write;
+}
+
+Health health_of(const store::BeatContext& context, const std::string& state)
+{
+  if (is_job(context)) {
+    switch (parse_job_state(state).value_or(JobState::unknown)) {
+    case JobState::ok:
+      return Health::healthy;
+    case JobState::failed:
+    case JobState::late:
+    case JobState::hung:
+      return Health::failing;
+    case JobState::unknown:
+      return Health::unknown;
+    }
+    return Health::unknown;
+  }
+  switch (parse_agent_state(state).value_or(AgentState::unknown)) {
+  case AgentState::online:
+    return Health::healthy;
+  case AgentState::degraded:
+    return Health::warning;
+  case AgentState::offline:
+    return Health::failing;
+  case AgentState::unknown:
+    return Health::unknown;
+  }
+  return Health::unknown;
+}
+
+BeatView view(const store::BeatContext& context, int recent_transitions, TimePoint now)
+{
+  const auto& hb = settings(context);
+  BeatView v;
+  v.job = is_job(context);
+  v.last_seen = context.state.last_seen;
+  v.last_status = context.state.last_status;
+  v.last_message = context.state.last_message;
+  v.metrics = context.state.last_metrics;
+  v.beats = context.state.beats;
+  const bool paused = context.target.info.paused;
+
+  if (v.job) {
+    const JobEval eval = evaluate_job(context, now);
+    v.state = std::string(to_string(eval.state));
+    v.since = eval.since;
+    v.health = health_of(context, v.state);
+    v.next_expected = eval.next_expected;
+    v.last_run = context.last_run;
+    if (eval.running && !eval.hung && !eval.late) {
+      v.state = "running";
+    }
+    if (!paused) {
+      if (eval.late) {
+        v.issues.push_back({"late", Severity::alert,
+                            eval.transitions.empty() ? "no run started within its grace"
+                                                     : eval.transitions.back().message});
+      } else if (eval.hung) {
+        v.issues.push_back({"hung", Severity::alert,
+                            fmt::format("run started {} has not finished (max_runtime {})",
+                                        util::format_age(*eval.running_since, now),
+                                        util::format_duration(hb.max_runtime))});
+      } else if (eval.state == JobState::failed && !eval.running) {
+        v.issues.push_back({"failed", Severity::alert,
+                            context.last_run && !context.last_run->message.empty()
+                              ? context.last_run->message
+                              : "last run failed"});
+      }
+    }
+  } else {
+    const AgentEval eval = evaluate_agent(context, now);
+    v.state = std::string(to_string(eval.state));
+    v.since = eval.since;
+    v.missed = eval.missed;
+    v.health = health_of(context, v.state);
+    if (!paused && hb.every.count() > 0) {
+      const Duration stale_after = hb.every * hb.offline_after;
+      const TimePoint reference = v.last_seen.value_or(context.target.first_seen);
+      const bool expected_now = active_window_start(hb, now, reference).has_value();
+      if (expected_now && now - reference >= stale_after) {
+        v.issues.push_back(
+          {"stale", Severity::alert,
+           v.last_seen ? fmt::format("no beat for {} (offline_after {} × every {})",
+                                     util::format_duration(now - reference), hb.offline_after,
+                                     util::format_duration(hb.every))
+                       : fmt::format("no beat since it appeared {}",
+                                     util::format_age(reference, now))});
+      }
+      if (eval.state == AgentState::offline && eval.since
+          && now - *eval.since >= hb.extended_offline_after) {
+        v.issues.push_back({"extended_offline", Severity::alert,
+                            fmt::format("offline for {}", util::format_duration(now - *eval.since))});
+      }
+      if (v.last_status == BeatStatus::degraded) {
+        v.issues.push_back({"degraded_performance", Severity::warning,
+                            v.last_message.empty() ? "agent reports degraded"
+                                                   : "agent reports degraded: " + v.last_message});
+      }
+    }
+  }
+  if (!paused && recent_transitions >= hb.flapping_transitions && hb.flapping_transitions > 0) {
+    v.issues.push_back({"flapping", Severity::warning,
+                        fmt::format("{} state changes within {}", recent_transitions,
+                                    util::format_duration(hb.flapping_window))});
+  }
+  return v;
+}
+
+} // namespace hb::agents
