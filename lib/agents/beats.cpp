@@ -73,7 +73,7 @@ std::string with_article(TargetKind kind)
 void require_heartbeat(const store::BeatContext& context)
 {
   if (!context.target.info.heartbeat) {
-    throw DataError(fmt::format(
+    throw NotSynced(fmt::format(
       "target \"{}\" is {} without a \"heartbeat\" block, so it takes no beats (give it one, or "
       "make it kind \"agent\" or \"job\")",
       context.target.info.id, with_article(context.target.info.kind)));

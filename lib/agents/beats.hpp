@@ -17,10 +17,17 @@
 
 namespace hb::agents {
 
-// A beat for a target the database does not know (exit 65).
-class UnknownTarget : public DataError {
+// A beat the database cannot take until the config is synced into it (exit 65): the target is
+// unknown, or known without its heartbeat settings (a database upgraded since the last pulse).
+class NotSynced : public DataError {
 public:
   using DataError::DataError;
+};
+
+// A beat for a target the database does not know.
+class UnknownTarget : public NotSynced {
+public:
+  using NotSynced::NotSynced;
 };
 
 // --create: an unknown target is created (origin "beat") instead of refused.

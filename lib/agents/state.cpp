@@ -175,8 +175,8 @@ store::BeatWrite apply_agent_beat(const store::BeatContext& context, const BeatI
   apply_transitions(context, eval.transitions, write, now);
 
   AgentState state = eval.state;
-  // Silence breaks a run of healthy beats.
-  int healthy = eval.transitions.empty() ? context.state.consecutive_healthy : 0;
+  // A missed beat breaks a run of healthy beats.
+  int healthy = eval.missed > 0 ? 0 : context.state.consecutive_healthy;
   std::optional<Transition> change;
   auto move = [&](AgentState to, std::string message) {
     change = Transition{now, agent_state_name(state), agent_state_name(to), std::move(message)};
@@ -329,6 +329,11 @@ store::BeatWrite finish_job_run(const store::BeatContext& context, std::int64_t 
   run.output_tail = end.output_tail;
   write.run = run;
 
+  // With overlapping runs the job follows its most recently started one (as evaluate_job does):
+  // an older run that ends later is recorded, but does not overrule the newer one.
+  if (run_id != 0 && context.state.last_run_id && *context.state.last_run_id != run_id) {
+    return write;
+  }
   const JobState stored = parse_job_state(context.state.state).value_or(JobState::unknown);
   const bool ok = end.status == "succeeded";
   const JobState to = ok ? JobState::ok : JobState::failed;
@@ -427,6 +432,14 @@ BeatView view(const store::BeatContext& context, int recent_transitions, TimePoi
     v.last_run = context.last_run;
     if (eval.running && !eval.hung && !eval.late) {
       v.state = "running";
+      if (v.health != Health::healthy && v.health != Health::unknown && !paused) {
+        // A run has started since the job went bad: not ok until it succeeds.
+        v.health = Health::warning;
+        v.issues.push_back({"recovering", Severity::warning,
+                            fmt::format("a run is in progress (started {}) after the job was {}",
+                                        util::format_age(*eval.running_since, now),
+                                        to_string(eval.state))});
+      }
     }
     if (!paused) {
       if (eval.late) {
@@ -453,9 +466,12 @@ BeatView view(const store::BeatContext& context, int recent_transitions, TimePoi
     v.health = health_of(context, v.state);
     if (!paused && hb.every.count() > 0) {
       const Duration stale_after = hb.every * hb.offline_after;
-      const TimePoint reference = v.last_seen.value_or(context.target.first_seen);
-      const bool expected_now = active_window_start(hb, now, reference).has_value();
-      if (expected_now && now - reference >= stale_after) {
+      const TimePoint seen = v.last_seen.value_or(context.target.first_seen);
+      // As for missed beats: outside active hours nothing is expected, and the clock restarts
+      // when they begin.
+      const auto window = active_window_start(hb, now, seen);
+      const TimePoint reference = window ? std::max(seen, *window) : seen;
+      if (window && now - reference >= stale_after) {
         v.issues.push_back(
           {"stale", Severity::alert,
            v.last_seen ? fmt::format("no beat for {} (offline_after {} × every {})",

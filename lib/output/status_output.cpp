@@ -2,6 +2,8 @@
 #include "output/status_output.hpp"
 
 #include "output/table.hpp"
+
+#include "checks/perfdata.hpp"
 #include "util/duration.hpp"
 #include "util/time.hpp"
 
@@ -257,8 +259,10 @@ void print_beat_section(const status::TargetDetail& d, std::ostream& out, const 
     const auto& last = d.runs.front();
     if (!last.output_tail.empty()) {
       out << "\nlast output (" << util::format_rfc3339(last.started_at) << "):\n";
+      // The job's own bytes: escape sequences must not reach the operator's terminal.
+      const std::string tail = checks::sanitize_text(last.output_tail, checks::KeepNewlines::yes);
       std::string line;
-      for (char c : last.output_tail) {
+      for (char c : tail) {
         if (c == '\n') {
           out << "  | " << line << '\n';
           line.clear();

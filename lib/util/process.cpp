@@ -212,6 +212,7 @@ struct TeeTarget {
   int fd = -1;
   bool active = false;  // false once a write failed (or never started)
   bool regular = false; // a regular file never makes a writer wait for a reader
+  bool broken_pipe = false; // our reader went away: the child should learn it as it would directly
 };
 
 TeeTarget tee_target(int fd)
@@ -255,6 +256,7 @@ void forward(TeeTarget& target, const char* data, std::size_t size, KeepWaiting&
     } else if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
       target.active = keep_waiting();
     } else {
+      target.broken_pipe = n < 0 && errno == EPIPE;
       target.active = false; // EPIPE, EBADF, ENOSPC...: stop copying, keep capturing
     }
   }
@@ -539,6 +541,12 @@ ProcessResult run_process(const ProcessSpec& spec)
           // or a slow reader would cost us what the child wrote last.
           if (leader_exited && stop == Stop::none) {
             stop_listening_at += SteadyClock::now() - copy_started;
+          }
+          if (target.broken_pipe) {
+            // `job | head -1` must end the job: closing our end gives it SIGPIPE (or EPIPE) on
+            // its next write, as if it wrote to the closed pipe itself.
+            fd.reset();
+            return;
           }
         }
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {

@@ -290,6 +290,24 @@ TEST_CASE("hb-beat wraps a job: exit code, output, duration")
 
   const auto detail_text = ws.status({"backup", "--color", "never"});
   CHECK(detail_text.out.find("recent runs:") != std::string::npos);
+
+  // Secrets on the command line are not stored; the job gets them unchanged.
+  r = ws.beat({"backup", "--", "/bin/echo", "--password=hunter2", "--token", "t0ps3cret",
+               "https://user:pa55@example.com/x", "plain"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "--password=hunter2 --token t0ps3cret https://user:pa55@example.com/x plain\n");
+  const auto stored = ws.text("SELECT command FROM job_runs ORDER BY id DESC LIMIT 1");
+  CHECK(stored.find("hunter2") == std::string::npos);
+  CHECK(stored.find("t0ps3cret") == std::string::npos);
+  CHECK(stored.find("pa55") == std::string::npos);
+  CHECK(stored.find("plain") != std::string::npos);
+
+  // Escape sequences in the job's output do not reach the terminal through hb-status.
+  r = ws.beat({"backup", "--", "/usr/bin/printf", "\033[2Jcleared\n"});
+  CHECK(r.exit_code == 0);
+  const auto shown = ws.status({"backup", "--color", "never"});
+  CHECK(shown.out.find("\033[2J") == std::string::npos);
+  CHECK(shown.out.find("cleared") != std::string::npos);
 }
 
 TEST_CASE("hb-beat: a job that outlives --timeout is killed with its process group, exit 124")

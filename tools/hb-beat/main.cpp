@@ -7,6 +7,7 @@
 #include "pulse/pulse.hpp"
 #include "store/store.hpp"
 #include "util/duration.hpp"
+#include "util/http.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
 #include "util/time.hpp"
@@ -20,6 +21,9 @@
 #include <cstring>
 #include <iostream>
 #include <set>
+#include <string_view>
+
+#include <unistd.h>
 
 namespace {
 
@@ -62,7 +66,8 @@ void relay_signal(int signal)
   g_relay.fetch_or(std::uint64_t{1} << signal);
 }
 
-// Signals hb-beat passes on to the job instead of dying of them.
+// Signals hb-beat passes on to the job instead of dying of them. Signals we were started with
+// ignored (nohup) stay ignored.
 void install_relay_handlers()
 {
   struct sigaction action {};
@@ -70,6 +75,10 @@ void install_relay_handlers()
   sigemptyset(&action.sa_mask);
   action.sa_flags = 0;
   for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
+    struct sigaction old {};
+    if (sigaction(signal, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) {
+      continue;
+    }
     sigaction(signal, &action, nullptr);
   }
 }
@@ -117,7 +126,7 @@ auto with_config_fallback(const hb::tools::CommonOptions& common, hb::store::Sto
 {
   try {
     return record();
-  } catch (const hb::agents::UnknownTarget&) {
+  } catch (const hb::agents::NotSynced&) {
     if (!hb::config::locate(common.config)) {
       throw;
     }
@@ -233,10 +242,46 @@ hb::agents::RunEnd run_end(const hb::util::ProcessResult& result)
   return end;
 }
 
+// True for an option name that announces a secret: --password, --api-token, -p...
+bool secret_option(std::string_view name)
+{
+  std::string lower;
+  for (char c : name) {
+    lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  for (std::string_view word : {"pass", "secret", "token", "key", "auth", "credential", "cookie"}) {
+    if (lower.find(word) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The command line as stored and shown, with what looks like a secret hidden: values of
+// options named like --password/--token (as "--password=x" or "--password x"), credentials
+// in URLs. Secrets never reach the database (SPEC §7).
 std::string command_line(const std::vector<std::string>& argv)
 {
   std::string out;
-  for (const auto& arg : argv) {
+  bool hide_next = false;
+  for (const auto& original : argv) {
+    std::string arg = original;
+    if (hide_next) {
+      arg = "***";
+      hide_next = false;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      const auto eq = arg.find('=');
+      const std::string_view name = std::string_view(arg).substr(0, eq);
+      if (secret_option(name)) {
+        if (eq == std::string::npos) {
+          hide_next = true;
+        } else {
+          arg = arg.substr(0, eq + 1) + "***";
+        }
+      }
+    } else if (arg.find("://") != std::string::npos) {
+      arg = hb::util::redact_url(arg);
+    }
     if (!out.empty()) {
       out += ' ';
     }
@@ -248,7 +293,7 @@ std::string command_line(const std::vector<std::string>& argv)
 
 hb::util::ProcessResult run_job(const Options& options, hb::Duration timeout)
 {
-  install_relay_handlers();
+  install_relay_handlers();  // again, for the switched-off path; harmless when already done
   hb::util::ProcessSpec spec;
   spec.argv = options.command;
   spec.timeout = timeout;
@@ -256,7 +301,10 @@ hb::util::ProcessResult run_job(const Options& options, hb::Duration timeout)
   spec.keep = hb::util::ProcessSpec::Keep::tail;
   spec.kill_grace = k_kill_grace;
   spec.tee = true;
-  spec.inherit_stdin = true;
+  // The job runs in its own process group (so a timeout kills all of it); reading a terminal
+  // from there would stop it (SIGTTIN), so it gets the terminal's input only under cron-like
+  // callers, where stdin is not a terminal.
+  spec.inherit_stdin = ::isatty(STDIN_FILENO) == 0;
   spec.relay_signals = &g_relay;
   return hb::util::run_process(spec);
 }
@@ -283,6 +331,9 @@ int wrap_job(const Options& options, const hb::tools::CommonOptions& common)
   }
   const Duration timeout = job_timeout(options);
 
+  // From here on a signal is for the job: none may kill us between recording its start and
+  // recording its end.
+  install_relay_handlers();
   // Recording must never stand between cron and the job: any failure to record is reported on
   // stderr and the job runs all the same.
   auto clock = util::clock_from_environment();

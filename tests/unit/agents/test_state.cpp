@@ -288,6 +288,18 @@ TEST_CASE("apply_agent_beat")
     CHECK(w.state.last_seen == k_t0 + 5min);
   }
 
+  SECTION("a missed beat restarts the count even when the state does not change")
+  {
+    auto c = online_since(k_t0);
+    c = after(c, hb::agents::apply_agent_beat(c, beat(BeatStatus::failing), k_t0 + 30s));
+    c = after(c, hb::agents::apply_agent_beat(c, beat(), k_t0 + 60s));
+    CHECK(c.state.consecutive_healthy == 1);
+    // Three hours of silence (offline all along), then one healthy beat: not enough.
+    const auto w = hb::agents::apply_agent_beat(c, beat(), k_t0 + 3h);
+    CHECK(w.state.state == "offline");
+    CHECK(w.state.consecutive_healthy == 1);
+  }
+
   SECTION("recover_after 1 recovers on the first healthy beat")
   {
     auto c = online_since(k_t0);
@@ -337,6 +349,17 @@ TEST_CASE("agents view")
     REQUIRE(v.issues.size() == 2);
     CHECK(v.issues[1].type == "extended_offline");
     CHECK(v.issues[1].severity == hb::Severity::alert);
+  }
+
+  SECTION("stale counts only active hours, like missed beats")
+  {
+    auto c = online_since(at("2026-03-02T16:59:50Z"));
+    c.target.info.heartbeat->active_hours = "09:00-17:00";
+    // The next morning, 20 s into the window: nothing is missed, nothing is stale.
+    const auto v = hb::agents::view(c, 0, at("2026-03-03T09:00:20Z"));
+    CHECK(v.state == "online");
+    CHECK(v.issues.empty());
+    CHECK(hb::agents::view(c, 0, at("2026-03-03T09:01:35Z")).issues.at(0).type == "stale");
   }
 
   SECTION("an agent that never beat is stale once it should have")
@@ -498,6 +521,28 @@ TEST_CASE("job runs")
     c.state.state = "failed";
     const auto w = hb::agents::finish_job_run(c, 1, k_t0, {"timed_out", 124, "timed out", ""}, k_t0 + 1h);
     CHECK(w.state.state == "failed");
+    CHECK(w.events.empty());
+  }
+
+  SECTION("overlapping runs: the job follows the run that started last")
+  {
+    auto c = job_context();
+    c.state.state = "ok";
+    c = after(c, hb::agents::start_job_run(c, "long", "h", 1, k_t0));       // run 1
+    c.last_run->id = 1;
+    c.state.last_run_id = 1;
+    auto w = hb::agents::start_job_run(c, "short", "h", 2, k_t0 + 1min);   // run 2
+    c = after(c, w);
+    c.last_run->id = 2;
+    c.state.last_run_id = 2;
+    w = hb::agents::finish_job_run(c, 2, k_t0 + 1min, {"succeeded", 0, "", ""}, k_t0 + 2min);
+    CHECK(w.state.state == "ok");
+    c = after(c, w);
+    // The older run fails later: recorded, but the job stays as its newest run left it.
+    w = hb::agents::finish_job_run(c, 1, k_t0, {"failed", 1, "exit code 1", ""}, k_t0 + 10min);
+    REQUIRE(w.run);
+    CHECK(w.run->status == "failed");
+    CHECK(w.state.state == "ok");
     CHECK(w.events.empty());
   }
 
