@@ -989,13 +989,16 @@ TEST_CASE("load: examples/heartbeat.example.json")
   {
     CHECK(config.database == (example.parent_path() / "state/heartbeat.db").lexically_normal());
     CHECK(config.defaults.timezone == "America/New_York");
-    REQUIRE(config.targets.size() == 7);
+    REQUIRE(config.targets.size() == 8);
     REQUIRE(config.find_target("acme") != nullptr);
     CHECK(config.find_target("acme")->checks.size() == 3);
     CHECK(config.find_target("acme")->active_hours->text() == "06:00-24:00");
     CHECK(config.find_target("globex")->checks.size() == 3);
     CHECK(config.find_target("globex")->new_target_grace == minutes(14 * 24 * 60));
     CHECK(config.find_target("batch-worker")->active_hours->text() == "22:00-06:00");
+    CHECK(config.find_target("batch-worker")->heartbeat->offline_after == 5);
+    CHECK(config.find_target("nightly-backup")->heartbeat->schedule->text() == "0 3 * * *");
+    CHECK(config.find_target("nightly-backup")->heartbeat->max_runtime == minutes(180));
     CHECK(config.find_target("legacy-portal")->paused);
     CHECK_FALSE(config.find_target("api")->active_hours);
     REQUIRE(config.schedules.size() == 3);
