@@ -344,12 +344,21 @@ void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint
         interval_ms = ?6, retired_at = NULL, stale_after_ms = ?8, heartbeat = ?9,
         origin = 'config')sql");
     SQLite::Statement drop_checks(*m_db, "DELETE FROM checks WHERE target_id = ?1");
+    // A target that comes back (re-added after retirement, or resumed after a pause) starts its
+    // beats afresh: silence while it was gone or paused is not missed beats.
+    SQLite::Statement restart_beats(*m_db, R"sql(
+      DELETE FROM beat_states WHERE target_id = ?1 AND EXISTS (
+        SELECT 1 FROM targets WHERE id = ?1 AND (retired_at IS NOT NULL OR (paused = 1 AND ?2 = 0))))sql");
     SQLite::Statement insert_check(*m_db, R"sql(
       INSERT INTO checks (target_id, name, type, severity, description, position)
       VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql");
     std::set<std::string> ids;
     for (const auto& t : targets) {
       ids.insert(t.id);
+      restart_beats.bind(1, t.id);
+      restart_beats.bind(2, t.paused ? 1 : 0);
+      restart_beats.exec();
+      restart_beats.reset();
       upsert.bind(1, t.id);
       upsert.bind(2, t.name);
       upsert.bind(3, std::string(to_string(t.kind)));
@@ -1232,6 +1241,10 @@ std::map<std::string, BeatContext> SqliteStore::load_beat_contexts(const std::st
 
 void SqliteStore::create_beat_target(const TargetInfo& info, TimePoint now)
 {
+  // Only ever called for a target that is unknown or retired: a revived one starts afresh.
+  SQLite::Statement restart(*m_db, "DELETE FROM beat_states WHERE target_id = ?1");
+  restart.bind(1, info.id);
+  restart.exec();
   SQLite::Statement q(*m_db, R"sql(
     INSERT INTO targets (id, name, kind, tags, paused, interval_ms, first_seen, retired_at,
                          stale_after_ms, heartbeat, origin)

@@ -127,6 +127,25 @@ TEST_CASE("record_beat")
     CHECK(ids == std::vector<std::string>{"ghost", "worker"});
   }
 
+  SECTION("a target resumed after a pause, or re-added after retirement, starts afresh")
+  {
+    hb::agents::record_beat(*store, "worker", beat(), Create::no, k_t0);
+    auto paused = agent("worker");
+    paused.paused = true;
+    store->sync_targets({paused, service("api")}, k_t0 + 1min);
+    CHECK(store->beat_contexts().at("worker").state.state == "online");
+    store->sync_targets({agent("worker"), service("api")}, k_t0 + 1h);
+    // No missed beats dated inside the pause: the state restarts.
+    CHECK(store->beat_contexts().at("worker").state.state == "unknown");
+    CHECK(hb::agents::refresh_all(*store, k_t0 + 1h + 10s).empty());
+
+    hb::agents::record_beat(*store, "worker", beat(), Create::no, k_t0 + 2h);
+    store->sync_targets({service("api")}, k_t0 + 3h);  // retired
+    store->sync_targets({agent("worker"), service("api")}, k_t0 + 30h);  // back
+    CHECK(store->beat_contexts().at("worker").state.state == "unknown");
+    CHECK(count(dir, "SELECT count(*) FROM beats WHERE target_id = 'worker'") == 2);  // history kept
+  }
+
   SECTION("a target without heartbeat settings takes no beats")
   {
     CHECK_THROWS_MATCHES(
