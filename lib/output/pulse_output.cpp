@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "output/pulse_output.hpp"
 
+#include "output/events.hpp"
+
 #include "checks/metric_json.hpp"
 #include "output/table.hpp"
 #include "pulse/system_state.hpp"
@@ -150,12 +152,9 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
   out["summary"] = std::move(summary);
   nlohmann::json beat_events = nlohmann::json::array();
   for (const auto& e : report.beat_events) {
-    beat_events.push_back({{"target", e.target_id},
-                           {"at", util::format_rfc3339(e.at)},
-                           {"type", e.type},
-                           {"from", e.old_state},
-                           {"to", e.new_state},
-                           {"message", e.message}});
+    nlohmann::json item = event_to_json(e);
+    item["target"] = e.target_id;
+    beat_events.push_back(std::move(item));
   }
   out["beatEvents"] = std::move(beat_events);
   if (!report.dry_run) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "output/status_output.hpp"
 
+#include "output/events.hpp"
+
 #include "output/table.hpp"
 
 #include "checks/perfdata.hpp"
@@ -547,12 +549,9 @@ nlohmann::json target_to_json(const status::TargetDetail& d)
   }
   nlohmann::json events = nlohmann::json::array();
   for (const auto& e : d.events) {
-    events.push_back({{"at", util::format_rfc3339(e.at)},
-                      {"type", e.type},
-                      {"from", e.old_state},
-                      {"to", e.new_state},
-                      {"message", e.message},
-                      {"grace", e.in_grace}});
+    nlohmann::json item = event_to_json(e);
+    item["grace"] = e.in_grace;
+    events.push_back(std::move(item));
   }
   nlohmann::json out = row_json(d.row);
   out["schema"] = k_json_schema;

@@ -136,6 +136,62 @@ void bind_optional_int(SQLite::Statement& statement, int index, const std::optio
   }
 }
 
+constexpr const char* k_insert_event_sql = R"sql(
+  INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
+
+// Runs `insert` (prepared from k_insert_event_sql) for `event` and assigns its id.
+void insert_event(SQLite::Database& db, SQLite::Statement& insert, Event& event)
+{
+  insert.bind(1, event.target_id);
+  insert.bind(2, static_cast<int64_t>(to_unix_ms(event.at)));
+  insert.bind(3, event.type);
+  insert.bind(4, event.old_state);
+  insert.bind(5, event.new_state);
+  insert.bind(6, event.message);
+  insert.bind(7, event.in_grace ? 1 : 0);
+  insert.exec();
+  insert.reset();
+  event.id = db.getLastInsertRowid();
+}
+
+// The columns of `targets` read_target() expects, each prefixed with `table` ("t." in joins).
+std::string target_columns(const std::string& table)
+{
+  std::string out;
+  for (const char* column : {"id", "name", "kind", "tags", "paused", "interval_ms", "first_seen",
+                             "retired_at", "stale_after_ms", "heartbeat", "origin"}) {
+    out += (out.empty() ? "" : ", ") + table + column;
+  }
+  return out;
+}
+constexpr int k_target_column_count = 11;
+
+// A target (without its checks) from the target_columns() starting at `first`.
+TargetRecord read_target(SQLite::Statement& q, int first)
+{
+  TargetRecord r;
+  r.info.id = q.getColumn(first).getString();
+  r.info.name = q.getColumn(first + 1).getString();
+  r.info.kind = parse_or(parse_target_kind(q.getColumn(first + 2).getString()), TargetKind::service);
+  auto tags = nlohmann::json::parse(q.getColumn(first + 3).getString(), nullptr, false);
+  if (tags.is_array()) {
+    for (const auto& tag : tags) {
+      if (tag.is_string()) {
+        r.info.tags.push_back(tag.get<std::string>());
+      }
+    }
+  }
+  r.info.paused = q.getColumn(first + 4).getInt() != 0;
+  r.info.interval = Duration(q.getColumn(first + 5).getInt64());
+  r.first_seen = from_unix_ms(q.getColumn(first + 6).getInt64());
+  r.retired_at = optional_time(q.getColumn(first + 7));
+  r.info.stale_after = Duration(q.getColumn(first + 8).getInt64());
+  r.info.heartbeat = heartbeat_from_column(q.getColumn(first + 9));
+  r.origin = q.getColumn(first + 10).getString() == "beat" ? Origin::beat : Origin::config;
+  return r;
+}
+
 class SqliteStore final : public Store {
 public:
   SqliteStore(std::string path, OpenMode mode);
@@ -423,33 +479,13 @@ std::vector<TargetRecord> SqliteStore::targets(IncludeRetired include_retired)
   return guarded("reading targets", [&] {
     std::map<std::string, TargetRecord> by_id;
     std::vector<std::string> order;
-    SQLite::Statement q(*m_db, std::string("SELECT id, name, kind, tags, paused, interval_ms, "
-                                           "first_seen, retired_at, stale_after_ms, heartbeat, "
-                                           "origin FROM targets")
+    SQLite::Statement q(*m_db, "SELECT " + target_columns("") + " FROM targets"
                                  + (include_retired == IncludeRetired::yes
                                       ? ""
                                       : " WHERE retired_at IS NULL")
                                  + " ORDER BY id");
     while (q.executeStep()) {
-      TargetRecord r;
-      r.info.id = q.getColumn(0).getString();
-      r.info.name = q.getColumn(1).getString();
-      r.info.kind = parse_or(parse_target_kind(q.getColumn(2).getString()), TargetKind::service);
-      auto tags = nlohmann::json::parse(q.getColumn(3).getString(), nullptr, false);
-      if (tags.is_array()) {
-        for (const auto& tag : tags) {
-          if (tag.is_string()) {
-            r.info.tags.push_back(tag.get<std::string>());
-          }
-        }
-      }
-      r.info.paused = q.getColumn(4).getInt() != 0;
-      r.info.interval = Duration(q.getColumn(5).getInt64());
-      r.first_seen = from_unix_ms(q.getColumn(6).getInt64());
-      r.retired_at = optional_time(q.getColumn(7));
-      r.info.stale_after = Duration(q.getColumn(8).getInt64());
-      r.info.heartbeat = heartbeat_from_column(q.getColumn(9));
-      r.origin = q.getColumn(10).getString() == "beat" ? Origin::beat : Origin::config;
+      TargetRecord r = read_target(q, 0);
       order.push_back(r.info.id);
       by_id.emplace(r.info.id, std::move(r));
     }
@@ -685,9 +721,7 @@ void SqliteStore::record_executions(std::vector<ExecutionWrite>& writes)
       ON CONFLICT(target_id, check_name) DO UPDATE SET last_status = ?3,
         consecutive_failures = ?4, consecutive_successes = ?5, confirmed = ?6, bad_since = ?7,
         last_message = ?8)sql");
-    SQLite::Statement insert_event(*m_db, R"sql(
-      INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
+    SQLite::Statement insert_events(*m_db, k_insert_event_sql);
     SQLite::Statement release(*m_db, "DELETE FROM leases WHERE name = ?1 AND owner = ?2");
     // A check removed from the config leaves no state behind.
     SQLite::Statement drop_check_states(*m_db, "DELETE FROM check_states WHERE target_id = ?1");
@@ -756,16 +790,7 @@ void SqliteStore::record_executions(std::vector<ExecutionWrite>& writes)
       }
 
       for (auto& ev : w.events) {
-        insert_event.bind(1, ev.target_id);
-        insert_event.bind(2, static_cast<int64_t>(to_unix_ms(ev.at)));
-        insert_event.bind(3, ev.type);
-        insert_event.bind(4, ev.old_state);
-        insert_event.bind(5, ev.new_state);
-        insert_event.bind(6, ev.message);
-        insert_event.bind(7, ev.in_grace ? 1 : 0);
-        insert_event.exec();
-        insert_event.reset();
-        ev.id = m_db->getLastInsertRowid();
+        insert_event(*m_db, insert_events, ev);
       }
 
       if (!w.release_owner.empty()) {
@@ -1152,10 +1177,16 @@ std::vector<TaskRun> SqliteStore::recent_task_runs(const std::string& schedule, 
   });
 }
 
-// Columns of job_runs in the order read_job_run() expects.
-constexpr const char* k_job_run_columns =
-  "id, target_id, started_at, completed_at, status, exit_code, message, output_tail, command, "
-  "host, pid";
+// The columns of job_runs read_job_run() expects, each prefixed with `table` ("r." in joins).
+std::string job_run_columns(const std::string& table)
+{
+  std::string out;
+  for (const char* column : {"id", "target_id", "started_at", "completed_at", "status", "exit_code",
+                             "message", "output_tail", "command", "host", "pid"}) {
+    out += (out.empty() ? "" : ", ") + table + column;
+  }
+  return out;
+}
 
 JobRun read_job_run(SQLite::Statement& q, int first)
 {
@@ -1179,60 +1210,46 @@ JobRun read_job_run(SQLite::Statement& q, int first)
 std::map<std::string, BeatContext> SqliteStore::load_beat_contexts(const std::string* only)
 {
   std::map<std::string, BeatContext> out;
+  // Columns: the target, then its beat state (from `k_state_at`), then its last run (`k_run_at`).
+  constexpr int k_state_at = k_target_column_count;
+  constexpr int k_run_at = k_state_at + 10;
   SQLite::Statement q(*m_db, fmt::format(R"sql(
-    SELECT t.id, t.name, t.kind, t.tags, t.paused, t.interval_ms, t.first_seen, t.stale_after_ms,
-           t.heartbeat, t.origin,
+    SELECT {},
            s.target_id, s.state, s.since, s.last_seen, s.last_status, s.last_message,
            s.last_metrics, s.consecutive_healthy, s.beats, s.last_run_id,
-           r.id, r.target_id, r.started_at, r.completed_at, r.status, r.exit_code, r.message,
-           r.output_tail, r.command, r.host, r.pid
+           {}
     FROM targets t
     LEFT JOIN beat_states s ON s.target_id = t.id
     LEFT JOIN job_runs r ON r.id = s.last_run_id
     WHERE t.retired_at IS NULL AND {})sql",
+                                         target_columns("t."), job_run_columns("r."),
                                          only ? "t.id = ?1" : "t.heartbeat IS NOT NULL"));
   if (only) {
     q.bind(1, *only);
   }
   while (q.executeStep()) {
     BeatContext c;
-    auto& info = c.target.info;
-    info.id = q.getColumn(0).getString();
-    info.name = q.getColumn(1).getString();
-    info.kind = parse_or(parse_target_kind(q.getColumn(2).getString()), TargetKind::service);
-    auto tags = nlohmann::json::parse(q.getColumn(3).getString(), nullptr, false);
-    if (tags.is_array()) {
-      for (const auto& tag : tags) {
-        if (tag.is_string()) {
-          info.tags.push_back(tag.get<std::string>());
-        }
-      }
-    }
-    info.paused = q.getColumn(4).getInt() != 0;
-    info.interval = Duration(q.getColumn(5).getInt64());
-    c.target.first_seen = from_unix_ms(q.getColumn(6).getInt64());
-    info.stale_after = Duration(q.getColumn(7).getInt64());
-    info.heartbeat = heartbeat_from_column(q.getColumn(8));
-    c.target.origin = q.getColumn(9).getString() == "beat" ? Origin::beat : Origin::config;
+    c.target = read_target(q, 0);
+    const auto& info = c.target.info;
     c.state.target_id = info.id;
-    if (!q.getColumn(10).isNull()) {
-      c.state.state = q.getColumn(11).getString();
-      c.state.since = optional_time(q.getColumn(12));
-      c.state.last_seen = optional_time(q.getColumn(13));
-      if (!q.getColumn(14).isNull()) {
-        c.state.last_status = parse_beat_status(q.getColumn(14).getString());
+    if (!q.getColumn(k_state_at).isNull()) {
+      c.state.state = q.getColumn(k_state_at + 1).getString();
+      c.state.since = optional_time(q.getColumn(k_state_at + 2));
+      c.state.last_seen = optional_time(q.getColumn(k_state_at + 3));
+      if (!q.getColumn(k_state_at + 4).isNull()) {
+        c.state.last_status = parse_beat_status(q.getColumn(k_state_at + 4).getString());
       }
-      c.state.last_message = q.getColumn(15).getString();
+      c.state.last_message = q.getColumn(k_state_at + 5).getString();
       c.state.last_metrics = checks::metrics_from_json(
-        nlohmann::json::parse(q.getColumn(16).getString(), nullptr, false));
-      c.state.consecutive_healthy = q.getColumn(17).getInt();
-      c.state.beats = q.getColumn(18).getInt64();
-      if (!q.getColumn(19).isNull()) {
-        c.state.last_run_id = q.getColumn(19).getInt64();
+        nlohmann::json::parse(q.getColumn(k_state_at + 6).getString(), nullptr, false));
+      c.state.consecutive_healthy = q.getColumn(k_state_at + 7).getInt();
+      c.state.beats = q.getColumn(k_state_at + 8).getInt64();
+      if (!q.getColumn(k_state_at + 9).isNull()) {
+        c.state.last_run_id = q.getColumn(k_state_at + 9).getInt64();
       }
     }
     if (!q.getColumn(20).isNull()) {
-      c.last_run = read_job_run(q, 20);
+      c.last_run = read_job_run(q, k_run_at);
     }
     out.emplace(info.id, std::move(c));
   }
@@ -1346,21 +1363,10 @@ void SqliteStore::write_beat(BeatWrite& write)
     upsert.bind(10);
   }
   upsert.exec();
-  SQLite::Statement insert_event(*m_db, R"sql(
-    INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
+  SQLite::Statement insert_events(*m_db, k_insert_event_sql);
   for (auto& event : write.events) {
-    insert_event.bind(1, id);
-    insert_event.bind(2, static_cast<int64_t>(to_unix_ms(event.at)));
-    insert_event.bind(3, event.type);
-    insert_event.bind(4, event.old_state);
-    insert_event.bind(5, event.new_state);
-    insert_event.bind(6, event.message);
-    insert_event.bind(7, event.in_grace ? 1 : 0);
-    insert_event.exec();
-    insert_event.reset();
-    event.id = m_db->getLastInsertRowid();
     event.target_id = id;
+    insert_event(*m_db, insert_events, event);
   }
 }
 
@@ -1453,7 +1459,7 @@ std::vector<JobRun> SqliteStore::recent_job_runs(const std::string& target_id, i
     std::vector<JobRun> out;
     SQLite::Statement q(*m_db, fmt::format(R"sql(
       SELECT {} FROM job_runs WHERE target_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)sql",
-                                           k_job_run_columns));
+                                           job_run_columns("")));
     q.bind(1, target_id);
     q.bind(2, limit);
     while (q.executeStep()) {

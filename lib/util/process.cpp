@@ -402,6 +402,7 @@ ProcessResult run_process(const ProcessSpec& spec)
       search_path ? ::posix_spawnp(&pid, argv[0], actions.get(), attributes.get(), argv.data(), env)
                   : ::posix_spawn(&pid, argv[0], actions.get(), attributes.get(), argv.data(), env);
   if (spawn_error != 0) {
+    result.spawn_errno = spawn_error;
     return fail(fmt::format("cannot run \"{}\": {}", spec.argv[0], errno_text(spawn_error)));
   }
 

@@ -69,6 +69,7 @@ struct ProcessResult {
   std::string output;       // at most output_cap bytes
   bool truncated = false;   // output exceeded output_cap
   std::string error_output; // stderr when Stderr::separate (also capped)
+  int spawn_errno = 0;      // spawn_failed: why exec failed (ENOENT, EACCES, ...), when it did
   Duration elapsed{0};
   std::string error;
 };

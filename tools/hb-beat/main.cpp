@@ -4,6 +4,7 @@
 
 #include "agents/beats.hpp"
 #include "config/config.hpp"
+#include "output/events.hpp"
 #include "pulse/pulse.hpp"
 #include "store/store.hpp"
 #include "util/duration.hpp"
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
@@ -141,11 +143,6 @@ auto with_config_fallback(const hb::tools::CommonOptions& common, hb::store::Sto
   }
 }
 
-std::string describe(const hb::store::Event& e)
-{
-  return fmt::format("{}: {} -> {} ({})", e.target_id, e.old_state, e.new_state, e.message);
-}
-
 int plain_beat(const Options& options, const hb::tools::CommonOptions& common)
 {
   using namespace hb;
@@ -160,7 +157,7 @@ int plain_beat(const Options& options, const hb::tools::CommonOptions& common)
                                options.create ? agents::Create::yes : agents::Create::no, now);
   });
   for (const auto& e : write.events) {
-    util::log_info(describe(e));
+    util::log_info(output::event_line(e));
   }
   if (common.quiet) {
     return 0;
@@ -168,11 +165,7 @@ int plain_beat(const Options& options, const hb::tools::CommonOptions& common)
   if (common.json) {
     nlohmann::json events = nlohmann::json::array();
     for (const auto& e : write.events) {
-      events.push_back({{"at", util::format_rfc3339(e.at)},
-                        {"type", e.type},
-                        {"from", e.old_state},
-                        {"to", e.new_state},
-                        {"message", e.message}});
+      events.push_back(output::event_to_json(e));
     }
     nlohmann::json out{{"target", options.target},
                        {"at", util::format_rfc3339(now)},
@@ -201,9 +194,8 @@ int exit_code_of(const hb::util::ProcessResult& result)
   case End::cancelled:
     return 128 + SIGTERM;
   case End::spawn_failed:
-    return result.error.find("No such file or directory") != std::string::npos
-             ? k_exit_not_found
-             : k_exit_cannot_execute;
+    // As a shell does: 127 when there is no such program, 126 when it cannot be executed.
+    return result.spawn_errno == ENOENT ? k_exit_not_found : k_exit_cannot_execute;
   }
   return k_exit_cannot_execute;
 }
@@ -364,7 +356,7 @@ int wrap_job(const Options& options, const hb::tools::CommonOptions& common)
     try {
       const auto write = agents::finish_run(*store, *run, run_end(result), clock->now());
       for (const auto& e : write.events) {
-        util::log_info(describe(e));
+        util::log_info(output::event_line(e));
       }
     } catch (const std::exception& e) {
       util::log_error(fmt::format("could not record the end of job \"{}\": {}", options.target,

@@ -3,6 +3,7 @@
 #include "common/cli.hpp"
 
 #include "agents/beats.hpp"
+#include "output/events.hpp"
 #include "output/status_output.hpp"
 #include "status/status.hpp"
 #include "store/store.hpp"
@@ -70,8 +71,7 @@ int main(int argc, char** argv)
     try {
       for (const auto& write : agents::refresh_all(*store, now)) {
         for (const auto& e : write.events) {
-          util::log_info(fmt::format("{}: {} -> {} ({})", e.target_id, e.old_state, e.new_state,
-                                     e.message));
+          util::log_info(output::event_line(e));
         }
       }
     } catch (const Error& e) {
