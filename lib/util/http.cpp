@@ -4,6 +4,7 @@
 #include "util/duration.hpp"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -52,28 +53,132 @@ void unlock_share(CURL* /*handle*/, curl_lock_data data, void* /*user*/)
   share_locks()[static_cast<std::size_t>(data) % CURL_LOCK_DATA_LAST].unlock();
 }
 
-// Initialises libcurl once per process; returns the shared DNS cache (nullptr if unavailable,
-// in which case each thread keeps its own cache).
-CURLSH* global_share()
+// libcurl's entry points, resolved at run time. libcurl (with OpenSSL, nghttp2, LDAP, Kerberos,
+// SSH, ...) is about 40 shared libraries, and loading them costs a short-lived process ~5 ms:
+// most of the startup of hb-beat and hb-status, which never make a request. So the library is
+// opened with dlopen() on the first use of anything here, and only then.
+struct Curl {
+  decltype(&::curl_global_init) global_init = nullptr;
+  decltype(&::curl_share_init) share_init = nullptr;
+  decltype(&::curl_share_setopt) share_setopt = nullptr;
+  decltype(&::curl_share_cleanup) share_cleanup = nullptr;
+  decltype(&::curl_multi_init) multi_init = nullptr;
+  decltype(&::curl_multi_cleanup) multi_cleanup = nullptr;
+  decltype(&::curl_multi_add_handle) multi_add_handle = nullptr;
+  decltype(&::curl_multi_remove_handle) multi_remove_handle = nullptr;
+  decltype(&::curl_multi_perform) multi_perform = nullptr;
+  decltype(&::curl_multi_poll) multi_poll = nullptr;
+  decltype(&::curl_multi_info_read) multi_info_read = nullptr;
+  decltype(&::curl_easy_init) easy_init = nullptr;
+  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&::curl_easy_reset) easy_reset = nullptr;
+  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&::curl_url) url = nullptr;
+  decltype(&::curl_url_cleanup) url_cleanup = nullptr;
+  decltype(&::curl_url_set) url_set = nullptr;
+  decltype(&::curl_url_get) url_get = nullptr;
+  decltype(&::curl_free) free = nullptr;
+  decltype(&::curl_slist_append) slist_append = nullptr;
+  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
+
+  // The DNS cache shared by every thread's handle (nullptr if libcurl could not make one, in
+  // which case each thread keeps its own). Never cleaned up: it must outlive every thread's
+  // handle.
+  CURLSH* share = nullptr;
+};
+
+// The soname the build linked against before loading became lazy: libcurl4's ABI.
+constexpr const char* k_curl_library = "libcurl.so.4";
+
+struct CurlLoad {
+  const Curl* curl = nullptr; // nullptr when the library could not be loaded
+  std::string error;          // why not
+};
+
+template <typename Function>
+bool resolve(void* library, const char* name, Function& out, std::string& error)
 {
-  static std::once_flag once;
-  static CURLSH* share = nullptr;
-  std::call_once(once, [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    share_locks();
-    CURLSH* s = curl_share_init();
-    if (s == nullptr) {
-      return;
+  void* symbol = dlsym(library, name);
+  if (symbol == nullptr) {
+    error = fmt::format("{} has no {}", k_curl_library, name);
+    return false;
+  }
+  out = reinterpret_cast<Function>(symbol);
+  return true;
+}
+
+CurlLoad load_curl()
+{
+  CurlLoad result;
+  // Never closed: thread-local handles are cleaned up during thread exit, after static
+  // destructors may have run.
+  void* library = dlopen(k_curl_library, RTLD_NOW | RTLD_LOCAL);
+  if (library == nullptr) {
+    const char* why = dlerror();
+    result.error = fmt::format("cannot load {}: {}", k_curl_library, why != nullptr ? why : "?");
+    return result;
+  }
+  auto* api = new Curl(); // leaked on purpose, like the library
+  std::string& error = result.error;
+  const bool ok = resolve(library, "curl_global_init", api->global_init, error) &&
+                  resolve(library, "curl_share_init", api->share_init, error) &&
+                  resolve(library, "curl_share_setopt", api->share_setopt, error) &&
+                  resolve(library, "curl_share_cleanup", api->share_cleanup, error) &&
+                  resolve(library, "curl_multi_init", api->multi_init, error) &&
+                  resolve(library, "curl_multi_cleanup", api->multi_cleanup, error) &&
+                  resolve(library, "curl_multi_add_handle", api->multi_add_handle, error) &&
+                  resolve(library, "curl_multi_remove_handle", api->multi_remove_handle, error) &&
+                  resolve(library, "curl_multi_perform", api->multi_perform, error) &&
+                  resolve(library, "curl_multi_poll", api->multi_poll, error) &&
+                  resolve(library, "curl_multi_info_read", api->multi_info_read, error) &&
+                  resolve(library, "curl_easy_init", api->easy_init, error) &&
+                  resolve(library, "curl_easy_cleanup", api->easy_cleanup, error) &&
+                  resolve(library, "curl_easy_reset", api->easy_reset, error) &&
+                  resolve(library, "curl_easy_setopt", api->easy_setopt, error) &&
+                  resolve(library, "curl_easy_getinfo", api->easy_getinfo, error) &&
+                  resolve(library, "curl_easy_strerror", api->easy_strerror, error) &&
+                  resolve(library, "curl_url", api->url, error) &&
+                  resolve(library, "curl_url_cleanup", api->url_cleanup, error) &&
+                  resolve(library, "curl_url_set", api->url_set, error) &&
+                  resolve(library, "curl_url_get", api->url_get, error) &&
+                  resolve(library, "curl_free", api->free, error) &&
+                  resolve(library, "curl_slist_append", api->slist_append, error) &&
+                  resolve(library, "curl_slist_free_all", api->slist_free_all, error);
+  if (!ok) {
+    return result;
+  }
+  if (const CURLcode code = api->global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK) {
+    result.error = fmt::format("libcurl failed to initialise: {}", api->easy_strerror(code));
+    return result;
+  }
+  share_locks();
+  if (CURLSH* s = api->share_init(); s != nullptr) {
+    if (api->share_setopt(s, CURLSHOPT_LOCKFUNC, lock_share) == CURLSHE_OK &&
+        api->share_setopt(s, CURLSHOPT_UNLOCKFUNC, unlock_share) == CURLSHE_OK &&
+        api->share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) == CURLSHE_OK) {
+      api->share = s;
+    } else {
+      api->share_cleanup(s);
     }
-    if (curl_share_setopt(s, CURLSHOPT_LOCKFUNC, lock_share) != CURLSHE_OK ||
-        curl_share_setopt(s, CURLSHOPT_UNLOCKFUNC, unlock_share) != CURLSHE_OK ||
-        curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
-      curl_share_cleanup(s);
-      return;
-    }
-    share = s; // never cleaned up: it must outlive every thread's handle
-  });
-  return share;
+  }
+  result.curl = api;
+  return result;
+}
+
+// Loads libcurl once per process (thread-safe); every entry point of this file calls it before
+// anything else here touches libcurl.
+const CurlLoad& curl_load()
+{
+  static const CurlLoad load = load_curl();
+  return load;
+}
+
+// libcurl, once curl_load() succeeded.
+const Curl& curl()
+{
+  return *curl_load().curl;
 }
 
 // One easy handle and one multi handle per thread. The multi handle owns the connection cache,
@@ -81,17 +186,17 @@ CURLSH* global_share()
 class ThreadHandles {
 public:
   ThreadHandles()
-      : m_multi(curl_multi_init())
-      , m_easy(curl_easy_init())
+      : m_multi(curl().multi_init())
+      , m_easy(curl().easy_init())
   {
   }
   ~ThreadHandles()
   {
     if (m_easy != nullptr) {
-      curl_easy_cleanup(m_easy);
+      curl().easy_cleanup(m_easy);
     }
     if (m_multi != nullptr) {
-      curl_multi_cleanup(m_multi);
+      curl().multi_cleanup(m_multi);
     }
   }
   ThreadHandles(const ThreadHandles&) = delete;
@@ -114,13 +219,13 @@ ThreadHandles& thread_handles()
 class UrlHandle {
 public:
   UrlHandle()
-      : m_url(curl_url())
+      : m_url(curl().url())
   {
   }
   ~UrlHandle()
   {
     if (m_url != nullptr) {
-      curl_url_cleanup(m_url);
+      curl().url_cleanup(m_url);
     }
   }
   UrlHandle(const UrlHandle&) = delete;
@@ -129,22 +234,22 @@ public:
   // Returns false when `url` is not a URL libcurl can parse.
   bool parse(const std::string& url, unsigned int flags)
   {
-    return m_url != nullptr && curl_url_set(m_url, CURLUPART_URL, url.c_str(), flags) == CURLUE_OK;
+    return m_url != nullptr && curl().url_set(m_url, CURLUPART_URL, url.c_str(), flags) == CURLUE_OK;
   }
 
   // Returns the part, or std::nullopt when it is absent.
   std::optional<std::string> get(CURLUPart part, unsigned int flags = 0) const
   {
     char* text = nullptr;
-    if (curl_url_get(m_url, part, &text, flags) != CURLUE_OK || text == nullptr) {
+    if (curl().url_get(m_url, part, &text, flags) != CURLUE_OK || text == nullptr) {
       return std::nullopt;
     }
     std::string out(text);
-    curl_free(text);
+    curl().free(text);
     return out;
   }
 
-  void clear(CURLUPart part) { curl_url_set(m_url, part, nullptr, 0); }
+  void clear(CURLUPart part) { curl().url_set(m_url, part, nullptr, 0); }
 
 private:
   CURLU* m_url;
@@ -332,14 +437,14 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
 class HeaderList {
 public:
   HeaderList() = default;
-  ~HeaderList() { curl_slist_free_all(m_list); }
+  ~HeaderList() { curl().slist_free_all(m_list); }
   HeaderList(const HeaderList&) = delete;
   HeaderList& operator=(const HeaderList&) = delete;
 
   // Returns false when libcurl ran out of memory.
   bool add(const std::string& line)
   {
-    curl_slist* next = curl_slist_append(m_list, line.c_str());
+    curl_slist* next = curl().slist_append(m_list, line.c_str());
     if (next == nullptr) {
       return false;
     }
@@ -370,16 +475,16 @@ bool set_method(CURL* easy, const HttpRequest& request)
   // POST and GET keep libcurl's own handling, so that a 301/302/303 turns a POST into a GET as
   // browsers do; CURLOPT_CUSTOMREQUEST would keep the method on every redirect.
   if (method == "HEAD") {
-    ok = curl_easy_setopt(easy, CURLOPT_NOBODY, 1L) == CURLE_OK;
+    ok = curl().easy_setopt(easy, CURLOPT_NOBODY, 1L) == CURLE_OK;
   } else if (method == "POST") {
-    ok = curl_easy_setopt(easy, CURLOPT_POST, 1L) == CURLE_OK;
+    ok = curl().easy_setopt(easy, CURLOPT_POST, 1L) == CURLE_OK;
   } else if (method != "GET" && !method.empty()) {
-    ok = curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str()) == CURLE_OK;
+    ok = curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str()) == CURLE_OK;
   }
   if (ok && (method == "POST" || !request.body.empty())) {
-    ok = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+    ok = curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                           static_cast<curl_off_t>(request.body.size())) == CURLE_OK &&
-         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str()) == CURLE_OK;
+         curl().easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str()) == CURLE_OK;
   }
   return ok;
 }
@@ -401,7 +506,9 @@ HttpResponse fail(HttpResponse::Failure failure, std::string error)
 
 std::string redact_url(const std::string& url)
 {
-  global_share();
+  if (curl_load().curl == nullptr) {
+    return redact_unparseable(url);
+  }
   UrlHandle parsed;
   if (!parsed.parse(url, CURLU_NON_SUPPORT_SCHEME)) {
     return redact_unparseable(url);
@@ -424,7 +531,9 @@ bool is_http_url(const std::string& url)
       host_start >= url.size() || url[host_start] == '/') {
     return false;
   }
-  global_share();
+  if (curl_load().curl == nullptr) {
+    return true; // http_perform() reports the missing library
+  }
   UrlHandle parsed;
   if (!parsed.parse(url, 0)) {
     return false;
@@ -457,14 +566,17 @@ HttpResponse http_perform(const HttpRequest& request)
     return fail(Failure::cancelled, "cancelled");
   }
 
-  CURLSH* share = global_share();
+  if (const CurlLoad& load = curl_load(); load.curl == nullptr) {
+    return fail(Failure::other, load.error);
+  }
+  CURLSH* share = curl().share;
   ThreadHandles& handles = thread_handles();
   CURL* easy = handles.easy();
   CURLM* multi = handles.multi();
   if (easy == nullptr || multi == nullptr) {
     return fail(Failure::other, "could not create a libcurl handle");
   }
-  curl_easy_reset(easy);
+  curl().easy_reset(easy);
 
   HttpResponse response;
   BodySink sink{&response.body, request.max_body};
@@ -488,51 +600,51 @@ HttpResponse http_perform(const HttpRequest& request)
   const long connect_timeout_ms = request.connect_timeout.count() > 0
                                       ? static_cast<long>(request.connect_timeout.count())
                                       : timeout_ms;
-  ok = ok && curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str()) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_USERAGENT, k_user_agent.data()) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L) ==
+  ok = ok && curl().easy_setopt(easy, CURLOPT_URL, request.url.c_str()) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_USERAGENT, k_user_agent.data()) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L) ==
            CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_MAXREDIRS,
+       curl().easy_setopt(easy, CURLOPT_MAXREDIRS,
                         static_cast<long>(std::max(request.max_redirects, 0))) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK &&
-       curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK && set_method(easy, request);
+       curl().easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK && set_method(easy, request);
   if (ok && !request.ca_file.empty()) {
-    ok = curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str()) == CURLE_OK;
+    ok = curl().easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str()) == CURLE_OK;
   }
   if (ok && headers.get() != nullptr) {
-    ok = curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
+    ok = curl().easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
   }
   if (ok && share != nullptr) {
-    ok = curl_easy_setopt(easy, CURLOPT_SHARE, share) == CURLE_OK;
+    ok = curl().easy_setopt(easy, CURLOPT_SHARE, share) == CURLE_OK;
   }
   if (!ok) {
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+    curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
     return fail(Failure::other, "could not set up the request (libcurl refused an option)");
   }
 
   CURLcode code = CURLE_OK;
   bool cancelled = false;
   bool multi_failed = false;
-  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+  if (curl().multi_add_handle(multi, easy) != CURLM_OK) {
     multi_failed = true;
   } else {
     int running = 1;
     while (true) {
-      if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      if (curl().multi_perform(multi, &running) != CURLM_OK) {
         multi_failed = true;
         break;
       }
       if (running == 0) {
         int queued = 0;
-        while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+        while (CURLMsg* message = curl().multi_info_read(multi, &queued)) {
           if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
             code = message->data.result;
           }
@@ -543,26 +655,26 @@ HttpResponse http_perform(const HttpRequest& request)
         cancelled = true;
         break;
       }
-      if (curl_multi_poll(multi, nullptr, 0, k_poll_slice_ms, nullptr) != CURLM_OK) {
+      if (curl().multi_poll(multi, nullptr, 0, k_poll_slice_ms, nullptr) != CURLM_OK) {
         multi_failed = true;
         break;
       }
     }
     // Removing an unfinished transfer closes its connection, so nothing half-read is reused.
-    curl_multi_remove_handle(multi, easy);
+    curl().multi_remove_handle(multi, easy);
   }
 
   long status = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl().easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   curl_off_t total_us = 0;
-  curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+  curl().easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
   long os_errno = 0;
-  curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+  curl().easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
   char* effective = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
+  curl().easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
   const std::string effective_url = effective != nullptr ? effective : request.url;
   // The buffer lives on this stack frame; the handle outlives it.
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+  curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
 
   response.status = status;
   response.final_url = redact_url(effective_url);
@@ -590,7 +702,7 @@ HttpResponse http_perform(const HttpRequest& request)
   if (response.failure == Failure::none) {
     return response;
   }
-  std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+  std::string detail = error_buffer[0] != '\0' ? error_buffer : curl().easy_strerror(code);
   scrub_url(detail, effective_url);
   scrub_url(detail, request.url);
   const Endpoint endpoint = endpoint_of(effective_url);

@@ -470,3 +470,31 @@ TEST_CASE("hb-beat: 50 concurrent processes lose no beat")
   CHECK(ws.scalar("SELECT count(*) FROM beats") == k_processes * k_rounds);
   CHECK(ws.scalar("SELECT sum(beats) FROM beat_states") == k_processes * k_rounds);
 }
+
+TEST_CASE("hb-beat and hb-status start without loading libcurl")
+{
+  // libcurl and its ~40 dependencies are opened on the first HTTP request only (util/http.cpp):
+  // a beat must stay cheap enough for hundreds per second. glibc's loader lists what it loads.
+  Workspace ws;
+  ws.write_config(config_with(json::array(
+      {agent("a1"),
+       json{{"id", "web"},
+            {"checks", json::array({json{{"name", "home"},
+                                         {"type", "http"},
+                                         {"url", "http://127.0.0.1:1/"}}})}}})));
+  REQUIRE(ws.beat({"a1"}).exit_code == 0); // the first beat syncs the config
+
+  const std::map<std::string, std::string> debug{{"LD_DEBUG", "libs"}};
+  const auto beat = ws.beat({"a1"}, "", debug);
+  CHECK(beat.exit_code == 0);
+  CHECK(beat.err.find("calling init:") != std::string::npos); // the loader did report
+  CHECK(beat.err.find("libcurl") == std::string::npos);
+  const auto status = ws.status({}, "", debug);
+  CHECK(status.err.find("calling init:") != std::string::npos);
+  CHECK(status.err.find("libcurl") == std::string::npos);
+
+  // A pulse with an HTTP check does load it, and the check runs.
+  const auto pulse = ws.pulse({}, "", debug);
+  CHECK(pulse.err.find("libcurl.so.4") != std::string::npos);
+  CHECK(ws.scalar("SELECT COUNT(*) FROM check_results") == 1);
+}
