@@ -630,6 +630,12 @@ std::int64_t SqliteStore::begin_pulse(const PulseRecord& pulse)
 void SqliteStore::finish_pulse(const PulseRecord& pulse)
 {
   guarded("recording the pulse", [&] {
+    // One commit (one fsync) for both: the pulse's end and the release of whatever it still
+    // holds claimed.
+    SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement release(*m_db, "DELETE FROM leases WHERE owner = ?1");
+    release.bind(1, pulse.owner);
+    release.exec();
     SQLite::Statement q(*m_db, R"sql(
       UPDATE pulses SET completed_at = ?2, status = ?3, targets_total = ?4, targets_due = ?5,
         targets_run = ?6, targets_held = ?7, checks_run = ?8, errors = ?9, message = ?10,
@@ -649,6 +655,7 @@ void SqliteStore::finish_pulse(const PulseRecord& pulse)
     q.bind(12, pulse.tasks_run);
     q.bind(13, pulse.tasks_failed);
     q.exec();
+    txn.commit();
   });
 }
 

@@ -304,6 +304,7 @@ public:
 
   // Records the start of a pulse and returns its id.
   virtual std::int64_t begin_pulse(const PulseRecord& pulse) = 0;
+  // Records the end of a pulse and drops every claim its owner still holds, in one transaction.
   virtual void finish_pulse(const PulseRecord& pulse) = 0;
   // The most recently started pulse, if any.
   virtual std::optional<PulseRecord> last_pulse() = 0;

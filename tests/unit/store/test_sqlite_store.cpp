@@ -676,6 +676,20 @@ TEST_CASE("SqliteStore pulses")
     CHECK(last->next_expected == k_t0 + 5min + 3s);
   }
 
+  SECTION("finish_pulse releases the claims its owner still holds, and only those")
+  {
+    store->sync_targets({make_target("a", "A"), make_target("b", "B")}, k_t0);
+    p.id = store->begin_pulse(p);
+    store->claim_targets({"a"}, p.owner, k_t0, k_t0 + 3min, always_due);
+    store->claim_targets({"b"}, "someone else", k_t0, k_t0 + 3min, always_due);
+    p.completed_at = k_t0 + 3s;
+    p.status = "ok";
+    store->finish_pulse(p);
+    const auto next = store->claim_targets({"a", "b"}, "next", k_t0 + 4s, k_t0 + 3min, always_due);
+    CHECK(next.claimed == std::vector<std::string>{"a"});
+    CHECK(next.held == std::vector<std::string>{"b"});
+  }
+
   SECTION("last_pulse is the latest started, last_finished_pulse the latest finished")
   {
     p.id = store->begin_pulse(p);
