@@ -24,7 +24,14 @@ const nlohmann::json& null_json()
 
 std::string child_path(const std::string& parent, std::string_view key)
 {
-  return parent.empty() ? std::string(key) : fmt::format("{}.{}", parent, key);
+  // Called for every key the loader reads (thousands for a large config), hence no fmt.
+  if (parent.empty()) {
+    return std::string(key);
+  }
+  std::string path;
+  path.reserve(parent.size() + 1 + key.size());
+  path.append(parent).append(1, '.').append(key);
+  return path;
 }
 
 // Optimal string alignment distance: insertions, deletions, substitutions and transpositions of
