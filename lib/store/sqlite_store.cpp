@@ -354,20 +354,31 @@ void SqliteStore::migrate()
       "database {} needs a schema upgrade (version {} to {}) but is read-only here", m_path, found,
       target));
   }
-  guarded("migrating the schema", [&] {
+  const bool migrated = guarded("migrating the schema", [&] {
     // Each step in its own IMMEDIATE transaction; re-read the version inside it because another
     // process may have migrated meanwhile.
+    bool any = false;
     for (;;) {
       SQLite::Transaction txn(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
       const int version = current();
       if (version >= target) {
-        return;
+        return any;
       }
       m_db->exec(std::string(steps[static_cast<std::size_t>(version)]));
       m_db->exec(fmt::format("PRAGMA user_version = {}", version + 1));
       txn.commit();
+      any = true;
     }
   });
+  if (migrated) {
+    // A step that builds an index over a long history leaves tens of megabytes in the WAL, and
+    // every later process (each is the first connection, so it rebuilds the WAL index) would
+    // read all of it until the next write resets the log. Best effort: a reader may block it.
+    try {
+      m_db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const SQLite::Exception&) {
+    }
+  }
 }
 
 void SqliteStore::sync_targets(const std::vector<TargetInfo>& targets, TimePoint now)
@@ -883,9 +894,11 @@ std::vector<ExecutionStats> SqliteStore::execution_stats(TimePoint since)
 {
   return guarded("reading execution counts", [&] {
     std::vector<ExecutionStats> out;
+    // "+target_id" keeps the grouping from steering SQLite to executions_by_target, which reads
+    // the whole history in target order; executions_by_time_covering reads only the window.
     SQLite::Statement q(*m_db, R"sql(
       SELECT target_id, count(*), sum(status != 'all_clear')
-      FROM executions WHERE started_at >= ?1 GROUP BY target_id)sql");
+      FROM executions WHERE started_at >= ?1 GROUP BY +target_id)sql");
     q.bind(1, static_cast<int64_t>(to_unix_ms(since)));
     while (q.executeStep()) {
       out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt(), q.getColumn(2).getInt()});
@@ -1481,9 +1494,11 @@ std::map<std::string, int> SqliteStore::count_events(TimePoint since,
 {
   return guarded("counting events", [&] {
     std::map<std::string, int> out;
+    // "+target_id", as in execution_stats: read the window through events_by_time rather than
+    // the whole history through events_by_target.
     SQLite::Statement q(*m_db, R"sql(
       SELECT target_id, count(*) FROM events
-      WHERE at >= ?1 AND substr(type, 1, length(?2)) = ?2 GROUP BY target_id)sql");
+      WHERE at >= ?1 AND substr(type, 1, length(?2)) = ?2 GROUP BY +target_id)sql");
     q.bind(1, static_cast<int64_t>(to_unix_ms(since)));
     q.bind(2, type_prefix);
     while (q.executeStep()) {
