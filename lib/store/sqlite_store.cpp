@@ -294,6 +294,48 @@ void create_private_file(const std::string& path)
   }
 }
 
+// The default VFS with one change. SQLite fsyncs the folder on a process's first commit
+// whenever it opened the WAL with SQLITE_OPEN_CREATE, which it always does, so that a newly
+// created WAL's directory entry is durable. The WAL persists between our short-lived processes
+// (SQLITE_FCNTL_PERSIST_WAL), and the process that created it already synced the folder: an
+// existing WAL is opened without CREATE, which spares every tool run one fsync under the write
+// lock, half the cost of a beat. A WAL that does not exist yet is created as usual.
+int open_existing_wal_without_create(sqlite3_vfs* vfs, const char* name, sqlite3_file* file,
+                                     int flags, int* out_flags)
+{
+  auto* base = static_cast<sqlite3_vfs*>(vfs->pAppData);
+  if ((flags & SQLITE_OPEN_WAL) != 0 && (flags & SQLITE_OPEN_CREATE) != 0 && name != nullptr &&
+      ::access(name, F_OK) == 0) {
+    const int rc = base->xOpen(base, name, file, flags & ~SQLITE_OPEN_CREATE, out_flags);
+    if (rc != SQLITE_CANTOPEN) {
+      return rc;
+    }
+    // Removed meanwhile (say by the sqlite3 shell closing the database): create it after all.
+  }
+  return base->xOpen(base, name, file, flags, out_flags);
+}
+
+constexpr const char* k_vfs_name = "heartbeat-unix";
+
+// Registers the VFS above once per process; returns its name, or "" (SQLite's default) when the
+// default VFS cannot be found.
+std::string heartbeat_vfs()
+{
+  static const std::string name = [] {
+    sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
+    if (base == nullptr) {
+      return std::string();
+    }
+    static sqlite3_vfs vfs = *base;
+    vfs.pNext = nullptr;
+    vfs.zName = k_vfs_name;
+    vfs.pAppData = base;
+    vfs.xOpen = open_existing_wal_without_create;
+    return sqlite3_vfs_register(&vfs, 0) == SQLITE_OK ? std::string(k_vfs_name) : std::string();
+  }();
+  return name;
+}
+
 SqliteStore::SqliteStore(std::string path, OpenMode mode) : m_path(std::move(path))
 {
   if (mode == OpenMode::read_write) {
@@ -303,14 +345,14 @@ SqliteStore::SqliteStore(std::string path, OpenMode mode) : m_path(std::move(pat
   }
   try {
     m_db = std::make_unique<SQLite::Database>(
-      m_path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOFOLLOW, k_busy_timeout_ms);
+      m_path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOFOLLOW, k_busy_timeout_ms, heartbeat_vfs());
   } catch (const SQLite::Exception& e) {
     if (mode != OpenMode::existing) {
       throw StoreError(fmt::format("cannot open database {}: {}", m_path, e.what()));
     }
     try {
       m_db = std::make_unique<SQLite::Database>(
-        m_path, SQLite::OPEN_READONLY | SQLite::OPEN_NOFOLLOW, k_busy_timeout_ms);
+        m_path, SQLite::OPEN_READONLY | SQLite::OPEN_NOFOLLOW, k_busy_timeout_ms, heartbeat_vfs());
     } catch (const SQLite::Exception& e2) {
       throw StoreError(fmt::format("cannot open database {}: {}", m_path, e2.what()));
     }
