@@ -451,6 +451,18 @@ std::optional<TimePoint> CronExpr::next_after(TimePoint after, const date::time_
   // Fire instants are whole seconds, so "> after" is ">= the next whole second".
   const date::sys_seconds start = date::floor<seconds>(after) + seconds{1};
   const date::sys_seconds limit = start + k_search_window;
+  if (!m_hour_star) {
+    // A gap's runs fire at the instant it ends. The loop below finds them when it leaves the
+    // period before the gap, so when `start` is that very instant it must look back itself.
+    const date::sys_info period = tz->get_info(start);
+    if (period.begin == start) {
+      const date::sys_info before = tz->get_info(start - seconds{1});
+      if (period.offset > before.offset &&
+          first_match(to_local(start, before.offset), to_local(start, period.offset))) {
+        return TimePoint{start};
+      }
+    }
+  }
   date::sys_seconds t = start;
   while (t < limit) {
     const date::sys_info period = tz->get_info(t);
