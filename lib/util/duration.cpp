@@ -70,7 +70,10 @@ std::string format_duration(Duration d)
 {
   std::int64_t ms = d.count();
   if (ms < 0) {
-    return "-" + format_duration(Duration(-ms));
+    // -ms overflows for the most negative value; one millisecond less is the same text.
+    return "-" + format_duration(Duration(ms == std::numeric_limits<std::int64_t>::min()
+                                                  ? std::numeric_limits<std::int64_t>::max()
+                                                  : -ms));
   }
   if (ms < 1000) {
     return fmt::format("{}ms", ms);

@@ -74,6 +74,13 @@ TEST_CASE("parse_duration")
 
 TEST_CASE("format_duration")
 {
+  SECTION("the extremes of the type")
+  {
+    // Negating the most negative value would overflow (found by the duration fuzzer's review).
+    CHECK(format_duration(Duration::min()) == "-" + format_duration(Duration::max()));
+    CHECK(format_duration(Duration::max()).rfind("106751991167d", 0) == 0);
+  }
+
   SECTION("below a second in milliseconds")
   {
     CHECK(format_duration(Duration(0)) == "0ms");
