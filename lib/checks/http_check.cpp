@@ -31,6 +31,9 @@ constexpr std::string_view k_status_expectation =
 // like ".*", which overflows the stack on a 1 MB body. The polynomial engine does not, but it
 // refuses back-references, which is the price.
 constexpr auto k_regex_flags = std::regex::ECMAScript | std::regex_constants::__polynomial;
+// libstdc++ compiles a regex recursively, a stack frame per character of a sequence: a pattern
+// of some 100,000 characters overflows the stack while the config loads. Real patterns are short.
+constexpr std::size_t k_max_regex = 1000;
 
 struct StatusRange {
   long low = 0;
@@ -398,6 +401,9 @@ std::unique_ptr<Check> create_http_check(const ConfigNode& spec, const CommonSet
       node.fail_message("a HEAD request has no body to check");
     }
     const std::string pattern = node.as_string();
+    if (pattern.size() > k_max_regex) {
+      node.fail(fmt::format("a regular expression of at most {} characters", k_max_regex));
+    }
     try {
       std::regex validated(pattern, k_regex_flags);
       // regex_match over this wrapper finds the pattern anywhere in one linear pass, where

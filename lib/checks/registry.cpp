@@ -74,7 +74,8 @@ CheckDef Registry::parse(const ConfigNode& spec) const
   const CheckType* type = find(def.type);
   if (type == nullptr) {
     const std::string suggestion = closest_match(def.type, names());
-    type_node.fail_message(fmt::format("unknown check type \"{}\"{} (known types: {})", def.type,
+    type_node.fail_message(fmt::format("unknown check type {}{} (known types: {})",
+                                       type_node.shown_value(),
                                        suggestion.empty() ? ""
                                                           : fmt::format(" (did you mean \"{}\"?)",
                                                                         suggestion),

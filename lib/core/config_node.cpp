@@ -22,6 +22,39 @@ const nlohmann::json& null_json()
   return k_null;
 }
 
+// Appends `value` as compact JSON to `out`, stopping soon after `out` holds more than `limit`
+// bytes. Unlike dump(), its cost and its depth of recursion are bounded by `limit`, however large
+// or deeply nested the value: a hostile config must get an error message, not a stack overflow.
+void append_preview(const nlohmann::json& value, std::string& out, std::size_t limit)
+{
+  constexpr auto k_replace = nlohmann::json::error_handler_t::replace;
+  if (out.size() > limit) {
+    return;
+  }
+  if (value.is_array() || value.is_object()) {
+    const bool array = value.is_array();
+    out += array ? '[' : '{';
+    bool first = true;
+    for (auto it = value.begin(); it != value.end() && out.size() <= limit; ++it) {
+      if (!first) {
+        out += ',';
+      }
+      first = false;
+      if (!array) {
+        out += nlohmann::json(it.key().substr(0, limit)).dump(-1, ' ', false, k_replace);
+        out += ':';
+      }
+      append_preview(*it, out, limit);
+    }
+    out += array ? ']' : '}';
+  } else if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    out += nlohmann::json(text.substr(0, limit)).dump(-1, ' ', false, k_replace);
+  } else {
+    out += value.dump(-1, ' ', false, k_replace);
+  }
+}
+
 std::string child_path(const std::string& parent, std::string_view key)
 {
   // Called for every key the loader reads (thousands for a large config), hence no fmt.
@@ -61,16 +94,24 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
 
 std::string closest_match(std::string_view word, const std::vector<std::string_view>& allowed)
 {
+  const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
   std::string best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   for (auto candidate : allowed) {
+    // The distance is at least the difference in length: a candidate further off than `limit`
+    // can never be suggested, and skipping it keeps a huge word (a hostile config) from costing
+    // seconds and gigabytes in edit_distance().
+    const std::size_t gap = word.size() > candidate.size() ? word.size() - candidate.size()
+                                                            : candidate.size() - word.size();
+    if (gap > limit) {
+      continue;
+    }
     const std::size_t d = edit_distance(word, candidate);
     if (d < best_distance) {
       best_distance = d;
       best = std::string(candidate);
     }
   }
-  const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
   return best_distance <= limit ? best : std::string();
 }
 
@@ -105,9 +146,15 @@ std::string ConfigNode::shown_value() const
   if (m_value->is_null()) {
     return "nothing";
   }
-  std::string text = m_value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (text.size() > 80) {
-    text = text.substr(0, 77) + "...";
+  constexpr std::size_t k_shown = 80;
+  std::string text;
+  append_preview(*m_value, text, k_shown);
+  if (text.size() > k_shown) {
+    std::size_t cut = k_shown - 3;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
+      --cut;  // never split a UTF-8 character
+    }
+    text = text.substr(0, cut) + "...";
   }
   return text;
 }
@@ -332,6 +379,12 @@ Duration ConfigNode::as_duration() const
   auto d = util::parse_duration(m_value->get<std::string>());
   if (!d) {
     fail("a duration like \"30s\"");
+  }
+  // Longer is a mistake; and the bound keeps what the tools compute from a duration (now +
+  // interval, every × offline_after up to 1000) far inside 64 bits, where 2^61 ms overflowed.
+  constexpr Duration k_max_duration{36'500LL * 24 * 3600'000};
+  if (*d > k_max_duration) {
+    fail("a duration of at most 100 years (\"36500d\")");
   }
   return *d;
 }
