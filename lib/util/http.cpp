@@ -434,6 +434,26 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
   return room;
 }
 
+// Watches the response's header lines: libcurl 7.88 reports a transfer that ends inside the
+// headers ("HTTP/1.1 200 OK\r\nContent-Ty" and then the connection closes) as a success with
+// that status, although no complete response ever arrived.
+struct HeaderWatch {
+  bool complete = false; // the blank line that ends the last header block has arrived
+};
+
+std::size_t watch_header(char* data, std::size_t size, std::size_t count, void* user)
+{
+  auto* watch = static_cast<HeaderWatch*>(user);
+  const std::string_view line(data, size * count);
+  if (line == "\r\n" || line == "\n") {
+    watch->complete = true;
+  } else if (line.rfind("HTTP/", 0) == 0) {
+    // A new status line: an interim 1xx answer or a redirect's target starts another block.
+    watch->complete = false;
+  }
+  return size * count;
+}
+
 class HeaderList {
 public:
   HeaderList() = default;
@@ -585,6 +605,7 @@ HttpResponse http_perform(const HttpRequest& request)
 
   HttpResponse response;
   BodySink sink{&response.body, request.max_body};
+  HeaderWatch header_watch;
   char error_buffer[CURL_ERROR_SIZE];
   error_buffer[0] = '\0';
 
@@ -620,7 +641,10 @@ HttpResponse http_perform(const HttpRequest& request)
        curl().easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L) == CURLE_OK &&
        curl().easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L) == CURLE_OK &&
        curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK && set_method(easy, request);
+       curl().easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, watch_header) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_HEADERDATA, &header_watch) == CURLE_OK &&
+       set_method(easy, request);
   if (ok && !request.ca_file.empty()) {
     ok = curl().easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str()) == CURLE_OK;
   }
@@ -704,6 +728,11 @@ HttpResponse http_perform(const HttpRequest& request)
   }
 
   response.failure = failure_of(code);
+  if (response.failure == Failure::none && !header_watch.complete) {
+    response.failure = Failure::protocol;
+    response.error = "the response ended inside its headers";
+    return response;
+  }
   if (response.failure == Failure::none) {
     return response;
   }
