@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -57,6 +58,9 @@ void unlock_share(CURL* /*handle*/, curl_lock_data data, void* /*user*/)
 // SSH, ...) is about 40 shared libraries, and loading them costs a short-lived process ~5 ms:
 // most of the startup of hb-beat and hb-status, which never make a request. So the library is
 // opened with dlopen() on the first use of anything here, and only then.
+//
+// Called through these pointers, the variadic setters lose the argument type checks of curl's
+// typecheck-gcc.h macros: pass exactly the documented types (long, curl_off_t, char*, ...).
 struct Curl {
   decltype(&::curl_global_init) global_init = nullptr;
   decltype(&::curl_share_init) share_init = nullptr;
@@ -117,10 +121,11 @@ CurlLoad load_curl()
   void* library = dlopen(k_curl_library, RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) {
     const char* why = dlerror();
-    result.error = fmt::format("cannot load {}: {}", k_curl_library, why != nullptr ? why : "?");
+    result.error = fmt::format("cannot load {} (is libcurl4 installed?): {}", k_curl_library,
+                               why != nullptr ? why : "?");
     return result;
   }
-  auto* api = new Curl(); // leaked on purpose, like the library
+  auto api = std::make_unique<Curl>(); // released (leaked on purpose, like the library) once usable
   std::string& error = result.error;
   const bool ok = resolve(library, "curl_global_init", api->global_init, error) &&
                   resolve(library, "curl_share_init", api->share_init, error) &&
@@ -163,7 +168,7 @@ CurlLoad load_curl()
       api->share_cleanup(s);
     }
   }
-  result.curl = api;
+  result.curl = api.release();
   return result;
 }
 
@@ -171,8 +176,10 @@ CurlLoad load_curl()
 // anything else here touches libcurl.
 const CurlLoad& curl_load()
 {
-  static const CurlLoad load = load_curl();
-  return load;
+  // Leaked on purpose: thread-local handles use it during thread exit, which may come after
+  // static destructors.
+  static const CurlLoad* load = new CurlLoad(load_curl());
+  return *load;
 }
 
 // libcurl, once curl_load() succeeded.
