@@ -14,6 +14,8 @@
 #include <csignal>
 #include <random>
 #include <thread>
+#include <utility>
+#include <vector>
 
 using namespace hb::test;
 using nlohmann::json;
@@ -127,14 +129,20 @@ Clock::duration timed_run(const std::string& tool, const std::vector<std::string
 
 // The window kills are drawn from: a little longer than the median of `runs` unkilled runs, so
 // that every phase of a run, its last commit included, can be hit (and some runs complete).
+// Kills land uniformly in [0, 1.2 x the median of `times`], the durations of unkilled runs.
+microseconds window_from(std::vector<Clock::duration> times)
+{
+  std::sort(times.begin(), times.end());
+  return std::chrono::duration_cast<microseconds>(times[times.size() / 2] * 6 / 5);
+}
+
 template <typename Run> microseconds kill_window(int runs, Run&& run)
 {
   std::vector<Clock::duration> times;
   for (int i = 0; i < runs; ++i) {
     times.push_back(run(i));
   }
-  std::sort(times.begin(), times.end());
-  return std::chrono::duration_cast<microseconds>(times[times.size() / 2] * 6 / 5);
+  return window_from(std::move(times));
 }
 
 std::string problems_text(const std::vector<std::string>& problems)
@@ -174,14 +182,11 @@ void pulse_crash_trials(int first, int count)
     recent.push_back(
         timed_run("hb-pulse", pulse_args("-q"), {{"HB_NOW", at(first - k_timed + i, 0)}}, ws));
   }
-  // Kills land uniformly in [0, 1.2 x the median of the last few unkilled pulses]. The window
-  // follows the machine: under ctest -j2 (and sanitizers) a pulse takes several times longer
-  // while a heavy test runs beside it than while none does.
+  // The window follows the machine, from the last few unkilled pulses: under ctest -j2 (and
+  // sanitizers) a pulse takes several times longer while a heavy test runs beside it.
   auto current_window = [&] {
-    const std::size_t n = std::min<std::size_t>(recent.size(), 5);
-    std::vector<Clock::duration> last(recent.end() - static_cast<std::ptrdiff_t>(n), recent.end());
-    std::sort(last.begin(), last.end());
-    return std::chrono::duration_cast<microseconds>(last[last.size() / 2] * 6 / 5);
+    const std::size_t n = std::min<std::size_t>(recent.size(), k_timed);
+    return window_from({recent.end() - static_cast<std::ptrdiff_t>(n), recent.end()});
   };
   int acknowledged = k_timed; // pulses that exited 0: each must be recorded, whole
   int killed = 0;
