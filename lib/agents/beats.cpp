@@ -20,6 +20,11 @@ namespace hb::agents {
 namespace {
 
 constexpr std::size_t k_max_metric_name = 64;
+// The transitions of agents and jobs, which flapping counts.
+const std::vector<EventType> k_beat_event_types{
+  EventType::agent_online, EventType::agent_degraded, EventType::agent_offline,
+  EventType::job_ok,       EventType::job_recovered,  EventType::job_failed,
+  EventType::job_late,     EventType::job_hung};
 constexpr std::array<std::string_view, 10> k_metric_units{"%",  "s",  "ms", "us", "B",
                                                           "KB", "MB", "GB", "TB", "c"};
 
@@ -42,14 +47,14 @@ bool name_char(char c, bool first)
 }
 
 // What --create makes of an unknown target: the defaults of its kind, no checks.
-store::TargetInfo created_target(const std::string& id, TargetKind kind)
+TargetInfo created_target(const std::string& id, TargetKind kind)
 {
   config::Target target;
   target.id = id;
   target.name = id;
   target.kind = kind;
   target.heartbeat = config::default_heartbeat(kind);
-  store::TargetInfo info;
+  TargetInfo info;
   info.id = id;
   info.name = id;
   info.kind = kind;
@@ -70,7 +75,7 @@ std::string with_article(TargetKind kind)
   return fmt::format("{} {}", kind == TargetKind::agent ? "an" : "a", to_string(kind));
 }
 
-void require_heartbeat(const store::BeatContext& context)
+void require_heartbeat(const BeatContext& context)
 {
   if (!context.target.info.heartbeat) {
     throw NotSynced(fmt::format(
@@ -82,9 +87,9 @@ void require_heartbeat(const store::BeatContext& context)
 
 } // namespace
 
-store::HeartbeatInfo heartbeat_info(const config::Target& target)
+HeartbeatInfo heartbeat_info(const config::Target& target)
 {
-  store::HeartbeatInfo info;
+  HeartbeatInfo info;
   const config::Heartbeat hb = target.heartbeat ? *target.heartbeat
                                                 : config::default_heartbeat(target.kind);
   info.every = hb.every;
@@ -103,7 +108,7 @@ store::HeartbeatInfo heartbeat_info(const config::Target& target)
   return info;
 }
 
-std::optional<checks::Metric> parse_metric_arg(std::string_view text, std::string& error)
+std::optional<Metric> parse_metric_arg(std::string_view text, std::string& error)
 {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos) {
@@ -146,7 +151,7 @@ std::optional<checks::Metric> parse_metric_arg(std::string_view text, std::strin
                         checks::truncate_utf8(checks::sanitize_text(value, checks::KeepNewlines::no), 80));
     return std::nullopt;
   }
-  checks::Metric metric;
+  Metric metric;
   metric.name = std::string(name);
   metric.value = number;
   metric.unit = std::string(unit);
@@ -158,14 +163,14 @@ std::string cap_message(std::string message, std::size_t max_bytes)
   return checks::truncate_utf8(checks::sanitize_text(message, checks::KeepNewlines::no), max_bytes);
 }
 
-store::BeatWrite record_beat(store::Store& store, const std::string& target_id,
+BeatWrite record_beat(store::Store& store, const std::string& target_id,
                              const BeatInput& beat, Create create, TimePoint now)
 {
-  std::optional<store::TargetInfo> to_create;
+  std::optional<TargetInfo> to_create;
   if (create == Create::yes) {
     to_create = created_target(target_id, TargetKind::agent);
   }
-  auto write = store.record_beat(target_id, to_create, now, [&](const store::BeatContext& context) {
+  auto write = store.record_beat(target_id, to_create, now, [&](const BeatContext& context) {
     require_heartbeat(context);
     if (context.target.info.kind == TargetKind::job) {
       return apply_job_beat(context, beat, now);
@@ -178,14 +183,14 @@ store::BeatWrite record_beat(store::Store& store, const std::string& target_id,
   return std::move(*write);
 }
 
-store::BeatWrite start_run(store::Store& store, const std::string& target_id,
+BeatWrite start_run(store::Store& store, const std::string& target_id,
                            const std::string& command, Create create, TimePoint now)
 {
-  std::optional<store::TargetInfo> to_create;
+  std::optional<TargetInfo> to_create;
   if (create == Create::yes) {
     to_create = created_target(target_id, TargetKind::job);
   }
-  auto write = store.record_beat(target_id, to_create, now, [&](const store::BeatContext& context) {
+  auto write = store.record_beat(target_id, to_create, now, [&](const BeatContext& context) {
     require_heartbeat(context);
     if (context.target.info.kind != TargetKind::job) {
       throw DataError(fmt::format(
@@ -201,11 +206,11 @@ store::BeatWrite start_run(store::Store& store, const std::string& target_id,
   return std::move(*write);
 }
 
-store::BeatWrite finish_run(store::Store& store, const store::JobRun& run, const RunEnd& end,
+BeatWrite finish_run(store::Store& store, const JobRun& run, const RunEnd& end,
                             TimePoint now)
 {
   auto write = store.record_beat(run.target_id, std::nullopt, now,
-                                 [&](const store::BeatContext& context) {
+                                 [&](const BeatContext& context) {
                                    return finish_job_run(context, run.id, run.started_at, end, now);
                                  });
   if (!write) {
@@ -215,10 +220,10 @@ store::BeatWrite finish_run(store::Store& store, const store::JobRun& run, const
   return std::move(*write);
 }
 
-std::vector<store::BeatWrite> refresh_all(store::Store& store, TimePoint now)
+std::vector<BeatWrite> refresh_all(store::Store& store, TimePoint now)
 {
   return store.refresh_beat_states(
-    [&](const store::BeatContext& context) { return refresh(context, now); });
+    [&](const BeatContext& context) { return refresh(context, now); });
 }
 
 std::map<std::string, BeatView> views(store::Store& store, TimePoint now)
@@ -233,10 +238,7 @@ std::map<std::string, BeatView> views(store::Store& store, TimePoint now)
   for (const auto& [id, context] : contexts) {
     const Duration window = context.target.info.heartbeat->flapping_window;
     if (!transitions.count(window)) {
-      auto agent = store.count_events(now - window, "agent_");
-      auto job = store.count_events(now - window, "job_");
-      agent.insert(job.begin(), job.end());
-      transitions.emplace(window, std::move(agent));
+      transitions.emplace(window, store.count_events(now - window, k_beat_event_types));
     }
   }
   for (const auto& [id, context] : contexts) {

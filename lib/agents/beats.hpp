@@ -34,13 +34,13 @@ public:
 enum class Create { no, yes };
 
 // The settings a target's beats are judged by, as the store keeps them.
-store::HeartbeatInfo heartbeat_info(const config::Target& target);
+HeartbeatInfo heartbeat_info(const config::Target& target);
 
 // Parses one --metric argument, "name=value" with an optional unit ("cpu=45%", "queue=12",
 // "latency=0.25s"). Returns std::nullopt and sets `error` when the name is not
 // [A-Za-z_][A-Za-z0-9_.:-]* (at most 64 characters) or the value is not a finite number with an
 // optional unit (%, s, ms, us, B, KB, MB, GB, TB, c).
-std::optional<checks::Metric> parse_metric_arg(std::string_view text, std::string& error);
+std::optional<Metric> parse_metric_arg(std::string_view text, std::string& error);
 
 // Cuts a beat or run message to `max_bytes` (at a UTF-8 boundary, marked with "…").
 std::string cap_message(std::string message, std::size_t max_bytes = 1024);
@@ -48,22 +48,22 @@ std::string cap_message(std::string message, std::size_t max_bytes = 1024);
 // Records one beat for `target_id` at `now` and updates its state, with events for every
 // transition, in one transaction. Throws UnknownTarget when the target is unknown and `create`
 // is no, hb::DataError (exit 65) when it takes no beats (no heartbeat settings).
-store::BeatWrite record_beat(store::Store& store, const std::string& target_id,
+BeatWrite record_beat(store::Store& store, const std::string& target_id,
                              const BeatInput& beat, Create create, TimePoint now);
 
 // Records the start of a wrapped run of job `target_id`; the returned write's run has its id.
 // Throws as record_beat does, and hb::DataError when the target is not a job.
-store::BeatWrite start_run(store::Store& store, const std::string& target_id,
+BeatWrite start_run(store::Store& store, const std::string& target_id,
                            const std::string& command, Create create, TimePoint now);
 
 // Records the end of run `run` (as returned by start_run) at `now`, with the job's new state.
-store::BeatWrite finish_run(store::Store& store, const store::JobRun& run, const RunEnd& end,
+BeatWrite finish_run(store::Store& store, const JobRun& run, const RunEnd& end,
                             TimePoint now);
 
 // Records what time alone has changed for every agent and job (missed beats, late or hung jobs),
 // so a dead agent becomes offline although it never calls again. Returns the writes made, with
 // their events.
-std::vector<store::BeatWrite> refresh_all(store::Store& store, TimePoint now);
+std::vector<BeatWrite> refresh_all(store::Store& store, TimePoint now);
 
 // Every live agent and job as hb-status shows it at `now`, by target id (read-only).
 std::map<std::string, BeatView> views(store::Store& store, TimePoint now);

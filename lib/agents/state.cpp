@@ -14,24 +14,22 @@
 namespace hb::agents {
 namespace {
 
-constexpr std::string_view k_agent_prefix = "agent_";
-constexpr std::string_view k_job_prefix = "job_";
 // A run that starts up to this long (or its grace, when shorter) before its fire time counts for
 // it: clocks on different hosts disagree a little.
 constexpr Duration k_early_start{30'000};
 
-bool is_job(const store::BeatContext& context)
+bool is_job(const BeatContext& context)
 {
   return context.target.info.kind == TargetKind::job;
 }
 
-const store::HeartbeatInfo& settings(const store::BeatContext& context)
+const HeartbeatInfo& settings(const BeatContext& context)
 {
-  static const store::HeartbeatInfo k_none{};
+  static const HeartbeatInfo k_none{};
   return context.target.info.heartbeat ? *context.target.info.heartbeat : k_none;
 }
 
-const date::time_zone* zone_of(const store::HeartbeatInfo& hb)
+const date::time_zone* zone_of(const HeartbeatInfo& hb)
 {
   try {
     return date::locate_zone(hb.timezone.empty() ? "UTC" : hb.timezone);
@@ -40,7 +38,7 @@ const date::time_zone* zone_of(const store::HeartbeatInfo& hb)
   }
 }
 
-bool in_grace(const store::BeatContext& context, TimePoint now)
+bool in_grace(const BeatContext& context, TimePoint now)
 {
   const Duration grace = settings(context).new_target_grace;
   return grace.count() > 0 && now - context.target.first_seen < grace;
@@ -53,7 +51,7 @@ std::string plural(int n, std::string_view word)
 
 // The start of the active-hours window `now` falls in, or std::nullopt when `now` is outside it.
 // Without active hours (or with a whole-day window) returns `unbounded`.
-std::optional<TimePoint> active_window_start(const store::HeartbeatInfo& hb, TimePoint now,
+std::optional<TimePoint> active_window_start(const HeartbeatInfo& hb, TimePoint now,
                                              TimePoint unbounded)
 {
   if (hb.active_hours.empty()) {
@@ -80,28 +78,54 @@ std::optional<TimePoint> active_window_start(const store::HeartbeatInfo& hb, Tim
   return std::chrono::time_point_cast<Duration>(start);
 }
 
-store::Event make_event(const store::BeatContext& context, const Transition& t, TimePoint now)
+// The event a transition is recorded as. A job back to ok after failing, being late or hung has
+// recovered; an agent's event names the state it moved to.
+EventType event_type(const Transition& t)
 {
-  store::Event e;
+  if (const auto* to = std::get_if<JobState>(&t.to)) {
+    const auto* from = std::get_if<JobState>(&t.from);
+    const bool was_bad = from && (*from == JobState::failed || *from == JobState::late
+                                  || *from == JobState::hung);
+    switch (*to) {
+    case JobState::ok:
+      return was_bad ? EventType::job_recovered : EventType::job_ok;
+    case JobState::failed:
+      return EventType::job_failed;
+    case JobState::late:
+      return EventType::job_late;
+    case JobState::hung:
+    case JobState::unknown:  // never a transition's target
+      return EventType::job_hung;
+    }
+  }
+  switch (std::get<AgentState>(t.to)) {
+  case AgentState::online:
+  case AgentState::unknown:  // never a transition's target
+    return EventType::agent_online;
+  case AgentState::degraded:
+    return EventType::agent_degraded;
+  case AgentState::offline:
+    return EventType::agent_offline;
+  }
+  return EventType::agent_online;
+}
+
+Event make_event(const BeatContext& context, const Transition& t, TimePoint now)
+{
+  Event e;
   e.target_id = context.target.info.id;
   e.at = t.at;
-  e.type = std::string(is_job(context) ? k_job_prefix : k_agent_prefix);
-  if (is_job(context) && t.to == "ok") {
-    const bool was_bad = t.from == "failed" || t.from == "late" || t.from == "hung";
-    e.type += was_bad ? "recovered" : "ok";
-  } else {
-    e.type += t.to;
-  }
-  e.old_state = t.from;
-  e.new_state = t.to;
+  e.type = event_type(t);
+  e.old_state = std::string(to_string(t.from));
+  e.new_state = std::string(to_string(t.to));
   e.message = t.message;
   e.in_grace = in_grace(context, now);
   return e;
 }
 
 // Appends the events of `transitions` to `write` and moves its state to the last one.
-void apply_transitions(const store::BeatContext& context, const std::vector<Transition>& transitions,
-                       store::BeatWrite& write, TimePoint now)
+void apply_transitions(const BeatContext& context, const std::vector<Transition>& transitions,
+                       BeatWrite& write, TimePoint now)
 {
   for (const auto& t : transitions) {
     write.events.push_back(make_event(context, t, now));
@@ -110,22 +134,32 @@ void apply_transitions(const store::BeatContext& context, const std::vector<Tran
   }
 }
 
-std::string agent_state_name(AgentState s) { return std::string(to_string(s)); }
+AgentState agent_state(const BeatState& state)
+{
+  const auto* s = std::get_if<AgentState>(&state.state);
+  return s ? *s : AgentState::unknown;
+}
+
+JobState job_state(const BeatState& state)
+{
+  const auto* s = std::get_if<JobState>(&state.state);
+  return s ? *s : JobState::unknown;
+}
 
 } // namespace
 
-std::string event_prefix(const store::BeatContext& context)
+bool is_beat_event(const BeatContext& context, EventType type)
 {
-  return std::string(is_job(context) ? k_job_prefix : k_agent_prefix);
+  return is_job(context) ? is_job_event(type) : is_agent_event(type);
 }
 
 // --- Agents ----------------------------------------------------------------------------------
 
-AgentEval evaluate_agent(const store::BeatContext& context, TimePoint now)
+AgentEval evaluate_agent(const BeatContext& context, TimePoint now)
 {
   const auto& hb = settings(context);
   AgentEval eval;
-  eval.state = parse_agent_state(context.state.state).value_or(AgentState::unknown);
+  eval.state = agent_state(context.state);
   eval.since = context.state.since;
   const auto& last_seen = context.state.last_seen;
   if (!last_seen || context.target.info.paused || hb.every.count() <= 0) {
@@ -146,8 +180,8 @@ AgentEval evaluate_agent(const store::BeatContext& context, TimePoint now)
   auto move = [&](AgentState to, int k) {
     Transition t;
     t.at = std::max(missed_at(k), eval.since.value_or(missed_at(k)));
-    t.from = agent_state_name(eval.state);
-    t.to = agent_state_name(to);
+    t.from = eval.state;
+    t.to = to;
     t.message = fmt::format("{} (every {}), last beat {}", "missed " + plural(k, "beat"),
                             util::format_duration(hb.every), util::format_age(*last_seen, t.at));
     eval.transitions.push_back(std::move(t));
@@ -165,11 +199,11 @@ AgentEval evaluate_agent(const store::BeatContext& context, TimePoint now)
   return eval;
 }
 
-store::BeatWrite apply_agent_beat(const store::BeatContext& context, const BeatInput& beat,
+BeatWrite apply_agent_beat(const BeatContext& context, const BeatInput& beat,
                                   TimePoint now)
 {
   const auto& hb = settings(context);
-  store::BeatWrite write;
+  BeatWrite write;
   write.state = context.state;
   AgentEval eval = evaluate_agent(context, now);
   apply_transitions(context, eval.transitions, write, now);
@@ -179,7 +213,7 @@ store::BeatWrite apply_agent_beat(const store::BeatContext& context, const BeatI
   int healthy = eval.missed > 0 ? 0 : context.state.consecutive_healthy;
   std::optional<Transition> change;
   auto move = [&](AgentState to, std::string message) {
-    change = Transition{now, agent_state_name(state), agent_state_name(to), std::move(message)};
+    change = Transition{now, state, to, std::move(message)};
     state = to;
   };
   const std::string said = beat.message.empty() ? std::string() : ": " + beat.message;
@@ -216,7 +250,7 @@ store::BeatWrite apply_agent_beat(const store::BeatContext& context, const BeatI
   write.state.last_metrics = beat.metrics;
   write.state.beats = context.state.beats + 1;
 
-  store::Beat record;
+  Beat record;
   record.target_id = context.target.info.id;
   record.at = now;
   record.status = beat.status;
@@ -228,11 +262,11 @@ store::BeatWrite apply_agent_beat(const store::BeatContext& context, const BeatI
 
 // --- Jobs ------------------------------------------------------------------------------------
 
-JobEval evaluate_job(const store::BeatContext& context, TimePoint now)
+JobEval evaluate_job(const BeatContext& context, TimePoint now)
 {
   const auto& hb = settings(context);
   JobEval eval;
-  const JobState stored = parse_job_state(context.state.state).value_or(JobState::unknown);
+  const JobState stored = job_state(context.state);
   eval.state = stored;
   eval.since = context.state.since;
   const auto& run = context.last_run;
@@ -259,8 +293,7 @@ JobEval evaluate_job(const store::BeatContext& context, TimePoint now)
   std::optional<Transition> change;
   auto settle = [&](JobState to, TimePoint at, std::string message) {
     if (to != stored) {
-      change = Transition{std::max(at, eval.since.value_or(at)), std::string(to_string(stored)),
-                          std::string(to_string(to)), std::move(message)};
+      change = Transition{std::max(at, eval.since.value_or(at)), stored, to, std::move(message)};
     }
     eval.state = to;
   };
@@ -281,10 +314,11 @@ JobEval evaluate_job(const store::BeatContext& context, TimePoint now)
                                     util::format_rfc3339(*eval.next_expected),
                                     util::format_duration(hb.grace)));
   } else if (!eval.running && run && run->completed_at) {
-    const bool ok = run->status == "succeeded";
+    const bool ok = run->status == JobRunStatus::succeeded;
     settle(ok ? JobState::ok : JobState::failed, *run->completed_at,
-           ok ? "last run succeeded" : "last run " + run->status
-                                         + (run->message.empty() ? "" : ": " + run->message));
+           ok ? "last run succeeded"
+              : fmt::format("last run {}{}", to_string(run->status),
+                            run->message.empty() ? "" : ": " + run->message));
   }
   // Otherwise (a run in progress, or nothing known yet) the job keeps its state: a late or
   // failed job is only ok again once a run succeeds.
@@ -295,17 +329,17 @@ JobEval evaluate_job(const store::BeatContext& context, TimePoint now)
   return eval;
 }
 
-store::BeatWrite start_job_run(const store::BeatContext& context, const std::string& command,
+BeatWrite start_job_run(const BeatContext& context, const std::string& command,
                                const std::string& host, int pid, TimePoint now)
 {
-  store::BeatWrite write;
+  BeatWrite write;
   write.state = context.state;
   write.state.last_seen = now;
   write.state.beats = context.state.beats + 1;
-  store::JobRun run;
+  JobRun run;
   run.target_id = context.target.info.id;
   run.started_at = now;
-  run.status = "running";
+  run.status = JobRunStatus::running;
   run.command = command;
   run.host = host;
   run.pid = pid;
@@ -313,12 +347,12 @@ store::BeatWrite start_job_run(const store::BeatContext& context, const std::str
   return write;
 }
 
-store::BeatWrite finish_job_run(const store::BeatContext& context, std::int64_t run_id,
+BeatWrite finish_job_run(const BeatContext& context, std::int64_t run_id,
                                 TimePoint started_at, const RunEnd& end, TimePoint now)
 {
-  store::BeatWrite write;
+  BeatWrite write;
   write.state = context.state;
-  store::JobRun run;
+  JobRun run;
   run.id = run_id;
   run.target_id = context.target.info.id;
   run.started_at = started_at;
@@ -334,28 +368,30 @@ store::BeatWrite finish_job_run(const store::BeatContext& context, std::int64_t 
   if (run_id != 0 && context.state.last_run_id && *context.state.last_run_id != run_id) {
     return write;
   }
-  const JobState stored = parse_job_state(context.state.state).value_or(JobState::unknown);
-  const bool ok = end.status == "succeeded";
+  const JobState stored = job_state(context.state);
+  const bool ok = end.status == JobRunStatus::succeeded;
   const JobState to = ok ? JobState::ok : JobState::failed;
   write.state.last_message = end.message;
   if (to != stored) {
-    Transition t{now, std::string(to_string(stored)), std::string(to_string(to)),
-                 ok ? "run succeeded" : "run " + end.status + (end.message.empty() ? "" : ": " + end.message)};
+    Transition t{now, stored, to,
+                 ok ? "run succeeded"
+                    : fmt::format("run {}{}", to_string(end.status),
+                                  end.message.empty() ? "" : ": " + end.message)};
     apply_transitions(context, {t}, write, now);
   }
   return write;
 }
 
-store::BeatWrite apply_job_beat(const store::BeatContext& context, const BeatInput& beat,
+BeatWrite apply_job_beat(const BeatContext& context, const BeatInput& beat,
                                 TimePoint now)
 {
   // A run that starts and ends at `now`: run id 0 makes the store insert it already finished.
-  store::BeatContext started = context;
+  BeatContext started = context;
   started.state = start_job_run(context, "", "", 0, now).state;
   RunEnd end;
-  end.status = beat.status == BeatStatus::failing ? "failed" : "succeeded";
+  end.status = beat.status == BeatStatus::failing ? JobRunStatus::failed : JobRunStatus::succeeded;
   end.message = beat.message;
-  store::BeatWrite write = finish_job_run(started, 0, now, end, now);
+  BeatWrite write = finish_job_run(started, 0, now, end, now);
   write.state.last_status = beat.status;
   write.state.last_metrics = beat.metrics;
   return write;
@@ -363,7 +399,7 @@ store::BeatWrite apply_job_beat(const store::BeatContext& context, const BeatInp
 
 // --- Both ------------------------------------------------------------------------------------
 
-std::optional<store::BeatWrite> refresh(const store::BeatContext& context, TimePoint now)
+std::optional<BeatWrite> refresh(const BeatContext& context, TimePoint now)
 {
   std::vector<Transition> transitions;
   if (is_job(context)) {
@@ -374,7 +410,7 @@ std::optional<store::BeatWrite> refresh(const store::BeatContext& context, TimeP
   if (transitions.empty()) {
     return std::nullopt;
   }
-  store::BeatWrite write;
+  BeatWrite write;
   write.state = context.state;
   if (!is_job(context)) {
     write.state.consecutive_healthy = 0;  // silence breaks a run of healthy beats
@@ -383,10 +419,10 @@ std::optional<store::BeatWrite> refresh(const store::BeatContext& context, TimeP
   return write;
 }
 
-Health health_of(const store::BeatContext& context, const std::string& state)
+Health health_of(const BeatPhase& state)
 {
-  if (is_job(context)) {
-    switch (parse_job_state(state).value_or(JobState::unknown)) {
+  if (const auto* job = std::get_if<JobState>(&state)) {
+    switch (*job) {
     case JobState::ok:
       return Health::healthy;
     case JobState::failed:
@@ -398,7 +434,7 @@ Health health_of(const store::BeatContext& context, const std::string& state)
     }
     return Health::unknown;
   }
-  switch (parse_agent_state(state).value_or(AgentState::unknown)) {
+  switch (std::get<AgentState>(state)) {
   case AgentState::online:
     return Health::healthy;
   case AgentState::degraded:
@@ -411,7 +447,7 @@ Health health_of(const store::BeatContext& context, const std::string& state)
   return Health::unknown;
 }
 
-BeatView view(const store::BeatContext& context, int recent_transitions, TimePoint now)
+BeatView view(const BeatContext& context, int recent_transitions, TimePoint now)
 {
   const auto& hb = settings(context);
   BeatView v;
@@ -427,7 +463,7 @@ BeatView view(const store::BeatContext& context, int recent_transitions, TimePoi
     const JobEval eval = evaluate_job(context, now);
     v.state = std::string(to_string(eval.state));
     v.since = eval.since;
-    v.health = health_of(context, v.state);
+    v.health = health_of(eval.state);
     v.next_expected = eval.next_expected;
     v.last_run = context.last_run;
     if (eval.running && !eval.hung && !eval.late) {
@@ -463,7 +499,7 @@ BeatView view(const store::BeatContext& context, int recent_transitions, TimePoi
     v.state = std::string(to_string(eval.state));
     v.since = eval.since;
     v.missed = eval.missed;
-    v.health = health_of(context, v.state);
+    v.health = health_of(eval.state);
     if (!paused && hb.every.count() > 0) {
       const Duration stale_after = hb.every * hb.offline_after;
       const TimePoint seen = v.last_seen.value_or(context.target.first_seen);

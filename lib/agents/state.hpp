@@ -5,9 +5,8 @@
 // machine, job lateness, and the issues hb-status reports. No I/O: lib/agents/beats.hpp applies
 // it to the store.
 
-#include "checks/check.hpp"
 #include "core/types.hpp"
-#include "store/store.hpp"
+#include "core/model/beat.hpp"
 
 #include <optional>
 #include <string>
@@ -18,8 +17,8 @@ namespace hb::agents {
 // One change of state, dated when it happened (not when it was noticed).
 struct Transition {
   TimePoint at;
-  std::string from;
-  std::string to;
+  BeatPhase from;
+  BeatPhase to;
   std::string message;
 };
 
@@ -34,7 +33,7 @@ struct Issue {
 struct BeatInput {
   BeatStatus status = BeatStatus::healthy;
   std::string message;
-  std::vector<checks::Metric> metrics;
+  std::vector<Metric> metrics;
 };
 
 // --- Agents ---
@@ -50,13 +49,13 @@ struct AgentEval {
 // Counts missed beats from `state.last_seen` (or from the start of the current active-hours window
 // when that is later: outside active hours nothing is expected, and the timer restarts when the
 // window opens). A beat counts as missed `grace` after it was due. Paused targets miss nothing.
-AgentEval evaluate_agent(const store::BeatContext& context, TimePoint now);
+AgentEval evaluate_agent(const BeatContext& context, TimePoint now);
 
 // Applies one beat received at `now`: first the silence before it, then the beat itself
 // (unknown → online on the first healthy beat; degraded/failing beats degrade or take it offline;
 // back to online only after recover_after healthy beats in a row). Returns the new state and its
 // events; the beat record itself is filled in too.
-store::BeatWrite apply_agent_beat(const store::BeatContext& context, const BeatInput& beat,
+BeatWrite apply_agent_beat(const BeatContext& context, const BeatInput& beat,
                                   TimePoint now);
 
 // --- Jobs ---
@@ -76,39 +75,39 @@ struct JobEval {
 // the run expected by `every` or `schedule` has not started within `grace`; otherwise what its
 // last finished run left (ok / failed), or unknown. While a run is in progress (and neither hung
 // nor late) the job keeps its state.
-JobEval evaluate_job(const store::BeatContext& context, TimePoint now);
+JobEval evaluate_job(const BeatContext& context, TimePoint now);
 
 // How a run ended, for finish_job_run.
 struct RunEnd {
-  std::string status;  // succeeded | failed | timed_out
+  JobRunStatus status = JobRunStatus::succeeded;  // succeeded | failed | timed_out
   std::optional<int> exit_code;
   std::string message;
   std::string output_tail;
 };
 
 // The write for the start of a wrapped run at `now` (a running job_runs row).
-store::BeatWrite start_job_run(const store::BeatContext& context, const std::string& command,
+BeatWrite start_job_run(const BeatContext& context, const std::string& command,
                                const std::string& host, int pid, TimePoint now);
 
 // The write for the end of run `run_id` (started at `started_at`) at `now`, with the job's new
 // state and its events.
-store::BeatWrite finish_job_run(const store::BeatContext& context, std::int64_t run_id,
+BeatWrite finish_job_run(const BeatContext& context, std::int64_t run_id,
                                 TimePoint started_at, const RunEnd& end, TimePoint now);
 
 // A plain beat for a job (it reports its own result without being wrapped): a zero-length run,
 // succeeded unless the beat is failing.
-store::BeatWrite apply_job_beat(const store::BeatContext& context, const BeatInput& beat,
+BeatWrite apply_job_beat(const BeatContext& context, const BeatInput& beat,
                                 TimePoint now);
 
 // --- Both ---
 
 // The write that records the transitions time alone has caused (missed beats, late or hung
 // jobs), or std::nullopt when the stored state is right.
-std::optional<store::BeatWrite> refresh(const store::BeatContext& context, TimePoint now);
+std::optional<BeatWrite> refresh(const BeatContext& context, TimePoint now);
 
-// Maps a state name to target health: online/ok healthy, degraded warning, offline/failed/late/
-// hung failing, unknown unknown.
-Health health_of(const store::BeatContext& context, const std::string& state);
+// Maps a state to target health: online/ok healthy, degraded warning, offline/failed/late/hung
+// failing, unknown unknown.
+Health health_of(const BeatPhase& state);
 
 // An agent or job as hb-status shows it at `now`.
 struct BeatView {
@@ -120,17 +119,17 @@ struct BeatView {
   int missed = 0;
   std::optional<BeatStatus> last_status;
   std::string last_message;
-  std::vector<checks::Metric> metrics;
+  std::vector<Metric> metrics;
   std::int64_t beats = 0;
   std::optional<TimePoint> next_expected;  // jobs
-  std::optional<store::JobRun> last_run;   // jobs
+  std::optional<JobRun> last_run;   // jobs
   std::vector<Issue> issues;
 };
 
 // `recent_transitions`: the target's state-change events within its flapping window.
-BeatView view(const store::BeatContext& context, int recent_transitions, TimePoint now);
+BeatView view(const BeatContext& context, int recent_transitions, TimePoint now);
 
-// The prefix of the event types beats produce for this target ("agent_" or "job_").
-std::string event_prefix(const store::BeatContext& context);
+// Whether `type` is one of the events beats produce for this target (agent_* or job_*).
+bool is_beat_event(const BeatContext& context, EventType type);
 
 } // namespace hb::agents

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/model/metric.hpp"
 #include "core/types.hpp"
 
 #include <atomic>
@@ -10,18 +11,6 @@
 #include <vector>
 
 namespace hb::checks {
-
-// One number reported by a check, e.g. parsed from Nagios performance data
-// ('label'=value[UOM];warn;crit;min;max). Thresholds are kept as the plugin wrote them.
-struct Metric {
-  std::string name;
-  double value = 0;
-  std::string unit;
-  std::string warn;
-  std::string crit;
-  std::optional<double> min;
-  std::optional<double> max;
-};
 
 // Outcome of one run of one check (SPEC §2 "Check result").
 struct CheckResult {

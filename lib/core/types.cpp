@@ -83,7 +83,62 @@ constexpr std::array k_job_state{
   std::pair{std::string_view{"hung"}, JobState::hung},
 };
 
+constexpr std::array k_event_type{
+  std::pair{std::string_view{"failing"}, EventType::failing},
+  std::pair{std::string_view{"warning"}, EventType::warning},
+  std::pair{std::string_view{"recovered"}, EventType::recovered},
+  std::pair{std::string_view{"agent_online"}, EventType::agent_online},
+  std::pair{std::string_view{"agent_degraded"}, EventType::agent_degraded},
+  std::pair{std::string_view{"agent_offline"}, EventType::agent_offline},
+  std::pair{std::string_view{"job_ok"}, EventType::job_ok},
+  std::pair{std::string_view{"job_recovered"}, EventType::job_recovered},
+  std::pair{std::string_view{"job_failed"}, EventType::job_failed},
+  std::pair{std::string_view{"job_late"}, EventType::job_late},
+  std::pair{std::string_view{"job_hung"}, EventType::job_hung},
+};
+constexpr std::array k_pulse_status{
+  std::pair{std::string_view{"running"}, PulseStatus::running},
+  std::pair{std::string_view{"ok"}, PulseStatus::ok},
+  std::pair{std::string_view{"error"}, PulseStatus::error},
+  std::pair{std::string_view{"interrupted"}, PulseStatus::interrupted},
+  std::pair{std::string_view{"dry_run"}, PulseStatus::dry_run},
+};
+constexpr std::array k_task_run_status{
+  std::pair{std::string_view{"succeeded"}, TaskRunStatus::succeeded},
+  std::pair{std::string_view{"failed"}, TaskRunStatus::failed},
+  std::pair{std::string_view{"timed_out"}, TaskRunStatus::timed_out},
+  std::pair{std::string_view{"skipped"}, TaskRunStatus::skipped},
+  std::pair{std::string_view{"interrupted"}, TaskRunStatus::interrupted},
+};
+constexpr std::array k_job_run_status{
+  std::pair{std::string_view{"running"}, JobRunStatus::running},
+  std::pair{std::string_view{"succeeded"}, JobRunStatus::succeeded},
+  std::pair{std::string_view{"failed"}, JobRunStatus::failed},
+  std::pair{std::string_view{"timed_out"}, JobRunStatus::timed_out},
+};
+
 } // namespace
+
+std::string_view to_string(EventType type) { return enum_name(k_event_type, type); }
+std::string_view to_string(PulseStatus status) { return enum_name(k_pulse_status, status); }
+std::string_view to_string(TaskRunStatus status) { return enum_name(k_task_run_status, status); }
+std::string_view to_string(JobRunStatus status) { return enum_name(k_job_run_status, status); }
+std::optional<EventType> parse_event_type(std::string_view text) { return parse_enum(k_event_type, text); }
+std::optional<PulseStatus> parse_pulse_status(std::string_view text) { return parse_enum(k_pulse_status, text); }
+std::optional<TaskRunStatus> parse_task_run_status(std::string_view text) { return parse_enum(k_task_run_status, text); }
+std::optional<JobRunStatus> parse_job_run_status(std::string_view text) { return parse_enum(k_job_run_status, text); }
+
+bool is_agent_event(EventType type)
+{
+  return type == EventType::agent_online || type == EventType::agent_degraded
+         || type == EventType::agent_offline;
+}
+
+bool is_job_event(EventType type)
+{
+  return type == EventType::job_ok || type == EventType::job_recovered || type == EventType::job_failed
+         || type == EventType::job_late || type == EventType::job_hung;
+}
 
 std::string_view to_string(CheckStatus status) { return enum_name(k_check_status, status); }
 std::string_view to_string(ExecStatus status) { return enum_name(k_exec_status, status); }

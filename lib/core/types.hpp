@@ -38,6 +38,31 @@ enum class AgentState { unknown, online, degraded, offline };
 // as running but is not a state of its own: the job keeps the state its last run left.
 enum class JobState { unknown, ok, failed, late, hung };
 
+// What a recorded change of state was (SPEC §2 "event"). Target health: failing, warning,
+// recovered; agents: agent_*; jobs: job_*.
+enum class EventType {
+  failing,
+  warning,
+  recovered,
+  agent_online,
+  agent_degraded,
+  agent_offline,
+  job_ok,
+  job_recovered,
+  job_failed,
+  job_late,
+  job_hung,
+};
+
+// How a run of hb-pulse stands or ended. dry_run is never stored.
+enum class PulseStatus { running, ok, error, interrupted, dry_run };
+
+// How one run of a scheduled task ended.
+enum class TaskRunStatus { succeeded, failed, timed_out, skipped, interrupted };
+
+// How one run of a job reported by hb-beat stands.
+enum class JobRunStatus { running, succeeded, failed, timed_out };
+
 std::string_view to_string(CheckStatus status);
 std::string_view to_string(ExecStatus status);
 std::string_view to_string(Severity severity);
@@ -47,6 +72,10 @@ std::string_view to_string(Trigger trigger);
 std::string_view to_string(BeatStatus status);
 std::string_view to_string(AgentState state);
 std::string_view to_string(JobState state);
+std::string_view to_string(EventType type);
+std::string_view to_string(PulseStatus status);
+std::string_view to_string(TaskRunStatus status);
+std::string_view to_string(JobRunStatus status);
 
 // Each parse_* returns std::nullopt when `text` is not one of the names above.
 std::optional<CheckStatus> parse_check_status(std::string_view text);
@@ -58,6 +87,14 @@ std::optional<Trigger> parse_trigger(std::string_view text);
 std::optional<BeatStatus> parse_beat_status(std::string_view text);
 std::optional<AgentState> parse_agent_state(std::string_view text);
 std::optional<JobState> parse_job_state(std::string_view text);
+std::optional<EventType> parse_event_type(std::string_view text);
+std::optional<PulseStatus> parse_pulse_status(std::string_view text);
+std::optional<TaskRunStatus> parse_task_run_status(std::string_view text);
+std::optional<JobRunStatus> parse_job_run_status(std::string_view text);
+
+// Event types that record an agent's or a job's transitions (flapping counts them).
+bool is_agent_event(EventType type);
+bool is_job_event(EventType type);
 
 // Maps a check status onto the execution scale (ok becomes all_clear).
 ExecStatus to_exec_status(CheckStatus status);

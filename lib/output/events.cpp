@@ -7,16 +7,16 @@
 
 namespace hb::output {
 
-nlohmann::json event_to_json(const store::Event& event)
+nlohmann::json event_to_json(const Event& event)
 {
   return {{"at", util::format_rfc3339(event.at)},
-          {"type", event.type},
+          {"type", to_string(event.type)},
           {"from", event.old_state},
           {"to", event.new_state},
           {"message", event.message}};
 }
 
-std::string event_line(const store::Event& event)
+std::string event_line(const Event& event)
 {
   return fmt::format("{}: {} -> {} ({})", event.target_id, event.old_state, event.new_state,
                      event.message);

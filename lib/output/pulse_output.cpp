@@ -85,7 +85,7 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
       item["checks"] = std::move(checks);
       auto events = nlohmann::json::array();
       for (const auto& e : t.events) {
-        events.push_back({{"type", e.type}, {"from", e.old_state}, {"to", e.new_state},
+        events.push_back({{"type", to_string(e.type)}, {"from", e.old_state}, {"to", e.new_state},
                           {"message", e.message}});
       }
       item["events"] = std::move(events);
@@ -107,8 +107,8 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
     if (!t.target.empty()) {
       item["target"] = t.target;
     }
-    if (!t.result.empty()) {
-      item["result"] = t.result;
+    if (t.result) {
+      item["result"] = to_string(*t.result);
     }
     if (t.kind == pulse::TaskOutcome::Kind::executed || t.kind == pulse::TaskOutcome::Kind::failed) {
       ++tasks_ran;
@@ -129,9 +129,9 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
   }
 
   nlohmann::json out;
-  const bool ok = report.dry_run || p.status == "ok";
+  const bool ok = report.dry_run || p.status == PulseStatus::ok;
   out["success"] = ok;
-  out["pulse"] = report.dry_run ? "dry_run" : (p.status == "ok" ? "alive" : "error");
+  out["pulse"] = report.dry_run ? "dry_run" : (p.status == PulseStatus::ok ? "alive" : "error");
   out["processed"] = report.count(Kind::ran) + tasks_ran;
   out["details"] = std::move(details);
   out["heartbeat"] = {{"timestamp", util::format_rfc3339(p.started_at)},
@@ -159,7 +159,7 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
   out["beatEvents"] = std::move(beat_events);
   if (!report.dry_run) {
     out["pulseId"] = p.id;
-    out["status"] = p.status;
+    out["status"] = to_string(p.status);
     if (p.completed_at) {
       out["durationMs"] = (*p.completed_at - p.started_at).count();
     }
@@ -212,11 +212,11 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
     const std::string label = "task " + t.name;
     switch (t.kind) {
     case TaskKind::executed:
-      table.add({style.paint("✓", Tone::good), label, style.paint(t.result, Tone::good),
+      table.add({style.paint("✓", Tone::good), label, style.paint(t.result ? to_string(*t.result) : "", Tone::good),
                  util::format_duration(t.duration), t.message});
       break;
     case TaskKind::failed:
-      table.add({style.paint("✗", Tone::bad), label, style.paint(t.result, Tone::bad),
+      table.add({style.paint("✗", Tone::bad), label, style.paint(t.result ? to_string(*t.result) : "", Tone::bad),
                  util::format_duration(t.duration),
                  t.reason.empty() ? t.message : t.message + " (" + t.reason + ")"});
       break;
@@ -229,7 +229,7 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
                  "", t.reason});
       break;
     case TaskKind::skipped:
-      if (!t.result.empty()) {
+      if (t.result) {
         table.add({style.paint("-", Tone::warn), label, style.paint("skipped", Tone::warn), "",
                    t.message});
       } else if (detail == Detail::verbose) {
@@ -257,7 +257,7 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
   const Duration took = p.completed_at ? *p.completed_at - p.started_at : Duration(0);
   std::string line = fmt::format(
     "pulse #{} {}: {} target(s) ran, {} skipped", p.id,
-    style.paint(p.status == "ok" ? "ok" : p.status, p.status == "ok" ? Tone::good : Tone::bad),
+    style.paint(to_string(p.status), p.status == PulseStatus::ok ? Tone::good : Tone::bad),
     report.count(Kind::ran), report.count(Kind::skipped));
   if (report.count(Kind::held) > 0) {
     line += fmt::format(", {} held by another pulse", report.count(Kind::held));

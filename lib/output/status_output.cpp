@@ -41,7 +41,7 @@ std::string percent(std::optional<double> rate)
   return rate ? fmt::format("{:.0f}%", *rate * 100.0) : "-";
 }
 
-std::string metrics_text(const std::vector<checks::Metric>& metrics)
+std::string metrics_text(const std::vector<Metric>& metrics)
 {
   std::string out;
   for (const auto& m : metrics) {
@@ -50,7 +50,7 @@ std::string metrics_text(const std::vector<checks::Metric>& metrics)
   return out;
 }
 
-nlohmann::json metrics_json(const std::vector<checks::Metric>& metrics)
+nlohmann::json metrics_json(const std::vector<Metric>& metrics)
 {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& m : metrics) {
@@ -60,14 +60,14 @@ nlohmann::json metrics_json(const std::vector<checks::Metric>& metrics)
   return out;
 }
 
-nlohmann::json run_json(const store::JobRun& r)
+nlohmann::json run_json(const JobRun& r)
 {
   return {{"id", r.id},
           {"startedAt", util::format_rfc3339(r.started_at)},
           {"completedAt", optional_time(r.completed_at)},
           {"durationMs", r.completed_at ? nlohmann::json((*r.completed_at - r.started_at).count())
                                         : nlohmann::json(nullptr)},
-          {"status", r.status},
+          {"status", to_string(r.status)},
           {"exitCode", r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr)},
           {"message", r.message},
           {"command", r.command},
@@ -169,7 +169,7 @@ nlohmann::json pulse_json(const pulse::SystemPulse& p)
     out["last"] = {{"id", l.id},
                    {"startedAt", util::format_rfc3339(l.started_at)},
                    {"completedAt", optional_time(l.completed_at)},
-                   {"status", l.status},
+                   {"status", to_string(l.status)},
                    {"intervalMs", l.interval.count()},
                    {"targetsDue", l.targets_due},
                    {"targetsRun", l.targets_run},
@@ -205,7 +205,7 @@ void print_events(const status::TargetDetail& d, std::ostream& out)
   out << "\nrecent events:\n";
   Table events({"AT", "EVENT", "CHANGE", "MESSAGE"});
   for (const auto& e : d.events) {
-    events.add({util::format_rfc3339(e.at), e.type + (e.in_grace ? " (grace)" : ""),
+    events.add({util::format_rfc3339(e.at), std::string(to_string(e.type)) + (e.in_grace ? " (grace)" : ""),
                 fmt::format("{} → {}", e.old_state, e.new_state), truncate(e.message, 70)});
   }
   events.print(out, "  ");
@@ -249,10 +249,10 @@ void print_beat_section(const status::TargetDetail& d, std::ostream& out, const 
     out << "\nrecent runs:\n";
     Table runs({"STARTED", "STATUS", "TIME", "EXIT", "MESSAGE"});
     for (const auto& r : d.runs) {
-      const Tone run_tone = r.status == "succeeded" ? Tone::good
-                            : r.status == "running"  ? Tone::plain
-                                                     : Tone::bad;
-      runs.add({util::format_rfc3339(r.started_at), style.paint(r.status, run_tone),
+      const Tone run_tone = r.status == JobRunStatus::succeeded ? Tone::good
+                            : r.status == JobRunStatus::running  ? Tone::plain
+                                                                 : Tone::bad;
+      runs.add({util::format_rfc3339(r.started_at), style.paint(to_string(r.status), run_tone),
                 r.completed_at ? util::format_duration(*r.completed_at - r.started_at)
                                : util::format_age(r.started_at, d.now),
                 r.exit_code ? std::to_string(*r.exit_code) : "-", truncate(r.message, 60)});
@@ -364,11 +364,11 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
     for (const auto& row : report.schedules) {
       const auto& s = row.state;
       std::string result = "-";
-      if (s && !s->last_status.empty()) {
-        const Tone tone = s->last_status == "succeeded" ? Tone::good
-                          : s->last_status == "skipped" ? Tone::warn
-                                                        : Tone::bad;
-        result = style.paint(s->last_status, tone);
+      if (s && s->last_status) {
+        const Tone tone = s->last_status == TaskRunStatus::succeeded ? Tone::good
+                          : s->last_status == TaskRunStatus::skipped ? Tone::warn
+                                                                     : Tone::bad;
+        result = style.paint(to_string(*s->last_status), tone);
       }
       std::string next = row.info.enabled ? "-" : style.paint("disabled", Tone::muted);
       if (row.next_run) {
@@ -465,7 +465,7 @@ nlohmann::json status_to_json(const status::StatusReport& report)
       {"enabled", row.info.enabled},
       {"command", row.info.description},
       {"lastRun", s ? optional_time(s->last_run_at) : nullptr},
-      {"lastResult", s && !s->last_status.empty() ? nlohmann::json(s->last_status) : nullptr},
+      {"lastResult", s && s->last_status ? nlohmann::json(to_string(*s->last_status)) : nullptr},
       {"lastExitCode", s && s->last_exit_code ? nlohmann::json(*s->last_exit_code) : nullptr},
       {"lastMessage", s ? s->last_message : ""},
       {"attempts", s ? s->attempts : 0},

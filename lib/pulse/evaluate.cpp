@@ -8,7 +8,7 @@
 
 namespace hb::pulse {
 
-ExecStatus aggregate(const std::vector<store::CheckResultRecord>& results)
+ExecStatus aggregate(const std::vector<CheckResultRecord>& results)
 {
   ExecStatus worst = ExecStatus::all_clear;
   for (const auto& r : results) {
@@ -52,11 +52,11 @@ int health_rank(Health h)
 
 } // namespace
 
-Evaluation evaluate(const config::Target& target, const store::TargetState& previous,
-                    const store::ExecutionRecord& execution, InGrace in_grace)
+Evaluation evaluate(const config::Target& target, const TargetState& previous,
+                    const ExecutionRecord& execution, InGrace in_grace)
 {
   Evaluation out;
-  store::TargetState& state = out.state;
+  TargetState& state = out.state;
   state.target_id = target.id;
   state.health = previous.health;
   state.since = previous.since;
@@ -75,7 +75,7 @@ Evaluation evaluate(const config::Target& target, const store::TargetState& prev
     state.last_failure_at = execution.started_at;
   }
 
-  std::map<std::string, const store::CheckState*> prior;
+  std::map<std::string, const CheckState*> prior;
   for (const auto& c : previous.checks) {
     prior[c.check_name] = &c;
   }
@@ -90,7 +90,7 @@ Evaluation evaluate(const config::Target& target, const store::TargetState& prev
   int worst_rank = -1;
   bool observed = false;  // at least one result that was not cut off
   for (const auto& result : execution.results) {
-    store::CheckState cs;
+    CheckState cs;
     cs.check_name = result.check_name;
     if (auto it = prior.find(result.check_name); it != prior.end()) {
       cs = *it->second;
@@ -154,17 +154,17 @@ Evaluation evaluate(const config::Target& target, const store::TargetState& prev
                                             : incident_start.value_or(execution.started_at);
     const bool first_and_fine = old_health == Health::unknown && health == Health::healthy;
     if (!first_and_fine) {
-      store::Event event;
+      Event event;
       event.target_id = target.id;
       event.at = execution.completed_at;
       event.old_state = std::string(to_string(old_health));
       event.new_state = std::string(to_string(health));
       event.in_grace = in_grace == InGrace::yes;
       if (health == Health::healthy) {
-        event.type = "recovered";
+        event.type = EventType::recovered;
         event.message = "all checks pass";
       } else {
-        event.type = std::string(to_string(health));
+        event.type = health == Health::failing ? EventType::failing : EventType::warning;
         std::string joined;
         for (const auto& m : bad_messages) {
           joined += joined.empty() ? m : "; " + m;

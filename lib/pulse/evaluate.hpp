@@ -2,7 +2,7 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "store/store.hpp"
+#include "core/model/execution.hpp"
 
 #include <vector>
 
@@ -10,13 +10,13 @@ namespace hb::pulse {
 
 // The overall status of an execution: the worst of its checks, error > alert > warning >
 // all_clear (seed 001). No results at all is all_clear.
-ExecStatus aggregate(const std::vector<store::CheckResultRecord>& results);
+ExecStatus aggregate(const std::vector<CheckResultRecord>& results);
 
 enum class InGrace { no, yes };
 
 struct Evaluation {
-  store::TargetState state;
-  std::vector<store::Event> events;
+  TargetState state;
+  std::vector<Event> events;
 };
 
 // Folds one finished execution into the target's health (SPEC §2 "Target health state"): each
@@ -26,7 +26,7 @@ struct Evaluation {
 // of a new target is not. Incidents are dated from their first bad observation. Results cut off
 // by the pulse deadline or a shutdown (phase "cancelled" or "not_started") leave their check's
 // state unchanged: running out of time is the monitor's problem, not evidence about the target.
-Evaluation evaluate(const config::Target& target, const store::TargetState& previous,
-                    const store::ExecutionRecord& execution, InGrace in_grace);
+Evaluation evaluate(const config::Target& target, const TargetState& previous,
+                    const ExecutionRecord& execution, InGrace in_grace);
 
 } // namespace hb::pulse

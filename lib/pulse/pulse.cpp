@@ -48,9 +48,9 @@ std::string make_owner()
   return fmt::format("{}:{}:{:08x}", host, ::getpid(), random());
 }
 
-store::TargetInfo to_info(const config::Target& target)
+TargetInfo to_info(const config::Target& target)
 {
-  store::TargetInfo info;
+  TargetInfo info;
   info.id = target.id;
   info.name = target.name;
   info.kind = target.kind;
@@ -104,7 +104,7 @@ void validate_filters(const config::Config& config, const PulseOptions& options)
 struct Group {
   const config::Target* target = nullptr;
   std::size_t outcome_index = 0;
-  std::vector<store::CheckResultRecord> results;
+  std::vector<CheckResultRecord> results;
   std::size_t pending = 0;
   bool any_started = false;
   std::optional<SteadyClock::time_point> first_start;
@@ -132,7 +132,7 @@ std::optional<ExecStatus> PulseReport::worst_status() const
 
 void sync_config(const config::Config& config, store::Store& store, TimePoint now)
 {
-  std::vector<store::TargetInfo> infos;
+  std::vector<TargetInfo> infos;
   infos.reserve(config.targets.size());
   for (const auto& target : config.targets) {
     infos.push_back(to_info(target));
@@ -174,7 +174,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   }
 
   std::map<std::string, DueDecision> decisions;
-  auto decide = [&](const config::Target& target, const store::TargetState& state) {
+  auto decide = [&](const config::Target& target, const TargetState& state) {
     DueDecision d;
     if (target.checks.empty()) {
       d.reason = target.heartbeat ? "pushes beats (hb-beat)" : "no checks";
@@ -194,7 +194,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   if (report.dry_run) {
     auto states = store.target_states();
     for (const auto* target : candidates) {
-      store::TargetState state;
+      TargetState state;
       if (auto it = states.find(target->id); it != states.end()) {
         state = it->second;
       }
@@ -215,7 +215,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     report.pulse.next_expected = wall_start + config.pulse.interval;
     report.pulse.targets_total = static_cast<int>(candidates.size());
     report.pulse.targets_due = report.count(TargetOutcome::Kind::would_run);
-    report.pulse.status = "dry_run";
+    report.pulse.status = PulseStatus::dry_run;
     if (with_tasks) {
       TaskRunOptions task_options;
       task_options.dry_run = true;
@@ -226,7 +226,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   }
 
   // 2. Record the pulse and claim what is due.
-  store::PulseRecord& pulse = report.pulse;
+  PulseRecord& pulse = report.pulse;
   pulse.owner = make_owner();
   pulse.started_at = wall_start;
   pulse.interval = config.pulse.interval;
@@ -242,7 +242,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     }
     const store::ClaimResult claim = store.claim_targets(
         candidate_ids, pulse.owner, wall_start, wall_start + config.pulse.deadline + k_claim_margin,
-        [&](const std::string& id, const store::TargetState& state) {
+        [&](const std::string& id, const TargetState& state) {
           return decide(*by_id.at(id), state);
         });
     const std::set<std::string> claimed(claim.claimed.begin(), claim.claimed.end());
@@ -295,7 +295,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     }
 
     // 4. Run the checks; 5. record each target as soon as all its checks are done.
-    std::vector<store::ExecutionWrite> batch;
+    std::vector<ExecutionWrite> batch;
     auto last_flush = SteadyClock::now();
     std::exception_ptr store_failure;
     std::atomic<int> stop{0};
@@ -330,7 +330,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
         outcome.reason = stop_message(false);
         return;
       }
-      store::ExecutionRecord execution;
+      ExecutionRecord execution;
       execution.target_id = group.target->id;
       execution.started_at = wall_at(*group.first_start);
       execution.completed_at = wall_at(group.last_finish);
@@ -340,7 +340,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       execution.results = group.results;
       execution.status = aggregate(execution.results);
 
-      store::TargetState previous;
+      TargetState previous;
       previous.target_id = group.target->id;
       if (auto it = states.find(group.target->id); it != states.end()) {
         previous = it->second;
@@ -367,7 +367,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
         jobs,
         [&](std::size_t job, JobOutcome&& done) {
           Group& group = groups[jobs[job].group];
-          store::CheckResultRecord result = std::move(done.result);
+          CheckResultRecord result = std::move(done.result);
           if (done.started) {
             group.any_started = true;
             if (!group.first_start || done.started_at < *group.first_start) {
@@ -440,7 +440,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       for (const auto& t : report.tasks) {
         const bool not_started = t.kind == TaskOutcome::Kind::not_run;
         const bool cut =
-            t.result == "timed_out" && t.message.rfind("cut off at the pulse deadline", 0) == 0;
+            t.result == TaskRunStatus::timed_out && t.message.rfind("cut off at the pulse deadline", 0) == 0;
         tasks_cut += (not_started || cut) ? 1 : 0;
       }
     }
@@ -465,11 +465,11 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
           fmt::format("{} check(s) did not stop and were abandoned", stats.abandoned));
     }
     if (report.signal != 0) {
-      pulse.status = "interrupted";
+      pulse.status = PulseStatus::interrupted;
       problems.insert(problems.begin(),
                       fmt::format("interrupted by {}", util::signal_name(report.signal)));
     } else {
-      pulse.status = pulse.errors > 0 ? "error" : "ok";
+      pulse.status = pulse.errors > 0 ? PulseStatus::error : PulseStatus::ok;
     }
     for (const auto& p : problems) {
       pulse.message += pulse.message.empty() ? p : "; " + p;
@@ -481,7 +481,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     // Leave no claims behind and say what happened, so the next pulse can take over at once and
     // hb-status shows the real error rather than "never finished".
     try {
-      pulse.status = "error";
+      pulse.status = PulseStatus::error;
       pulse.message = e.what();
       pulse.completed_at = clock.now();
       store.finish_pulse(pulse);

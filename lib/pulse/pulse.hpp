@@ -48,16 +48,16 @@ struct TargetOutcome {
   Health health = Health::unknown;      // after this pulse, for ran
   bool in_grace = false;
   Duration duration{0};
-  std::vector<store::CheckResultRecord> results;  // for ran, in config order
-  std::vector<store::Event> events;               // transitions caused by this run
+  std::vector<CheckResultRecord> results;  // for ran, in config order
+  std::vector<Event> events;               // transitions caused by this run
 };
 
 struct PulseReport {
-  store::PulseRecord pulse;  // as recorded (not recorded for a dry run)
+  PulseRecord pulse;  // as recorded (not recorded for a dry run)
   bool dry_run = false;
   std::vector<TargetOutcome> targets;  // one per configured target (after --target/--tag)
   std::vector<TaskOutcome> tasks;      // one per configured schedule, when tasks ran
-  std::vector<store::Event> beat_events;  // agent/job transitions this pulse recorded
+  std::vector<Event> beat_events;  // agent/job transitions this pulse recorded
   int abandoned_checks = 0;  // > 0: threads were left running; the tool must _exit
   int signal = 0;            // the signal that interrupted the pulse, if any
   int count(TargetOutcome::Kind kind) const;

@@ -43,10 +43,10 @@ struct Shared {
   std::atomic<bool> cancel{false};
 };
 
-store::CheckResultRecord run_one(const CheckJob& job, const std::atomic<bool>& cancel,
+CheckResultRecord run_one(const CheckJob& job, const std::atomic<bool>& cancel,
                                  bool& threw)
 {
-  store::CheckResultRecord record;
+  CheckResultRecord record;
   record.check_name = job.name;
   const auto start = SteadyClock::now();
   try {
@@ -91,7 +91,7 @@ void worker_loop(const std::shared_ptr<Shared>& shared)
     lock.unlock();
 
     bool threw = false;
-    store::CheckResultRecord record = run_one(job, shared->cancel, threw);
+    CheckResultRecord record = run_one(job, shared->cancel, threw);
     if (threw) {
       record.phase = "exception";
     }

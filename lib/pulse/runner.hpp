@@ -2,7 +2,7 @@
 #pragma once
 
 #include "checks/check.hpp"
-#include "store/store.hpp"
+#include "core/model/execution.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -28,7 +28,7 @@ struct CheckJob {
 
 struct JobOutcome {
   bool started = false;  // false: never started (deadline or shutdown came first)
-  store::CheckResultRecord result;
+  CheckResultRecord result;
   std::chrono::steady_clock::time_point started_at;
   std::chrono::steady_clock::time_point finished_at;
 };

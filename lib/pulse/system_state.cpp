@@ -28,17 +28,17 @@ std::string_view to_string(PulseState state)
   return "unknown";
 }
 
-SystemPulse system_pulse_from(const store::PulseRecord& last, TimePoint now)
+SystemPulse system_pulse_from(const PulseRecord& last, TimePoint now)
 {
   SystemPulse out;
   out.last = last;
   out.next_expected = last.started_at + last.interval;
   const Duration age = now - last.started_at;
   const Duration stale_after = last.interval + last.interval / 2;
-  if (last.status == "error" || last.status == "interrupted") {
+  if (last.status == PulseStatus::error || last.status == PulseStatus::interrupted) {
     out.state = PulseState::error;
     out.reason = fmt::format("last pulse {} {}: {}", util::format_age(last.started_at, now),
-                             last.status == "error" ? "had errors" : "was interrupted",
+                             last.status == PulseStatus::error ? "had errors" : "was interrupted",
                              last.message);
   } else if (age > stale_after) {
     out.state = PulseState::warning;
@@ -60,7 +60,7 @@ SystemPulse system_pulse(store::Store& store, TimePoint now)
     out.reason = "no pulse has run yet";
     return out;
   }
-  if (last->status == "running") {
+  if (last->status == PulseStatus::running) {
     if (now <= last->started_at + last->deadline + k_crash_margin) {
       auto finished = store.last_finished_pulse();
       SystemPulse out;

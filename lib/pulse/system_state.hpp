@@ -18,7 +18,7 @@ std::string_view to_string(PulseState state);
 
 struct SystemPulse {
   PulseState state = PulseState::unknown;
-  std::optional<store::PulseRecord> last;  // the pulse the state was derived from
+  std::optional<PulseRecord> last;  // the pulse the state was derived from
   std::optional<TimePoint> next_expected;
   bool running = false;   // a pulse is in progress right now
   std::string reason;     // one line for people
@@ -28,6 +28,6 @@ struct SystemPulse {
 SystemPulse system_pulse(store::Store& store, TimePoint now);
 
 // The same rule applied to one known pulse record (used right after a pulse finishes).
-SystemPulse system_pulse_from(const store::PulseRecord& last, TimePoint now);
+SystemPulse system_pulse_from(const PulseRecord& last, TimePoint now);
 
 } // namespace hb::pulse

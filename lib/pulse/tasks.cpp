@@ -55,7 +55,7 @@ struct Finished {
 
 void sync_schedules(const config::Config& config, store::Store& store, TimePoint now)
 {
-  std::vector<store::ScheduleInfo> infos;
+  std::vector<ScheduleInfo> infos;
   for (const auto& s : config.schedules) {
     infos.push_back({s.name, s.cron->text(), s.timezone, s.target, s.enabled, s.description});
   }
@@ -71,7 +71,7 @@ Duration retry_delay(const config::Schedule& schedule, int attempt)
   return std::min(delay, schedule.retry_backoff_max);
 }
 
-TaskDecision decide_task(const config::Schedule& schedule, const store::ScheduleState& state,
+TaskDecision decide_task(const config::Schedule& schedule, const ScheduleState& state,
                          TimePoint created_at, TimePoint now, Duration missed_after)
 {
   TaskDecision d;
@@ -136,7 +136,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     by_name[s.name] = &s;
     names.push_back(s.name);
   }
-  auto decide = [&](const std::string& name, const store::ScheduleState& state) {
+  auto decide = [&](const std::string& name, const ScheduleState& state) {
     const auto* s = by_name.at(name);
     auto it = created.find(name);
     TaskDecision d = decide_task(*s, state, it == created.end() ? now : it->second, now,
@@ -147,13 +147,13 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     return take;
   };
 
-  std::map<std::string, store::ScheduleState> states;
+  std::map<std::string, ScheduleState> states;
   std::vector<std::string> claimed;
   std::set<std::string> held;
   if (options.dry_run) {
     states = store.schedule_states();
     for (const auto& name : names) {
-      store::ScheduleState state;
+      ScheduleState state;
       state.name = name;
       if (auto it = states.find(name); it != states.end()) {
         state = it->second;
@@ -201,7 +201,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
   }
 
   auto state_of = [&](const std::string& name) {
-    store::ScheduleState state;
+    ScheduleState state;
     state.name = name;
     if (auto it = states.find(name); it != states.end()) {
       state = it->second;
@@ -217,17 +217,17 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       to_run.push_back(name);
       continue;
     }
-    store::TaskRun run;
+    TaskRun run;
     run.schedule = name;
     run.fire_at = d.fire;
     run.started_at = now;
     run.completed_at = now;
-    run.status = "skipped";
+    run.status = TaskRunStatus::skipped;
     run.attempt = 0;
     run.message = fmt::format("fire time {} was missed while no pulse ran; catch_up is off",
                               util::format_rfc3339(d.fire));
     run.pulse_id = options.pulse_id;
-    store::ScheduleState state = state_of(name);
+    ScheduleState state = state_of(name);
     state.covered_fire = d.fire;
     state.pending_fire.reset();
     state.retry_at.reset();
@@ -237,7 +237,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     store.record_task_run(run, state, options.owner);
     auto& o = outcomes[outcome_index[name]];
     o.kind = TaskOutcome::Kind::skipped;
-    o.result = "skipped";
+    o.result = TaskRunStatus::skipped;
     o.message = run.message;
   }
 
@@ -305,7 +305,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       const std::string& name = to_run[f.index];
       const config::Schedule& s = *by_name.at(name);
       const auto& d = decisions[name];
-      store::TaskRun run;
+      TaskRun run;
       run.schedule = name;
       run.fire_at = d.fire;
       run.started_at = f.started_at;
@@ -319,50 +319,50 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       case End::exited:
         run.exit_code = f.process.exit_code;
         if (f.process.exit_code == 0) {
-          run.status = "succeeded";
+          run.status = TaskRunStatus::succeeded;
           run.message = fmt::format("exited 0 after {}", util::format_duration(took));
         } else {
-          run.status = "failed";
+          run.status = TaskRunStatus::failed;
           const std::string line = last_line(f.process.output);
           run.message = line.empty() ? fmt::format("exited with code {}", f.process.exit_code)
                                      : fmt::format("exited with code {}: {}", f.process.exit_code, line);
         }
         break;
       case End::signaled:
-        run.status = "failed";
+        run.status = TaskRunStatus::failed;
         run.message = f.process.error;
         break;
       case End::timed_out:
-        run.status = "timed_out";
+        run.status = TaskRunStatus::timed_out;
         run.message = f.allowed < s.timeout
                         ? fmt::format("cut off at the pulse deadline ({})",
                                       util::format_duration(options.deadline))
                         : fmt::format("timed out after {}", util::format_duration(s.timeout));
         break;
       case End::cancelled: {
-        run.status = "interrupted";
+        run.status = TaskRunStatus::interrupted;
         const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
         run.message = signal != 0 ? fmt::format("interrupted by {}", util::signal_name(signal))
                                   : "cut off";
         break;
       }
       case End::spawn_failed:
-        run.status = "failed";
+        run.status = TaskRunStatus::failed;
         run.message = f.process.error;
         break;
       }
 
-      store::ScheduleState state = state_of(name);
+      ScheduleState state = state_of(name);
       state.last_run_at = run.started_at;
       state.last_status = run.status;
       state.last_exit_code = run.exit_code;
       state.last_message = run.message;
-      if (run.status == "interrupted") {
+      if (run.status == TaskRunStatus::interrupted) {
         // Stopping heartbeat is not the task's failure: the fire time stays due, no attempt used.
         state.pending_fire = run.fire_at;
         state.attempts = run.attempt - 1;
         state.retry_at.reset();
-      } else if (run.status == "succeeded" || run.attempt > s.retries) {
+      } else if (run.status == TaskRunStatus::succeeded || run.attempt > s.retries) {
         state.attempts = run.attempt;
         state.covered_fire = std::max(state.covered_fire.value_or(run.fire_at), run.fire_at);
         state.pending_fire.reset();
@@ -376,8 +376,8 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       states[name] = state;
 
       auto& o = outcomes[outcome_index[name]];
-      o.kind = run.status == "succeeded"     ? TaskOutcome::Kind::executed
-               : run.status == "interrupted" ? TaskOutcome::Kind::not_run
+      o.kind = run.status == TaskRunStatus::succeeded     ? TaskOutcome::Kind::executed
+               : run.status == TaskRunStatus::interrupted ? TaskOutcome::Kind::not_run
                                              : TaskOutcome::Kind::failed;
       o.result = run.status;
       o.message = run.message;

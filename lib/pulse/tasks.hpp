@@ -33,7 +33,7 @@ struct TaskDecision {
 // them (catch-up); with catch_up off, a fire time older than `missed_after` is recorded as
 // skipped instead. A failed run is retried at `retry_at` until `retries` is used up, unless a
 // newer fire time comes first.
-TaskDecision decide_task(const config::Schedule& schedule, const store::ScheduleState& state,
+TaskDecision decide_task(const config::Schedule& schedule, const ScheduleState& state,
                          TimePoint created_at, TimePoint now, Duration missed_after);
 
 // How long to wait before retry number `attempt` + 1: retry_backoff doubled per earlier attempt,
@@ -53,7 +53,7 @@ struct TaskOutcome {
   std::string name;
   std::string target;
   Kind kind = Kind::skipped;
-  std::string result;  // succeeded | failed | timed_out | skipped, for runs
+  std::optional<TaskRunStatus> result;  // for runs and recorded skips
   std::string reason;
   std::string message;
   std::optional<int> exit_code;

@@ -52,8 +52,8 @@ std::string beat_message(const agents::BeatView& view)
   return out;
 }
 
-TargetRow make_row(const store::TargetRecord& record, const store::TargetState* state,
-                   const store::ExecutionStats* stats, const agents::BeatView* beat, TimePoint now)
+TargetRow make_row(const TargetRecord& record, const TargetState* state,
+                   const ExecutionStats* stats, const agents::BeatView* beat, TimePoint now)
 {
   TargetRow row;
   row.info = record.info;
@@ -166,7 +166,7 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
 
   const auto records = store.targets(store::IncludeRetired::no);
   const auto states = store.target_states();
-  std::map<std::string, store::ExecutionStats> stats;
+  std::map<std::string, ExecutionStats> stats;
   for (auto& s : store.execution_stats(now - k_day)) {
     stats[s.target_id] = s;
   }
@@ -231,8 +231,8 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
       // A disabled schedule never runs again, so its last failure no longer counts.
       row.retrying = record.info.enabled && s.pending_fire.has_value();
       row.failing = record.info.enabled && !s.pending_fire
-                    && (s.last_status == "failed" || s.last_status == "timed_out");
-      if (!s.last_status.empty()) {
+                    && (s.last_status == TaskRunStatus::failed || s.last_status == TaskRunStatus::timed_out);
+      if (s.last_status) {
         any_data = true;
       }
     }
@@ -279,7 +279,7 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
                             int recent_limit)
 {
   const auto records = store.targets(store::IncludeRetired::yes);
-  const store::TargetRecord* record = nullptr;
+  const TargetRecord* record = nullptr;
   std::vector<std::string_view> ids;
   for (const auto& r : records) {
     ids.push_back(r.info.id);
@@ -299,7 +299,7 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
   detail.now = now;
   detail.first_seen = record->first_seen;
   const auto state = store.target_state(target_id);
-  store::ExecutionStats stats;
+  ExecutionStats stats;
   for (auto& s : store.execution_stats(now - k_day)) {
     if (s.target_id == target_id) {
       stats = s;

@@ -14,7 +14,7 @@ namespace hb::status {
 
 // One target as hb-status shows it.
 struct TargetRow {
-  store::TargetInfo info;
+  TargetInfo info;
   Health health = Health::unknown;
   std::optional<TimePoint> since;
   std::optional<TimePoint> last_run;
@@ -32,8 +32,8 @@ struct TargetRow {
 
 // One scheduled task as hb-status shows it.
 struct ScheduleRow {
-  store::ScheduleInfo info;
-  std::optional<store::ScheduleState> state;
+  ScheduleInfo info;
+  std::optional<ScheduleState> state;
   std::optional<TimePoint> next_run;  // computed from the cron expression at `now`
   bool failing = false;               // the last run failed or timed out and no retry is pending
   bool retrying = false;              // the last run failed and a retry is scheduled
@@ -73,9 +73,9 @@ struct StatusReport {
 };
 
 struct CheckDetail {
-  store::CheckInfo info;
-  std::optional<store::CheckState> state;
-  std::optional<store::CheckResultRecord> last_result;
+  CheckInfo info;
+  std::optional<CheckState> state;
+  std::optional<CheckResultRecord> last_result;
   std::optional<TimePoint> last_run;
 };
 
@@ -85,10 +85,10 @@ struct TargetDetail {
   TargetRow row;
   std::optional<TimePoint> first_seen;
   std::vector<CheckDetail> checks;
-  std::vector<store::ExecutionRecord> recent;  // newest first, with results
-  std::vector<store::Event> events;            // newest first
-  std::vector<store::Beat> beats;              // agents: newest first
-  std::vector<store::JobRun> runs;             // jobs: newest first
+  std::vector<ExecutionRecord> recent;  // newest first, with results
+  std::vector<Event> events;            // newest first
+  std::vector<Beat> beats;              // agents: newest first
+  std::vector<JobRun> runs;             // jobs: newest first
   ExitCode exit_code = ExitCode::unknown;
 };
 

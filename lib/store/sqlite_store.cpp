@@ -145,7 +145,7 @@ void insert_event(SQLite::Database& db, SQLite::Statement& insert, Event& event)
 {
   insert.bind(1, event.target_id);
   insert.bind(2, static_cast<int64_t>(to_unix_ms(event.at)));
-  insert.bind(3, event.type);
+  insert.bind(3, std::string(to_string(event.type)));
   insert.bind(4, event.old_state);
   insert.bind(5, event.new_state);
   insert.bind(6, event.message);
@@ -228,7 +228,7 @@ public:
   std::vector<BeatWrite> refresh_beat_states(const RefreshDecider& decide) override;
   std::vector<Beat> recent_beats(const std::string& target_id, int limit) override;
   std::vector<JobRun> recent_job_runs(const std::string& target_id, int limit) override;
-  std::map<std::string, int> count_events(TimePoint since, const std::string& type_prefix) override;
+  std::map<std::string, int> count_events(TimePoint since, const std::vector<EventType>& types) override;
 
 private:
   // Runs `fn`, turning SQLite failures into hb errors that name the database and the operation.
@@ -699,7 +699,7 @@ void SqliteStore::finish_pulse(const PulseRecord& pulse)
       WHERE id = ?1)sql");
     q.bind(1, static_cast<int64_t>(pulse.id));
     bind_optional_time(q, 2, pulse.completed_at);
-    q.bind(3, pulse.status);
+    q.bind(3, std::string(to_string(pulse.status)));
     q.bind(4, pulse.targets_total);
     q.bind(5, pulse.targets_due);
     q.bind(6, pulse.targets_run);
@@ -732,7 +732,7 @@ std::optional<PulseRecord> SqliteStore::read_pulse(const char* where_clause)
     p.owner = q.getColumn(1).getString();
     p.started_at = from_unix_ms(q.getColumn(2).getInt64());
     p.completed_at = optional_time(q.getColumn(3));
-    p.status = q.getColumn(4).getString();
+    p.status = parse_or(parse_pulse_status(q.getColumn(4).getString()), PulseStatus::error);
     p.interval = Duration(q.getColumn(5).getInt64());
     p.deadline = Duration(q.getColumn(6).getInt64());
     p.targets_total = q.getColumn(7).getInt();
@@ -1016,7 +1016,7 @@ std::vector<Event> SqliteStore::recent_events(const std::string& target_id, int 
       e.id = q.getColumn(0).getInt64();
       e.target_id = q.getColumn(1).getString();
       e.at = from_unix_ms(q.getColumn(2).getInt64());
-      e.type = q.getColumn(3).getString();
+      e.type = parse_or(parse_event_type(q.getColumn(3).getString()), EventType::warning);
       e.old_state = q.getColumn(4).getString();
       e.new_state = q.getColumn(5).getString();
       e.message = q.getColumn(6).getString();
@@ -1132,7 +1132,7 @@ std::map<std::string, ScheduleState> SqliteStore::load_schedule_states()
     s.attempts = q.getColumn(3).getInt();
     s.retry_at = optional_time(q.getColumn(4));
     s.last_run_at = optional_time(q.getColumn(5));
-    s.last_status = q.getColumn(6).getString();
+    s.last_status = parse_task_run_status(q.getColumn(6).getString());
     if (!q.getColumn(7).isNull()) {
       s.last_exit_code = q.getColumn(7).getInt();
     }
@@ -1160,7 +1160,7 @@ void SqliteStore::record_task_run(TaskRun& run, const ScheduleState& state,
     insert.bind(2, static_cast<int64_t>(to_unix_ms(run.fire_at)));
     insert.bind(3, static_cast<int64_t>(to_unix_ms(run.started_at)));
     insert.bind(4, static_cast<int64_t>(to_unix_ms(run.completed_at)));
-    insert.bind(5, run.status);
+    insert.bind(5, std::string(to_string(run.status)));
     if (run.exit_code) {
       insert.bind(6, *run.exit_code);
     } else {
@@ -1190,7 +1190,7 @@ void SqliteStore::record_task_run(TaskRun& run, const ScheduleState& state,
     upsert.bind(4, state.attempts);
     bind_optional_time(upsert, 5, state.retry_at);
     bind_optional_time(upsert, 6, state.last_run_at);
-    upsert.bind(7, state.last_status);
+    upsert.bind(7, state.last_status ? std::string(to_string(*state.last_status)) : std::string());
     if (state.last_exit_code) {
       upsert.bind(8, *state.last_exit_code);
     } else {
@@ -1226,7 +1226,7 @@ std::vector<TaskRun> SqliteStore::recent_task_runs(const std::string& schedule, 
       r.fire_at = from_unix_ms(q.getColumn(2).getInt64());
       r.started_at = from_unix_ms(q.getColumn(3).getInt64());
       r.completed_at = from_unix_ms(q.getColumn(4).getInt64());
-      r.status = q.getColumn(5).getString();
+      r.status = parse_or(parse_task_run_status(q.getColumn(5).getString()), TaskRunStatus::failed);
       if (!q.getColumn(6).isNull()) {
         r.exit_code = q.getColumn(6).getInt();
       }
@@ -1260,7 +1260,7 @@ JobRun read_job_run(SQLite::Statement& q, int first)
   r.target_id = q.getColumn(first + 1).getString();
   r.started_at = from_unix_ms(q.getColumn(first + 2).getInt64());
   r.completed_at = optional_time(q.getColumn(first + 3));
-  r.status = q.getColumn(first + 4).getString();
+  r.status = parse_or(parse_job_run_status(q.getColumn(first + 4).getString()), JobRunStatus::failed);
   if (!q.getColumn(first + 5).isNull()) {
     r.exit_code = q.getColumn(first + 5).getInt();
   }
@@ -1298,7 +1298,7 @@ std::map<std::string, BeatContext> SqliteStore::load_beat_contexts(const std::st
     const auto& info = c.target.info;
     c.state.target_id = info.id;
     if (!q.getColumn(k_state_at).isNull()) {
-      c.state.state = q.getColumn(k_state_at + 1).getString();
+      c.state.state = parse_beat_phase(info.kind, q.getColumn(k_state_at + 1).getString());
       c.state.since = optional_time(q.getColumn(k_state_at + 2));
       c.state.last_seen = optional_time(q.getColumn(k_state_at + 3));
       if (!q.getColumn(k_state_at + 4).isNull()) {
@@ -1362,7 +1362,7 @@ void SqliteStore::write_beat(BeatWrite& write)
       insert.bind(1, id);
       insert.bind(2, static_cast<int64_t>(to_unix_ms(run.started_at)));
       bind_optional_time(insert, 3, run.completed_at);
-      insert.bind(4, run.status);
+      insert.bind(4, std::string(to_string(run.status)));
       bind_optional_int(insert, 5, run.exit_code);
       insert.bind(6, run.message);
       insert.bind(7, run.output_tail);
@@ -1380,7 +1380,7 @@ void SqliteStore::write_beat(BeatWrite& write)
         WHERE id = ?1 AND target_id = ?7)sql");
       update.bind(1, static_cast<int64_t>(run.id));
       bind_optional_time(update, 2, run.completed_at);
-      update.bind(3, run.status);
+      update.bind(3, std::string(to_string(run.status)));
       bind_optional_int(update, 4, run.exit_code);
       update.bind(5, run.message);
       update.bind(6, run.output_tail);
@@ -1410,7 +1410,7 @@ void SqliteStore::write_beat(BeatWrite& write)
       last_status = ?5, last_message = ?6, last_metrics = ?7, consecutive_healthy = ?8,
       beats = ?9, last_run_id = ?10)sql");
   upsert.bind(1, id);
-  upsert.bind(2, st.state);
+  upsert.bind(2, std::string(to_string(st.state)));
   bind_optional_time(upsert, 3, st.since);
   bind_optional_time(upsert, 4, st.last_seen);
   if (st.last_status) {
@@ -1535,7 +1535,7 @@ std::vector<JobRun> SqliteStore::recent_job_runs(const std::string& target_id, i
 }
 
 std::map<std::string, int> SqliteStore::count_events(TimePoint since,
-                                                     const std::string& type_prefix)
+                                                     const std::vector<EventType>& types)
 {
   return guarded("counting events", [&] {
     std::map<std::string, int> out;
@@ -1543,9 +1543,13 @@ std::map<std::string, int> SqliteStore::count_events(TimePoint since,
     // the whole history through events_by_target.
     SQLite::Statement q(*m_db, R"sql(
       SELECT target_id, count(*) FROM events
-      WHERE at >= ?1 AND substr(type, 1, length(?2)) = ?2 GROUP BY +target_id)sql");
+      WHERE at >= ?1 AND type IN (SELECT value FROM json_each(?2)) GROUP BY +target_id)sql");
     q.bind(1, static_cast<int64_t>(to_unix_ms(since)));
-    q.bind(2, type_prefix);
+    nlohmann::json names = nlohmann::json::array();
+    for (const EventType type : types) {
+      names.push_back(to_string(type));
+    }
+    q.bind(2, names.dump());
     while (q.executeStep()) {
       out[q.getColumn(0).getString()] = q.getColumn(1).getInt();
     }

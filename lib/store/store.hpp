@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "checks/check.hpp"
+#include "core/model/beat.hpp"
+#include "core/model/execution.hpp"
+#include "core/model/pulse.hpp"
+#include "core/model/schedule.hpp"
+#include "core/model/target.hpp"
 #include "core/types.hpp"
 
 #include <cstdint>
@@ -14,256 +18,7 @@
 
 namespace hb::store {
 
-// --- Records ---------------------------------------------------------------------------------
-
-// A check as synced from the config, without secrets.
-struct CheckInfo {
-  std::string name;
-  std::string type;
-  Severity severity = Severity::alert;
-  std::string description;
-};
-
-// How a target that pushes beats is watched, as synced from the config (config::Heartbeat plus
-// the target settings the beat logic needs), so that hb-beat works from the database alone.
-struct HeartbeatInfo {
-  Duration every{0};
-  Duration grace{0};
-  int degraded_after = 1;
-  int offline_after = 3;
-  int recover_after = 2;
-  Duration extended_offline_after{5 * 60'000};
-  int flapping_transitions = 5;
-  Duration flapping_window{3600'000};
-  std::string schedule;  // jobs: cron expression, "" for none
-  std::string timezone = "UTC";
-  Duration max_runtime{0};   // jobs: 0 for no limit
-  std::string active_hours;  // "09:00-21:00", "" for always
-  Duration new_target_grace{0};
-};
-
-// A target as synced from the config.
-struct TargetInfo {
-  std::string id;
-  std::string name;
-  TargetKind kind = TargetKind::service;
-  std::vector<std::string> tags;
-  bool paused = false;
-  Duration interval{0};
-  Duration stale_after{0};  // 0: never stale
-  std::vector<CheckInfo> checks;
-  std::optional<HeartbeatInfo> heartbeat;  // set for targets that push beats (agents, jobs)
-};
-
-// Where a target came from: the config, or `hb-beat --create` (never retired by a config sync).
-enum class Origin { config, beat };
-
-// A target as the database knows it.
-struct TargetRecord {
-  TargetInfo info;
-  TimePoint first_seen;                  // when a pulse first synced it (new-target grace)
-  std::optional<TimePoint> retired_at;   // set when it left the config; history is kept
-  Origin origin = Origin::config;
-};
-
-// Confirmation state of one check on one target (SPEC §2: confirm / recover_after).
-struct CheckState {
-  std::string check_name;
-  CheckStatus last_status = CheckStatus::ok;
-  int consecutive_failures = 0;
-  int consecutive_successes = 0;
-  // The confirmed state: the level the check counts as for target health.
-  CheckStatus confirmed = CheckStatus::ok;
-  std::optional<TimePoint> bad_since;  // first bad observation of the current bad streak
-  std::string last_message;
-};
-
-// Health of one target, derived after each execution.
-struct TargetState {
-  std::string target_id;
-  Health health = Health::unknown;
-  std::optional<TimePoint> since;          // when `health` began (first bad observation if bad)
-  int consecutive_failures = 0;            // executions in a row that were not all_clear
-  int consecutive_successes = 0;
-  std::optional<TimePoint> last_execution_at;  // start of the last execution
-  std::optional<ExecStatus> last_status;
-  std::optional<TimePoint> last_success_at;
-  std::optional<TimePoint> last_failure_at;
-  std::string last_message;                // the worst failing check's message, "" when clear
-  std::vector<CheckState> checks;
-};
-
-struct CheckResultRecord {
-  std::string check_name;
-  CheckStatus status = CheckStatus::error;
-  std::string message;
-  Duration latency{0};
-  std::string phase;
-  std::vector<checks::Metric> metrics;
-};
-
-struct ExecutionRecord {
-  std::int64_t id = 0;  // assigned by the store
-  std::string target_id;
-  TimePoint started_at;
-  TimePoint completed_at;
-  Trigger trigger = Trigger::pulse;
-  bool forced = false;
-  ExecStatus status = ExecStatus::all_clear;
-  std::optional<std::int64_t> pulse_id;
-  std::vector<CheckResultRecord> results;  // empty when loaded without results
-};
-
-// A change of state, what notifications will be sent for (SPEC §2).
-struct Event {
-  std::int64_t id = 0;
-  std::string target_id;
-  TimePoint at;
-  std::string type;       // "failing", "warning", "recovered"
-  std::string old_state;
-  std::string new_state;
-  std::string message;
-  bool in_grace = false;  // the target was inside new_target_grace: recorded, never notified
-};
-
-// One run of hb-pulse (SPEC §2 "Pulse").
-struct PulseRecord {
-  std::int64_t id = 0;
-  std::string owner;  // "host:pid:random", also the owner of its claims
-  TimePoint started_at;
-  std::optional<TimePoint> completed_at;
-  std::string status = "running";  // running | ok | error | interrupted
-  Duration interval{0};            // pulse.interval when it ran: staleness is derived from it
-  Duration deadline{0};
-  int targets_total = 0;
-  int targets_due = 0;
-  int targets_run = 0;
-  int targets_held = 0;  // due but claimed by an overlapping pulse
-  int checks_run = 0;
-  int tasks_run = 0;
-  int tasks_failed = 0;
-  int errors = 0;
-  std::string message;   // what went wrong, when status is error or interrupted
-  TimePoint next_expected;
-};
-
-// Everything one finished execution changes, written in one transaction.
-struct ExecutionWrite {
-  ExecutionRecord execution;
-  TargetState state;
-  std::vector<Event> events;
-  std::string release_owner;  // the claim on the target held by this owner is released
-};
-
-// A scheduled task as synced from the config (the command without secrets).
-struct ScheduleInfo {
-  std::string name;
-  std::string cron;
-  std::string timezone;
-  std::string target_id;  // "" when it belongs to no target
-  bool enabled = true;
-  std::string description;
-};
-
-struct ScheduleRecord {
-  ScheduleInfo info;
-  TimePoint created_at;  // first sync: fire times before it are never run
-  std::optional<TimePoint> retired_at;
-};
-
-// Where a schedule stands (SPEC §2 "Schedule").
-struct ScheduleState {
-  std::string name;
-  std::optional<TimePoint> covered_fire;  // latest fire time dealt with (run, given up, skipped)
-  std::optional<TimePoint> pending_fire;  // a failed fire time waiting for its retry
-  int attempts = 0;                       // runs so far for pending_fire (or the last fire)
-  std::optional<TimePoint> retry_at;
-  std::optional<TimePoint> last_run_at;
-  std::string last_status;  // succeeded | failed | timed_out | skipped, "" before the first run
-  std::optional<int> last_exit_code;
-  std::string last_message;
-};
-
-// One run of a scheduled task.
-struct TaskRun {
-  std::int64_t id = 0;
-  std::string schedule;
-  TimePoint fire_at;  // the fire time it ran for
-  TimePoint started_at;
-  TimePoint completed_at;
-  std::string status;  // succeeded | failed | timed_out | skipped
-  std::optional<int> exit_code;
-  int attempt = 1;
-  std::string message;
-  std::string output_tail;
-  std::optional<std::int64_t> pulse_id;
-};
-
-// Where a target that pushes beats stands. `state` is an AgentState name for agents and a
-// JobState name for jobs (kind "job"); lib/agents interprets it.
-struct BeatState {
-  std::string target_id;
-  std::string state = "unknown";
-  std::optional<TimePoint> since;      // when `state` began
-  std::optional<TimePoint> last_seen;  // the last beat (agents) or the last run's start (jobs)
-  std::optional<BeatStatus> last_status;
-  std::string last_message;
-  std::vector<checks::Metric> last_metrics;
-  int consecutive_healthy = 0;  // healthy beats in a row (agents)
-  std::int64_t beats = 0;       // beats or runs recorded in all
-  std::optional<std::int64_t> last_run_id;  // jobs
-};
-
-// One beat pushed by an agent.
-struct Beat {
-  std::int64_t id = 0;
-  std::string target_id;
-  TimePoint at;
-  BeatStatus status = BeatStatus::healthy;
-  std::string message;
-  std::vector<checks::Metric> metrics;
-};
-
-// One run of a job reported by hb-beat: inserted when it starts, completed when it ends.
-struct JobRun {
-  std::int64_t id = 0;  // assigned by the store
-  std::string target_id;
-  TimePoint started_at;
-  std::optional<TimePoint> completed_at;  // none while running (or when the wrapper died)
-  std::string status = "running";  // running | succeeded | failed | timed_out
-  std::optional<int> exit_code;
-  std::string message;
-  std::string output_tail;
-  std::string command;  // the wrapped command line, "" for a plain beat
-  std::string host;
-  int pid = 0;          // the wrapper's pid
-};
-
-// What a beat-recording or state-refreshing decision reads, inside its transaction.
-struct BeatContext {
-  TargetRecord target;
-  BeatState state;
-  std::optional<JobRun> last_run;  // jobs: the run state.last_run_id points at
-};
-
-// What it writes, in the same transaction.
-struct BeatWrite {
-  BeatState state;
-  std::vector<Event> events;
-  std::optional<Beat> beat;    // appended (assigned an id)
-  std::optional<JobRun> run;   // inserted when its id is 0 (then assigned), else updated
-};
-
-using BeatDecider = std::function<BeatWrite(const BeatContext&)>;
-// Returns std::nullopt when the target's stored state is already right.
-using RefreshDecider = std::function<std::optional<BeatWrite>(const BeatContext&)>;
-
-// Execution counts for one target over a window.
-struct ExecutionStats {
-  std::string target_id;
-  int executions = 0;
-  int failures = 0;  // executions whose status was not all_clear
-};
+// --- Records only the store interface uses ----------------------------------------------------
 
 struct ClaimResult {
   std::vector<std::string> claimed;  // ids this caller may now run
@@ -365,10 +120,10 @@ public:
   // Newest first.
   virtual std::vector<Beat> recent_beats(const std::string& target_id, int limit) = 0;
   virtual std::vector<JobRun> recent_job_runs(const std::string& target_id, int limit) = 0;
-  // Events per target since `since` whose type starts with `type_prefix` (flapping detection;
-  // uses the time index).
+  // Events per target since `since` whose type is one of `types` (flapping detection; uses the
+  // time index).
   virtual std::map<std::string, int> count_events(TimePoint since,
-                                                  const std::string& type_prefix) = 0;
+                                                  const std::vector<EventType>& types) = 0;
 };
 
 enum class OpenMode {

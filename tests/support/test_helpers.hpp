@@ -108,7 +108,7 @@ inline std::string config_error(const nlohmann::json& spec, const CheckPlace& pl
 }
 
 // Returns the metric called `name` in `result`, or nullptr.
-inline const checks::Metric* find_metric(const checks::CheckResult& result, const std::string& name)
+inline const Metric* find_metric(const checks::CheckResult& result, const std::string& name)
 {
   for (const auto& metric : result.metrics) {
     if (metric.name == name) {

@@ -170,13 +170,13 @@ int plain_beat(const Options& options, const hb::tools::CommonOptions& common)
     nlohmann::json out{{"target", options.target},
                        {"at", util::format_rfc3339(now)},
                        {"status", to_string(beat.status)},
-                       {"state", write.state.state},
+                       {"state", to_string(write.state.state)},
                        {"beats", write.state.beats},
                        {"events", std::move(events)}};
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else if (common.verbose > 0) {
     std::cout << fmt::format("{}: {} beat recorded; state {}\n", options.target,
-                             to_string(beat.status), write.state.state);
+                             to_string(beat.status), to_string(write.state.state));
   }
   return 0;
 }
@@ -208,18 +208,18 @@ hb::agents::RunEnd run_end(const hb::util::ProcessResult& result)
   switch (result.end) {
   case End::exited:
     end.exit_code = result.exit_code;
-    end.status = result.exit_code == 0 ? "succeeded" : "failed";
+    end.status = result.exit_code == 0 ? hb::JobRunStatus::succeeded : hb::JobRunStatus::failed;
     if (result.exit_code != 0) {
       end.message = fmt::format("exit code {}", result.exit_code);
     }
     break;
   case End::timed_out:
-    end.status = "timed_out";
+    end.status = hb::JobRunStatus::timed_out;
     end.exit_code = k_exit_timed_out;
     end.message = result.error;
     break;
   default:
-    end.status = "failed";
+    end.status = hb::JobRunStatus::failed;
     end.exit_code = exit_code_of(result);
     end.message = result.error;
     break;
@@ -228,7 +228,7 @@ hb::agents::RunEnd run_end(const hb::util::ProcessResult& result)
   while (!last_line.empty() && (last_line.back() == '\n' || last_line.back() == '\r')) {
     last_line.pop_back();
   }
-  if (end.status != "succeeded" && !last_line.empty()) {
+  if (end.status != hb::JobRunStatus::succeeded && !last_line.empty()) {
     end.message += ": " + hb::agents::cap_message(last_line, 200);
   }
   return end;
@@ -330,7 +330,7 @@ int wrap_job(const Options& options, const hb::tools::CommonOptions& common)
   // stderr and the job runs all the same.
   auto clock = util::clock_from_environment();
   std::unique_ptr<store::Store> store;
-  std::optional<store::JobRun> run;
+  std::optional<JobRun> run;
   try {
     const auto setup =
       tools::load_setup(common, tools::ConfigRequired::database_only, config::RunDiscovery::no);

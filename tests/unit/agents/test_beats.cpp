@@ -31,7 +31,7 @@ std::unique_ptr<hb::store::Store> open_store(const hb::test::TempDir& dir)
   return hb::store::open_sqlite(db_path(dir), hb::store::OpenMode::read_write);
 }
 
-hb::store::TargetInfo agent(const std::string& id)
+hb::TargetInfo agent(const std::string& id)
 {
   hb::config::Target t;
   t.id = id;
@@ -40,7 +40,7 @@ hb::store::TargetInfo agent(const std::string& id)
   t.heartbeat = hb::config::Heartbeat{};
   t.heartbeat->every = 30s;
   t.heartbeat->grace = 3s;
-  hb::store::TargetInfo info;
+  hb::TargetInfo info;
   info.id = id;
   info.name = id;
   info.kind = hb::TargetKind::agent;
@@ -48,9 +48,9 @@ hb::store::TargetInfo agent(const std::string& id)
   return info;
 }
 
-hb::store::TargetInfo service(const std::string& id)
+hb::TargetInfo service(const std::string& id)
 {
-  hb::store::TargetInfo info;
+  hb::TargetInfo info;
   info.id = id;
   info.name = id;
   info.kind = hb::TargetKind::service;
@@ -82,7 +82,7 @@ TEST_CASE("record_beat")
   SECTION("records the beat, the state and the first transition in one go")
   {
     const auto w = hb::agents::record_beat(*store, "worker", beat(), Create::no, k_t0);
-    CHECK(w.state.state == "online");
+    CHECK(to_string(w.state.state) == "online");
     REQUIRE(w.beat);
     CHECK(w.beat->id > 0);
     REQUIRE(w.events.size() == 1);
@@ -91,7 +91,7 @@ TEST_CASE("record_beat")
     CHECK(count(dir, "SELECT count(*) FROM events WHERE type = 'agent_online'") == 1);
     const auto contexts = store->beat_contexts();
     REQUIRE(contexts.count("worker"));
-    CHECK(contexts.at("worker").state.state == "online");
+    CHECK(to_string(contexts.at("worker").state.state) == "online");
     CHECK(contexts.at("worker").state.last_seen == k_t0);
     CHECK(!contexts.count("api"));
   }
@@ -104,12 +104,12 @@ TEST_CASE("record_beat")
               "synced by hb-pulse; pass --create to create it from this beat)"));
     CHECK(count(dir, "SELECT count(*) FROM beats") == 0);
     const auto w = hb::agents::record_beat(*store, "ghost", beat(), Create::yes, k_t0);
-    CHECK(w.state.state == "online");
+    CHECK(to_string(w.state.state) == "online");
     const auto records = store->targets(hb::store::IncludeRetired::no);
     const auto it = std::find_if(records.begin(), records.end(),
                                  [](const auto& r) { return r.info.id == "ghost"; });
     REQUIRE(it != records.end());
-    CHECK(it->origin == hb::store::Origin::beat);
+    CHECK(it->origin == hb::Origin::beat);
     CHECK(it->info.kind == hb::TargetKind::agent);
     REQUIRE(it->info.heartbeat);
     CHECK(it->info.heartbeat->every == 30s);
@@ -133,16 +133,16 @@ TEST_CASE("record_beat")
     auto paused = agent("worker");
     paused.paused = true;
     store->sync_targets({paused, service("api")}, k_t0 + 1min);
-    CHECK(store->beat_contexts().at("worker").state.state == "online");
+    CHECK(to_string(store->beat_contexts().at("worker").state.state) == "online");
     store->sync_targets({agent("worker"), service("api")}, k_t0 + 1h);
     // No missed beats dated inside the pause: the state restarts.
-    CHECK(store->beat_contexts().at("worker").state.state == "unknown");
+    CHECK(to_string(store->beat_contexts().at("worker").state.state) == "unknown");
     CHECK(hb::agents::refresh_all(*store, k_t0 + 1h + 10s).empty());
 
     hb::agents::record_beat(*store, "worker", beat(), Create::no, k_t0 + 2h);
     store->sync_targets({service("api")}, k_t0 + 3h);  // retired
     store->sync_targets({agent("worker"), service("api")}, k_t0 + 30h);  // back
-    CHECK(store->beat_contexts().at("worker").state.state == "unknown");
+    CHECK(to_string(store->beat_contexts().at("worker").state.state) == "unknown");
     CHECK(count(dir, "SELECT count(*) FROM beats WHERE target_id = 'worker'") == 2);  // history kept
   }
 
@@ -170,8 +170,8 @@ TEST_CASE("record_beat")
     CHECK(run->id > 0);
     CHECK(count(dir, "SELECT count(*) FROM job_runs WHERE status = 'running'") == 1);
     const auto w =
-      hb::agents::finish_run(*store, *run, {"failed", 3, "exit code 3", "oops\n"}, k_t0 + 5min);
-    CHECK(w.state.state == "failed");
+      hb::agents::finish_run(*store, *run, {hb::JobRunStatus::failed, 3, "exit code 3", "oops\n"}, k_t0 + 5min);
+    CHECK(to_string(w.state.state) == "failed");
     CHECK(count(dir, "SELECT count(*) FROM job_runs WHERE status = 'failed' AND exit_code = 3 "
                      "AND output_tail = 'oops\n' AND completed_at IS NOT NULL")
           == 1);
@@ -195,7 +195,7 @@ TEST_CASE("refresh_all")
     auto writes = hb::agents::refresh_all(*store, k_t0 + 5min + 10s);
     REQUIRE(writes.size() == 1);
     CHECK(writes[0].state.target_id == "a");
-    CHECK(writes[0].state.state == "offline");
+    CHECK(to_string(writes[0].state.state) == "offline");
     REQUIRE(writes[0].events.size() == 2);
     CHECK(writes[0].events[1].at == k_t0 + 93s);
     CHECK(hb::agents::refresh_all(*store, k_t0 + 5min + 20s).empty());

@@ -11,8 +11,8 @@ using hb::AgentState;
 using hb::BeatStatus;
 using hb::TimePoint;
 using hb::agents::BeatInput;
-using hb::store::BeatContext;
-using hb::store::BeatWrite;
+using hb::BeatContext;
+using hb::BeatWrite;
 using namespace std::chrono_literals;
 
 TimePoint at(const char* text) { return *hb::util::parse_rfc3339(text); }
@@ -25,7 +25,7 @@ BeatContext agent_context()
   c.target.info.id = "worker";
   c.target.info.kind = hb::TargetKind::agent;
   c.target.first_seen = k_t0 - 1h;
-  hb::store::HeartbeatInfo hb;
+  hb::HeartbeatInfo hb;
   hb.every = 30s;
   hb.grace = 3s;
   c.target.info.heartbeat = hb;
@@ -57,7 +57,7 @@ BeatInput beat(BeatStatus status = BeatStatus::healthy, std::string message = ""
 BeatContext online_since(TimePoint last_seen)
 {
   BeatContext c = agent_context();
-  c.state.state = "online";
+  c.state.state = hb::AgentState::online;
   c.state.since = last_seen - 10min;
   c.state.last_seen = last_seen;
   c.state.last_status = BeatStatus::healthy;
@@ -71,7 +71,7 @@ BeatContext job_context()
   c.target.info.id = "backup";
   c.target.info.kind = hb::TargetKind::job;
   c.target.first_seen = at("2026-03-01T00:00:00Z");
-  hb::store::HeartbeatInfo hb;
+  hb::HeartbeatInfo hb;
   hb.grace = 30min;
   c.target.info.heartbeat = hb;
   c.state.target_id = "backup";
@@ -99,8 +99,8 @@ TEST_CASE("evaluate_agent")
     CHECK(e.state == AgentState::degraded);
     CHECK(e.missed == 1);
     REQUIRE(e.transitions.size() == 1);
-    CHECK(e.transitions[0].from == "online");
-    CHECK(e.transitions[0].to == "degraded");
+    CHECK(to_string(e.transitions[0].from) == "online");
+    CHECK(to_string(e.transitions[0].to) == "degraded");
     CHECK(e.transitions[0].at == k_t0 + 33s);
     CHECK(e.transitions[0].message == "missed 1 beat (every 30s), last beat 33s ago");
   }
@@ -111,10 +111,10 @@ TEST_CASE("evaluate_agent")
     CHECK(e.state == AgentState::offline);
     CHECK(e.missed == 19);
     REQUIRE(e.transitions.size() == 2);
-    CHECK(e.transitions[0].to == "degraded");
+    CHECK(to_string(e.transitions[0].to) == "degraded");
     CHECK(e.transitions[0].at == k_t0 + 33s);
-    CHECK(e.transitions[1].from == "degraded");
-    CHECK(e.transitions[1].to == "offline");
+    CHECK(to_string(e.transitions[1].from) == "degraded");
+    CHECK(to_string(e.transitions[1].to) == "offline");
     CHECK(e.transitions[1].at == k_t0 + 93s);
     CHECK(e.since == k_t0 + 93s);
   }
@@ -122,12 +122,12 @@ TEST_CASE("evaluate_agent")
   SECTION("an agent already degraded goes offline only at offline_after")
   {
     auto c = online_since(k_t0);
-    c.state.state = "degraded";
+    c.state.state = hb::AgentState::degraded;
     c.state.since = k_t0 + 33s;
     CHECK(hb::agents::evaluate_agent(c, k_t0 + 92s).transitions.empty());
     const auto e = hb::agents::evaluate_agent(c, k_t0 + 93s);
     REQUIRE(e.transitions.size() == 1);
-    CHECK(e.transitions[0].to == "offline");
+    CHECK(to_string(e.transitions[0].to) == "offline");
   }
 
   SECTION("thresholds are configurable")
@@ -151,14 +151,14 @@ TEST_CASE("evaluate_agent")
     c.target.info.heartbeat->degraded_after = 3;
     const auto e = hb::agents::evaluate_agent(c, k_t0 + 5min);
     REQUIRE(e.transitions.size() == 1);
-    CHECK(e.transitions[0].from == "online");
-    CHECK(e.transitions[0].to == "offline");
+    CHECK(to_string(e.transitions[0].from) == "online");
+    CHECK(to_string(e.transitions[0].to) == "offline");
   }
 
   SECTION("an offline agent stays offline; nothing new is recorded")
   {
     auto c = online_since(k_t0);
-    c.state.state = "offline";
+    c.state.state = hb::AgentState::offline;
     c.state.since = k_t0 + 93s;
     const auto e = hb::agents::evaluate_agent(c, k_t0 + 1h);
     CHECK(e.state == AgentState::offline);
@@ -210,12 +210,12 @@ TEST_CASE("apply_agent_beat")
   SECTION("the first healthy beat brings an unknown agent online")
   {
     const auto w = hb::agents::apply_agent_beat(agent_context(), beat(), k_t0);
-    CHECK(w.state.state == "online");
+    CHECK(to_string(w.state.state) == "online");
     CHECK(w.state.since == k_t0);
     CHECK(w.state.last_seen == k_t0);
     CHECK(w.state.beats == 1);
     REQUIRE(w.events.size() == 1);
-    CHECK(w.events[0].type == "agent_online");
+    CHECK(to_string(w.events[0].type) == "agent_online");
     CHECK(w.events[0].old_state == "unknown");
     CHECK(w.events[0].new_state == "online");
     REQUIRE(w.beat);
@@ -225,7 +225,7 @@ TEST_CASE("apply_agent_beat")
   SECTION("a healthy beat on time changes nothing")
   {
     const auto w = hb::agents::apply_agent_beat(online_since(k_t0), beat(), k_t0 + 30s);
-    CHECK(w.state.state == "online");
+    CHECK(to_string(w.state.state) == "online");
     CHECK(w.events.empty());
     CHECK(w.state.consecutive_healthy == 21);
   }
@@ -234,15 +234,15 @@ TEST_CASE("apply_agent_beat")
   {
     auto w = hb::agents::apply_agent_beat(online_since(k_t0), beat(BeatStatus::degraded, "slow disk"),
                                           k_t0 + 30s);
-    CHECK(w.state.state == "degraded");
+    CHECK(to_string(w.state.state) == "degraded");
     REQUIRE(w.events.size() == 1);
-    CHECK(w.events[0].type == "agent_degraded");
+    CHECK(to_string(w.events[0].type) == "agent_degraded");
     CHECK(w.events[0].message == "agent reports degraded: slow disk");
     CHECK(w.state.consecutive_healthy == 0);
 
     w = hb::agents::apply_agent_beat(online_since(k_t0), beat(BeatStatus::failing), k_t0 + 30s);
-    CHECK(w.state.state == "offline");
-    CHECK(w.events.at(0).type == "agent_offline");
+    CHECK(to_string(w.state.state) == "offline");
+    CHECK(to_string(w.events.at(0).type) == "agent_offline");
   }
 
   SECTION("back online only after recover_after healthy beats in a row")
@@ -250,14 +250,14 @@ TEST_CASE("apply_agent_beat")
     auto c = online_since(k_t0);
     c = after(c, hb::agents::apply_agent_beat(c, beat(BeatStatus::degraded), k_t0 + 30s));
     auto w = hb::agents::apply_agent_beat(c, beat(), k_t0 + 60s);
-    CHECK(w.state.state == "degraded");
+    CHECK(to_string(w.state.state) == "degraded");
     CHECK(w.events.empty());
     CHECK(w.state.consecutive_healthy == 1);
     c = after(c, w);
     w = hb::agents::apply_agent_beat(c, beat(), k_t0 + 90s);
-    CHECK(w.state.state == "online");
+    CHECK(to_string(w.state.state) == "online");
     REQUIRE(w.events.size() == 1);
-    CHECK(w.events[0].type == "agent_online");
+    CHECK(to_string(w.events[0].type) == "agent_online");
     CHECK(w.events[0].old_state == "degraded");
     CHECK(w.events[0].message == "2 healthy beats in a row");
   }
@@ -268,11 +268,11 @@ TEST_CASE("apply_agent_beat")
     c = after(c, hb::agents::apply_agent_beat(c, beat(BeatStatus::failing), k_t0 + 30s));
     c = after(c, hb::agents::apply_agent_beat(c, beat(), k_t0 + 60s));
     c = after(c, hb::agents::apply_agent_beat(c, beat(BeatStatus::degraded), k_t0 + 90s));
-    CHECK(c.state.state == "degraded");
+    CHECK(to_string(c.state.state) == "degraded");
     c = after(c, hb::agents::apply_agent_beat(c, beat(), k_t0 + 120s));
-    CHECK(c.state.state == "degraded");
+    CHECK(to_string(c.state.state) == "degraded");
     c = after(c, hb::agents::apply_agent_beat(c, beat(), k_t0 + 150s));
-    CHECK(c.state.state == "online");
+    CHECK(to_string(c.state.state) == "online");
   }
 
   SECTION("a beat after silence records the silence first, then counts towards recovery")
@@ -283,7 +283,7 @@ TEST_CASE("apply_agent_beat")
     CHECK(w.events[0].at == k_t0 + 33s);
     CHECK(w.events[1].new_state == "offline");
     CHECK(w.events[1].at == k_t0 + 93s);
-    CHECK(w.state.state == "offline");
+    CHECK(to_string(w.state.state) == "offline");
     CHECK(w.state.consecutive_healthy == 1);
     CHECK(w.state.last_seen == k_t0 + 5min);
   }
@@ -296,7 +296,7 @@ TEST_CASE("apply_agent_beat")
     CHECK(c.state.consecutive_healthy == 1);
     // Three hours of silence (offline all along), then one healthy beat: not enough.
     const auto w = hb::agents::apply_agent_beat(c, beat(), k_t0 + 3h);
-    CHECK(w.state.state == "offline");
+    CHECK(to_string(w.state.state) == "offline");
     CHECK(w.state.consecutive_healthy == 1);
   }
 
@@ -306,7 +306,7 @@ TEST_CASE("apply_agent_beat")
     c.target.info.heartbeat->recover_after = 1;
     c = after(c, hb::agents::apply_agent_beat(c, beat(BeatStatus::failing), k_t0 + 30s));
     const auto w = hb::agents::apply_agent_beat(c, beat(), k_t0 + 60s);
-    CHECK(w.state.state == "online");
+    CHECK(to_string(w.state.state) == "online");
   }
 
   SECTION("events of a target in its new-target grace are marked")
@@ -402,7 +402,7 @@ TEST_CASE("evaluate_job")
     auto c = job_context();
     c.target.info.heartbeat->every = 1h;
     c.target.info.heartbeat->grace = 10min;
-    c.state.state = "ok";
+    c.state.state = hb::JobState::ok;
     c.state.last_seen = at("2026-03-02T10:00:00Z");
     CHECK(hb::agents::evaluate_job(c, at("2026-03-02T11:09:59Z")).transitions.empty());
     const auto e = hb::agents::evaluate_job(c, at("2026-03-02T11:30:00Z"));
@@ -410,7 +410,7 @@ TEST_CASE("evaluate_job")
     CHECK(e.late);
     REQUIRE(e.transitions.size() == 1);
     CHECK(e.transitions[0].at == at("2026-03-02T11:10:00Z"));
-    CHECK(e.transitions[0].from == "ok");
+    CHECK(to_string(e.transitions[0].from) == "ok");
   }
 
   SECTION("schedule: late when the expected run has not started within grace, in its timezone")
@@ -418,7 +418,7 @@ TEST_CASE("evaluate_job")
     auto c = job_context();
     c.target.info.heartbeat->schedule = "0 3 * * *";
     c.target.info.heartbeat->timezone = "Europe/Berlin";  // UTC+1 in March
-    c.state.state = "ok";
+    c.state.state = hb::JobState::ok;
     c.state.last_seen = at("2026-03-01T02:00:05Z");  // 03:00:05 Berlin
     auto e = hb::agents::evaluate_job(c, at("2026-03-02T02:20:00Z"));
     CHECK(e.next_expected == at("2026-03-02T02:00:00Z"));
@@ -432,7 +432,7 @@ TEST_CASE("evaluate_job")
   {
     auto c = job_context();
     c.target.info.heartbeat->schedule = "0 3 * * *";
-    c.state.state = "ok";
+    c.state.state = hb::JobState::ok;
     c.state.last_seen = at("2026-03-02T02:59:50Z");
     const auto e = hb::agents::evaluate_job(c, at("2026-03-02T05:00:00Z"));
     CHECK(e.next_expected == at("2026-03-03T03:00:00Z"));
@@ -452,9 +452,9 @@ TEST_CASE("evaluate_job")
   {
     auto c = job_context();
     c.target.info.heartbeat->max_runtime = 2h;
-    c.state.state = "ok";
+    c.state.state = hb::JobState::ok;
     c.state.last_seen = at("2026-03-02T03:00:00Z");
-    hb::store::JobRun run;
+    hb::JobRun run;
     run.id = 7;
     run.started_at = at("2026-03-02T03:00:00Z");
     c.last_run = run;
@@ -485,16 +485,16 @@ TEST_CASE("job runs")
     const TimePoint start = at("2026-03-02T03:00:00Z");
     auto w = hb::agents::start_job_run(c, "backup --full", "host1", 42, start);
     REQUIRE(w.run);
-    CHECK(w.run->status == "running");
+    CHECK(to_string(w.run->status) == "running");
     CHECK(w.run->command == "backup --full");
     CHECK(w.state.last_seen == start);
     CHECK(w.events.empty());
     c = after(c, w);
-    hb::agents::RunEnd end{"succeeded", 0, "", "done\n"};
+    hb::agents::RunEnd end{hb::JobRunStatus::succeeded, 0, "", "done\n"};
     w = hb::agents::finish_job_run(c, 1, start, end, start + 90s);
-    CHECK(w.state.state == "ok");
+    CHECK(to_string(w.state.state) == "ok");
     REQUIRE(w.events.size() == 1);
-    CHECK(w.events[0].type == "job_ok");
+    CHECK(to_string(w.events[0].type) == "job_ok");
     CHECK(w.run->completed_at == start + 90s);
     CHECK(w.run->exit_code == 0);
   }
@@ -502,32 +502,32 @@ TEST_CASE("job runs")
   SECTION("failure, then success: job_failed then job_recovered")
   {
     auto c = job_context();
-    c.state.state = "ok";
+    c.state.state = hb::JobState::ok;
     const TimePoint start = at("2026-03-02T03:00:00Z");
-    auto w = hb::agents::finish_job_run(c, 1, start, {"failed", 2, "exit code 2", ""}, start + 5s);
-    CHECK(w.state.state == "failed");
-    CHECK(w.events.at(0).type == "job_failed");
+    auto w = hb::agents::finish_job_run(c, 1, start, {hb::JobRunStatus::failed, 2, "exit code 2", ""}, start + 5s);
+    CHECK(to_string(w.state.state) == "failed");
+    CHECK(to_string(w.events.at(0).type) == "job_failed");
     CHECK(w.events.at(0).message == "run failed: exit code 2");
     c = after(c, w);
-    w = hb::agents::finish_job_run(c, 2, start + 1h, {"succeeded", 0, "", ""}, start + 1h + 5s);
-    CHECK(w.state.state == "ok");
-    CHECK(w.events.at(0).type == "job_recovered");
+    w = hb::agents::finish_job_run(c, 2, start + 1h, {hb::JobRunStatus::succeeded, 0, "", ""}, start + 1h + 5s);
+    CHECK(to_string(w.state.state) == "ok");
+    CHECK(to_string(w.events.at(0).type) == "job_recovered");
     CHECK(w.events.at(0).old_state == "failed");
   }
 
   SECTION("a failing job that fails again records no new event")
   {
     auto c = job_context();
-    c.state.state = "failed";
-    const auto w = hb::agents::finish_job_run(c, 1, k_t0, {"timed_out", 124, "timed out", ""}, k_t0 + 1h);
-    CHECK(w.state.state == "failed");
+    c.state.state = hb::JobState::failed;
+    const auto w = hb::agents::finish_job_run(c, 1, k_t0, {hb::JobRunStatus::timed_out, 124, "timed out", ""}, k_t0 + 1h);
+    CHECK(to_string(w.state.state) == "failed");
     CHECK(w.events.empty());
   }
 
   SECTION("overlapping runs: the job follows the run that started last")
   {
     auto c = job_context();
-    c.state.state = "ok";
+    c.state.state = hb::JobState::ok;
     c = after(c, hb::agents::start_job_run(c, "long", "h", 1, k_t0));       // run 1
     c.last_run->id = 1;
     c.state.last_run_id = 1;
@@ -535,14 +535,14 @@ TEST_CASE("job runs")
     c = after(c, w);
     c.last_run->id = 2;
     c.state.last_run_id = 2;
-    w = hb::agents::finish_job_run(c, 2, k_t0 + 1min, {"succeeded", 0, "", ""}, k_t0 + 2min);
-    CHECK(w.state.state == "ok");
+    w = hb::agents::finish_job_run(c, 2, k_t0 + 1min, {hb::JobRunStatus::succeeded, 0, "", ""}, k_t0 + 2min);
+    CHECK(to_string(w.state.state) == "ok");
     c = after(c, w);
     // The older run fails later: recorded, but the job stays as its newest run left it.
-    w = hb::agents::finish_job_run(c, 1, k_t0, {"failed", 1, "exit code 1", ""}, k_t0 + 10min);
+    w = hb::agents::finish_job_run(c, 1, k_t0, {hb::JobRunStatus::failed, 1, "exit code 1", ""}, k_t0 + 10min);
     REQUIRE(w.run);
-    CHECK(w.run->status == "failed");
-    CHECK(w.state.state == "ok");
+    CHECK(to_string(w.run->status) == "failed");
+    CHECK(to_string(w.state.state) == "ok");
     CHECK(w.events.empty());
   }
 
@@ -553,8 +553,8 @@ TEST_CASE("job runs")
     CHECK(w.run->id == 0);
     CHECK(w.run->started_at == k_t0);
     CHECK(w.run->completed_at == k_t0);
-    CHECK(w.run->status == "failed");
-    CHECK(w.state.state == "failed");
+    CHECK(to_string(w.run->status) == "failed");
+    CHECK(to_string(w.state.state) == "failed");
     CHECK(w.state.last_seen == k_t0);
   }
 
@@ -562,7 +562,7 @@ TEST_CASE("job runs")
   {
     auto c = job_context();
     c.target.info.heartbeat->every = 1h;
-    c.state.state = "late";
+    c.state.state = hb::JobState::late;
     c.state.last_seen = k_t0 - 3h;
     auto w = hb::agents::start_job_run(c, "x", "h", 1, k_t0);
     c = after(c, w);
@@ -572,9 +572,9 @@ TEST_CASE("job runs")
     CHECK(!e.late);
     CHECK(e.state == hb::JobState::late);
     CHECK(hb::agents::view(c, 0, k_t0 + 1min).state == "running");
-    w = hb::agents::finish_job_run(c, 1, k_t0, {"succeeded", 0, "", ""}, k_t0 + 2min);
-    CHECK(w.state.state == "ok");
-    CHECK(w.events.at(0).type == "job_recovered");
+    w = hb::agents::finish_job_run(c, 1, k_t0, {hb::JobRunStatus::succeeded, 0, "", ""}, k_t0 + 2min);
+    CHECK(to_string(w.state.state) == "ok");
+    CHECK(to_string(w.events.at(0).type) == "job_recovered");
   }
 }
 
@@ -584,7 +584,7 @@ TEST_CASE("refresh")
   {
     const auto w = hb::agents::refresh(online_since(k_t0), k_t0 + 2min);
     REQUIRE(w);
-    CHECK(w->state.state == "offline");
+    CHECK(to_string(w->state.state) == "offline");
     CHECK(w->state.consecutive_healthy == 0);
     CHECK(w->events.size() == 2);
     CHECK(!w->beat);

@@ -24,7 +24,7 @@ using hb::Duration;
 using hb::checks::CheckContext;
 using hb::checks::CheckDef;
 using hb::checks::CheckResult;
-using hb::checks::Metric;
+using hb::Metric;
 using hb::test::find_metric;
 using hb::test::ScopedEnv;
 using nlohmann::json;

@@ -20,7 +20,7 @@ using hb::Duration;
 using hb::checks::CheckContext;
 using hb::checks::CheckDef;
 using hb::checks::CheckResult;
-using hb::checks::Metric;
+using hb::Metric;
 using hb::test::config_error;
 using hb::test::find_metric;
 using hb::test::parse_check;

@@ -9,7 +9,7 @@
 namespace {
 
 using hb::checks::KeepNewlines;
-using hb::checks::Metric;
+using hb::Metric;
 using hb::checks::parse_plugin_output;
 using hb::checks::PluginOutput;
 using hb::checks::sanitize_text;

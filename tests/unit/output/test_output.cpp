@@ -38,7 +38,7 @@ hb::pulse::PulseReport sample_pulse()
   p.owner = "host:1:abc";
   p.started_at = k_t0;
   p.completed_at = k_t0 + 2s;
-  p.status = "ok";
+  p.status = hb::PulseStatus::ok;
   p.interval = 5min;
   p.deadline = 2min;
   p.next_expected = k_t0 + 5min;
@@ -56,12 +56,12 @@ hb::pulse::PulseReport sample_pulse()
   alpha.health = Health::failing;
   alpha.in_grace = true;
   alpha.duration = 1500ms;
-  hb::store::CheckResultRecord up;
+  hb::CheckResultRecord up;
   up.check_name = "up";
   up.status = CheckStatus::ok;
   up.message = "200 OK";
   up.latency = 12ms;
-  hb::store::CheckResultRecord api;
+  hb::CheckResultRecord api;
   api.check_name = "api";
   api.status = CheckStatus::alert;
   api.message = "HTTP 503";
@@ -69,10 +69,10 @@ hb::pulse::PulseReport sample_pulse()
   api.phase = "http_status";
   api.metrics.push_back({"time", 0.5, "s", "1", "2", 0.0, std::nullopt});
   alpha.results = {up, api};
-  hb::store::Event event;
+  hb::Event event;
   event.target_id = "alpha";
   event.at = k_t0 + 2s;
-  event.type = "failing";
+  event.type = hb::EventType::failing;
   event.old_state = "unknown";
   event.new_state = "failing";
   event.message = "api: HTTP 503";
@@ -264,7 +264,7 @@ TEST_CASE("pulse_to_json")
   SECTION("a pulse with errors")
   {
     auto report = sample_pulse();
-    report.pulse.status = "error";
+    report.pulse.status = hb::PulseStatus::error;
     report.pulse.errors = 1;
     report.pulse.message = "1 check(s) failed internally";
     const auto j = hb::output::pulse_to_json(report);
@@ -279,7 +279,7 @@ TEST_CASE("pulse_to_json")
   {
     hb::pulse::PulseReport report;
     report.dry_run = true;
-    report.pulse.status = "dry_run";
+    report.pulse.status = hb::PulseStatus::dry_run;
     report.pulse.started_at = k_t0;
     report.pulse.next_expected = k_t0 + 5min;
     report.pulse.targets_total = 2;
@@ -317,11 +317,11 @@ TEST_CASE("status_to_json")
     hb::status::StatusReport report;
     report.now = k_t0;
     report.database = "/var/lib/heartbeat/heartbeat.db";
-    hb::store::PulseRecord last;
+    hb::PulseRecord last;
     last.id = 12;
     last.started_at = k_t0 - 1min;
     last.completed_at = k_t0 - 1min + 3s;
-    last.status = "ok";
+    last.status = hb::PulseStatus::ok;
     last.interval = 5min;
     last.targets_due = 2;
     last.targets_run = 2;
@@ -417,7 +417,7 @@ TEST_CASE("status_to_json")
 
 TEST_CASE("metrics_to_json and metrics_from_json")
 {
-  hb::checks::Metric m;
+  hb::Metric m;
   m.name = "time";
   m.value = 0.25;
   m.unit = "s";

@@ -20,8 +20,8 @@ using hb::pulse::aggregate;
 using hb::pulse::Evaluation;
 using hb::pulse::evaluate;
 using hb::pulse::InGrace;
-using hb::store::CheckResultRecord;
-using hb::store::TargetState;
+using hb::CheckResultRecord;
+using hb::TargetState;
 using namespace std::chrono_literals;
 
 const TimePoint k_t0 = hb::util::from_unix_ms(1'771'423'500'000);
@@ -59,7 +59,7 @@ hb::config::Target make_target(std::vector<hb::checks::CheckDef> checks)
 Evaluation step(const hb::config::Target& target, const TargetState& previous, TimePoint at,
                 std::vector<CheckResultRecord> results, InGrace grace = InGrace::no)
 {
-  hb::store::ExecutionRecord e;
+  hb::ExecutionRecord e;
   e.target_id = target.id;
   e.started_at = at;
   e.completed_at = at + 2s;
@@ -138,7 +138,7 @@ TEST_CASE("evaluate")
     REQUIRE(e.events.size() == 1);
     const auto& ev = e.events[0];
     CHECK(ev.target_id == "acme");
-    CHECK(ev.type == "failing");
+    CHECK(to_string(ev.type) == "failing");
     CHECK(ev.old_state == "unknown");
     CHECK(ev.new_state == "failing");
     CHECK(ev.message == "http: connection refused");
@@ -154,7 +154,7 @@ TEST_CASE("evaluate")
     const auto e = step(target, fresh(), k_t0, {result("http", CheckStatus::error, "timeout")});
     CHECK(e.state.health == Health::failing);
     REQUIRE(e.events.size() == 1);
-    CHECK(e.events[0].type == "failing");
+    CHECK(to_string(e.events[0].type) == "failing");
   }
 
   SECTION("a warning result yields health warning")
@@ -165,7 +165,7 @@ TEST_CASE("evaluate")
              {result("http", CheckStatus::ok), result("disk", CheckStatus::warning, "85% used")});
     CHECK(e.state.health == Health::warning);
     REQUIRE(e.events.size() == 1);
-    CHECK(e.events[0].type == "warning");
+    CHECK(to_string(e.events[0].type) == "warning");
     CHECK(e.events[0].old_state == "healthy");
     CHECK(e.events[0].new_state == "warning");
     CHECK(e.events[0].message == "disk: 85% used");
@@ -179,7 +179,7 @@ TEST_CASE("evaluate")
     CHECK(e.state.health == Health::healthy);
     CHECK(e.state.since == std::optional<TimePoint>(k_t0 + 30min));
     REQUIRE(e.events.size() == 1);
-    CHECK(e.events[0].type == "recovered");
+    CHECK(to_string(e.events[0].type) == "recovered");
     CHECK(e.events[0].old_state == "failing");
     CHECK(e.events[0].new_state == "healthy");
     CHECK(e.events[0].message == "all checks pass");
@@ -221,7 +221,7 @@ TEST_CASE("evaluate")
     CHECK(e.state.since == std::optional<TimePoint>(k_t0 + 10min));
     CHECK(e.state.checks[0].confirmed == CheckStatus::alert);
     REQUIRE(e.events.size() == 1);
-    CHECK(e.events[0].type == "failing");
+    CHECK(to_string(e.events[0].type) == "failing");
     CHECK(e.events[0].old_state == "healthy");
     CHECK(e.events[0].message == "http: still down");
     CHECK(e.events[0].at == k_t0 + 30min + 2s);
@@ -258,7 +258,7 @@ TEST_CASE("evaluate")
     CHECK(e.state.health == Health::healthy);
     CHECK(e.state.since == std::optional<TimePoint>(k_t0 + 20min));
     REQUIRE(e.events.size() == 1);
-    CHECK(e.events[0].type == "recovered");
+    CHECK(to_string(e.events[0].type) == "recovered");
     CHECK(e.state.checks[0].confirmed == CheckStatus::ok);
     CHECK_FALSE(e.state.checks[0].bad_since);
   }
@@ -329,7 +329,7 @@ TEST_CASE("evaluate")
     e = step(target, e.state, k_t0 + 10min, {result("http", CheckStatus::warning, "slow")});
     CHECK(e.state.health == Health::warning);
     REQUIRE(e.events.size() == 1);
-    CHECK(e.events[0].type == "warning");
+    CHECK(to_string(e.events[0].type) == "warning");
     CHECK(e.events[0].old_state == "failing");
     CHECK(e.events[0].new_state == "warning");
   }
@@ -347,7 +347,7 @@ TEST_CASE("evaluate")
     CHECK(e.state.checks[0].consecutive_successes == 2);
     CHECK(e.state.health == Health::healthy);
     REQUIRE(e.events.size() == 1);
-    CHECK(e.events[0].type == "recovered");
+    CHECK(to_string(e.events[0].type) == "recovered");
   }
 
   SECTION("a result for a check not in the config uses confirm=1")

@@ -182,7 +182,7 @@ TEST_CASE("run_pulse")
     CHECK(alpha.results[1].status == CheckStatus::ok);
     CHECK(alpha.results[1].message == "fixed ok");
     REQUIRE(alpha.events.size() == 1);
-    CHECK(alpha.events[0].type == "failing");
+    CHECK(to_string(alpha.events[0].type) == "failing");
 
     const auto& beta = outcome(report, "beta");
     CHECK(beta.kind == Kind::ran);
@@ -209,7 +209,7 @@ TEST_CASE("run_pulse")
     const auto last = f.store->last_pulse();
     REQUIRE(last);
     CHECK(last->id == report.pulse.id);
-    CHECK(last->status == "error");
+    CHECK(to_string(last->status) == "error");
     CHECK(last->message == "1 check(s) failed internally");
     CHECK(last->errors == 1);
     CHECK(last->started_at == k_t0);
@@ -222,7 +222,7 @@ TEST_CASE("run_pulse")
     CHECK(last->targets_run == 2);
     CHECK(last->targets_held == 0);
     CHECK(last->checks_run == 3);
-    CHECK(report.pulse.status == "error");
+    CHECK(to_string(report.pulse.status) == "error");
   }
 
   SECTION("executions, states and claims are recorded")
@@ -252,7 +252,7 @@ TEST_CASE("run_pulse")
     CHECK(f.store->targets(hb::store::IncludeRetired::no).size() == 4);
     const auto claim = f.store->claim_targets(
       {"alpha", "beta"}, "someone-else", k_t0, k_t0 + 1min,
-      [](const std::string&, const hb::store::TargetState&) { return true; });
+      [](const std::string&, const hb::TargetState&) { return true; });
     CHECK(claim.held.empty());
   }
 
@@ -260,10 +260,10 @@ TEST_CASE("run_pulse")
   {
     const auto config = f.load(k_clean_config);
     const auto report = f.pulse(config);
-    CHECK(report.pulse.status == "ok");
+    CHECK(to_string(report.pulse.status) == "ok");
     const auto last = f.store->last_pulse();
     REQUIRE(last);
-    CHECK(last->status == "ok");
+    CHECK(to_string(last->status) == "ok");
     CHECK(last->message.empty());
     CHECK(last->errors == 0);
     CHECK(last->checks_run == 2);
@@ -289,7 +289,7 @@ TEST_CASE("run_pulse")
     CHECK(last->id == second.pulse.id);
     CHECK(last->targets_due == 0);
     CHECK(last->targets_run == 0);
-    CHECK(last->status == "ok");
+    CHECK(to_string(last->status) == "ok");
 
     f.clock.advance(29min);
     const auto third = f.pulse(config);
@@ -317,7 +317,7 @@ TEST_CASE("run_pulse")
     const auto config = f.load(k_config);
     const auto taken = f.store->claim_targets(
       {"beta"}, "other-host:1:deadbeef", k_t0, k_t0 + 10min,
-      [](const std::string&, const hb::store::TargetState&) { return true; });
+      [](const std::string&, const hb::TargetState&) { return true; });
     REQUIRE(taken.claimed == std::vector<std::string>{"beta"});
 
     const auto report = f.pulse(config);
@@ -341,7 +341,7 @@ TEST_CASE("run_pulse")
     options.dry_run = DryRun::yes;
     const auto report = f.pulse(config, options);
     CHECK(report.dry_run);
-    CHECK(report.pulse.status == "dry_run");
+    CHECK(to_string(report.pulse.status) == "dry_run");
     CHECK(outcome(report, "alpha").kind == Kind::would_run);
     CHECK(outcome(report, "alpha").reason == "never ran");
     CHECK(outcome(report, "beta").kind == Kind::would_run);
@@ -400,7 +400,7 @@ TEST_CASE("run_pulse")
     CHECK(g1.kind == Kind::ran);
     CHECK(g1.health == Health::failing);
     REQUIRE(g1.events.size() == 1);
-    CHECK(g1.events[0].type == "failing");
+    CHECK(to_string(g1.events[0].type) == "failing");
     CHECK(g1.events[0].old_state == "unknown");
     CHECK(g1.events[0].message == "probe: down");
 
@@ -415,14 +415,14 @@ TEST_CASE("run_pulse")
     CHECK(g2.kind == Kind::ran);
     CHECK(g2.health == Health::healthy);
     REQUIRE(g2.events.size() == 1);
-    CHECK(g2.events[0].type == "recovered");
+    CHECK(to_string(g2.events[0].type) == "recovered");
 
     const auto events = f.store->recent_events("gamma", 10);
     REQUIRE(events.size() == 2);
-    CHECK(events[0].type == "recovered");
+    CHECK(to_string(events[0].type) == "recovered");
     CHECK(events[0].old_state == "failing");
     CHECK(events[0].new_state == "healthy");
-    CHECK(events[1].type == "failing");
+    CHECK(to_string(events[1].type) == "failing");
     CHECK(events[1].at >= k_t0);
     CHECK(events[0].at >= k_t0 + 31min);
     CHECK_FALSE(events[0].in_grace);

@@ -16,12 +16,12 @@ using hb::TimePoint;
 using hb::pulse::PulseState;
 using hb::pulse::system_pulse;
 using hb::pulse::system_pulse_from;
-using hb::store::PulseRecord;
+using hb::PulseRecord;
 using namespace std::chrono_literals;
 
 const TimePoint k_t0 = hb::util::from_unix_ms(1'771'423'500'000);  // 2026-02-18T14:05:00Z
 
-PulseRecord finished(TimePoint started, const std::string& status = "ok",
+PulseRecord finished(TimePoint started, hb::PulseStatus status = hb::PulseStatus::ok,
                      const std::string& message = "")
 {
   PulseRecord p;
@@ -51,7 +51,7 @@ struct Fixture {
   {
     PulseRecord p = finished(started);
     p.completed_at.reset();
-    p.status = "running";
+    p.status = hb::PulseStatus::running;
     return store->begin_pulse(p);
   }
 };
@@ -93,7 +93,7 @@ TEST_CASE("system_pulse_from")
 
   SECTION("error when the pulse had errors")
   {
-    const auto s = system_pulse_from(finished(k_t0, "error", "1 check(s) failed internally"),
+    const auto s = system_pulse_from(finished(k_t0, hb::PulseStatus::error, "1 check(s) failed internally"),
                                      k_t0 + 1min);
     CHECK(s.state == PulseState::error);
     CHECK(s.reason == "last pulse 1m ago had errors: 1 check(s) failed internally");
@@ -102,14 +102,14 @@ TEST_CASE("system_pulse_from")
   SECTION("error when the pulse was interrupted, even if recent")
   {
     const auto s =
-      system_pulse_from(finished(k_t0, "interrupted", "interrupted by SIGTERM"), k_t0 + 10s);
+      system_pulse_from(finished(k_t0, hb::PulseStatus::interrupted, "interrupted by SIGTERM"), k_t0 + 10s);
     CHECK(s.state == PulseState::error);
     CHECK(s.reason == "last pulse 10s ago was interrupted: interrupted by SIGTERM");
   }
 
   SECTION("an old errored pulse is still an error")
   {
-    const auto s = system_pulse_from(finished(k_t0, "error", "x"), k_t0 + 1h);
+    const auto s = system_pulse_from(finished(k_t0, hb::PulseStatus::error, "x"), k_t0 + 1h);
     CHECK(s.state == PulseState::error);
   }
 }
@@ -147,9 +147,9 @@ TEST_CASE("system_pulse")
 
   SECTION("error for a pulse with errors or interrupted")
   {
-    f.add_finished(finished(k_t0, "error", "boom"));
+    f.add_finished(finished(k_t0, hb::PulseStatus::error, "boom"));
     CHECK(system_pulse(*f.store, k_t0 + 1min).state == PulseState::error);
-    f.add_finished(finished(k_t0 + 5min, "interrupted", "interrupted by SIGINT"));
+    f.add_finished(finished(k_t0 + 5min, hb::PulseStatus::interrupted, "interrupted by SIGINT"));
     const auto s = system_pulse(*f.store, k_t0 + 6min);
     CHECK(s.state == PulseState::error);
     CHECK(s.reason == "last pulse 1m ago was interrupted: interrupted by SIGINT");

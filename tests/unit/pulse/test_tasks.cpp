@@ -31,7 +31,7 @@ const hb::Duration k_missed_after = 450s;  // 1.5 × a 5-minute pulse
 TEST_CASE("decide_task")
 {
   auto s = schedule("0 9 * * *");
-  hb::store::ScheduleState state;
+  hb::ScheduleState state;
   const TimePoint created = at("2026-02-18T08:00:00Z");
 
   SECTION("not due before its fire time; the next run is known")

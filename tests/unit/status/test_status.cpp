@@ -25,9 +25,9 @@ using namespace std::chrono_literals;
 
 const TimePoint k_now = hb::util::from_unix_ms(1'771'423'500'000);  // 2026-02-18T14:05:00Z
 
-hb::store::TargetInfo target(const std::string& id, bool paused = false)
+hb::TargetInfo target(const std::string& id, bool paused = false)
 {
-  hb::store::TargetInfo t;
+  hb::TargetInfo t;
   t.id = id;
   t.name = "Target " + id;
   t.paused = paused;
@@ -42,7 +42,7 @@ struct Fixture {
   std::unique_ptr<hb::store::Store> store =
     hb::store::open_sqlite((dir / "heartbeat.db").string(), hb::store::OpenMode::read_write);
 
-  void sync(const std::vector<hb::store::TargetInfo>& targets)
+  void sync(const std::vector<hb::TargetInfo>& targets)
   {
     store->sync_targets(targets, k_now - 48h);
   }
@@ -51,12 +51,12 @@ struct Fixture {
   void record(const std::string& id, TimePoint at, ExecStatus status, Health health,
               const std::string& message = "")
   {
-    hb::store::ExecutionWrite w;
+    hb::ExecutionWrite w;
     w.execution.target_id = id;
     w.execution.started_at = at;
     w.execution.completed_at = at + 1s;
     w.execution.status = status;
-    hb::store::CheckResultRecord r;
+    hb::CheckResultRecord r;
     r.check_name = "http";
     r.status = status == ExecStatus::all_clear ? hb::CheckStatus::ok : hb::CheckStatus::alert;
     r.message = message.empty() ? "200 OK" : message;
@@ -68,13 +68,13 @@ struct Fixture {
     w.state.last_status = status;
     w.state.last_message = message.empty() ? "" : "http: " + message;
     w.state.checks.push_back({"http", r.status, 0, 0, r.status, {}, r.message});
-    std::vector<hb::store::ExecutionWrite> writes{w};
+    std::vector<hb::ExecutionWrite> writes{w};
     store->record_executions(writes);
   }
 
-  void pulse(TimePoint started, const std::string& status = "ok")
+  void pulse(TimePoint started, hb::PulseStatus status = hb::PulseStatus::ok)
   {
-    hb::store::PulseRecord p;
+    hb::PulseRecord p;
     p.owner = "host:1:abc";
     p.started_at = started;
     p.interval = 5min;
@@ -191,7 +191,7 @@ TEST_CASE("status::collect")
   {
     f.sync({target("a")});
     f.record("a", k_now - 10min, ExecStatus::all_clear, Health::healthy);
-    f.pulse(k_now - 1min, "error");
+    f.pulse(k_now - 1min, hb::PulseStatus::error);
     CHECK(collect(*f.store, k_now, "db").exit_code == ExitCode::critical);
   }
 

@@ -24,6 +24,7 @@ using hb::Duration;
 using hb::ExecStatus;
 using hb::Health;
 using hb::TimePoint;
+using namespace hb;
 using namespace hb::store;
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
@@ -491,26 +492,26 @@ TEST_CASE("SqliteStore::record_executions")
   SECTION("writes events, read back newest first")
   {
     auto first = make_write("acme", k_t0, ExecStatus::alert);
-    first.events.push_back({0, "acme", k_t0 + 1s, "failing", "healthy", "failing",
+    first.events.push_back({0, "acme", k_t0 + 1s, hb::EventType::failing, "healthy", "failing",
                             "http: connection refused", true});
     auto second = make_write("acme", k_t0 + 30min, ExecStatus::all_clear);
-    second.events.push_back({0, "acme", k_t0 + 30min + 1s, "recovered", "failing", "healthy",
+    second.events.push_back({0, "acme", k_t0 + 30min + 1s, hb::EventType::recovered, "failing", "healthy",
                              "all checks pass", false});
     auto other = make_write("globex", k_t0 + 10min, ExecStatus::alert);
-    other.events.push_back({0, "globex", k_t0 + 10min, "failing", "unknown", "failing", "down", false});
+    other.events.push_back({0, "globex", k_t0 + 10min, hb::EventType::failing, "unknown", "failing", "down", false});
     std::vector<ExecutionWrite> writes{first, second, other};
     store->record_executions(writes);
     CHECK(writes[0].events[0].id > 0);
 
     const auto events = store->recent_events("acme", 10);
     REQUIRE(events.size() == 2);
-    CHECK(events[0].type == "recovered");
+    CHECK(to_string(events[0].type) == "recovered");
     CHECK(events[0].at == k_t0 + 30min + 1s);
     CHECK(events[0].old_state == "failing");
     CHECK(events[0].new_state == "healthy");
     CHECK(events[0].message == "all checks pass");
     CHECK_FALSE(events[0].in_grace);
-    CHECK(events[1].type == "failing");
+    CHECK(to_string(events[1].type) == "failing");
     CHECK(events[1].in_grace);
     CHECK(events[1].message == "http: connection refused");
 
@@ -525,7 +526,7 @@ TEST_CASE("SqliteStore::record_executions")
   SECTION("a batch is atomic: a failing write leaves nothing behind")
   {
     auto good = make_write("acme", k_t0, ExecStatus::alert);
-    good.events.push_back({0, "acme", k_t0, "failing", "unknown", "failing", "down", false});
+    good.events.push_back({0, "acme", k_t0, hb::EventType::failing, "unknown", "failing", "down", false});
     auto bad = make_write("globex", k_t0, ExecStatus::all_clear);
     bad.execution.results.push_back(bad.execution.results[0]);  // duplicate check name
     std::vector<ExecutionWrite> writes{good, bad};
@@ -545,8 +546,8 @@ TEST_CASE("SqliteStore::record_executions")
   SECTION("metrics round-trip")
   {
     auto w = make_write("acme", k_t0, ExecStatus::all_clear);
-    hb::checks::Metric full{"time", 0.125, "s", "1", "2", 0.0, 10.5};
-    hb::checks::Metric bare;
+    hb::Metric full{"time", 0.125, "s", "1", "2", 0.0, 10.5};
+    hb::Metric bare;
     bare.name = "size";
     bare.value = 42;
     w.execution.results[0].metrics = {full, bare};
@@ -668,7 +669,7 @@ TEST_CASE("SqliteStore pulses")
     REQUIRE(last);
     CHECK(last->id == id);
     CHECK(last->owner == "host:1:abc");
-    CHECK(last->status == "running");
+    CHECK(to_string(last->status) == "running");
     CHECK(last->started_at == k_t0);
     CHECK_FALSE(last->completed_at);
     CHECK(last->interval == 5min);
@@ -681,7 +682,7 @@ TEST_CASE("SqliteStore pulses")
   {
     p.id = store->begin_pulse(p);
     p.completed_at = k_t0 + 3s;
-    p.status = "error";
+    p.status = hb::PulseStatus::error;
     p.targets_total = 5;
     p.targets_due = 4;
     p.targets_run = 3;
@@ -695,7 +696,7 @@ TEST_CASE("SqliteStore pulses")
     REQUIRE(last);
     CHECK(last->id == p.id);
     CHECK(last->completed_at == std::optional<TimePoint>(k_t0 + 3s));
-    CHECK(last->status == "error");
+    CHECK(to_string(last->status) == "error");
     CHECK(last->targets_total == 5);
     CHECK(last->targets_due == 4);
     CHECK(last->targets_run == 3);
@@ -713,7 +714,7 @@ TEST_CASE("SqliteStore pulses")
     store->claim_targets({"a"}, p.owner, k_t0, k_t0 + 3min, always_due);
     store->claim_targets({"b"}, "someone else", k_t0, k_t0 + 3min, always_due);
     p.completed_at = k_t0 + 3s;
-    p.status = "ok";
+    p.status = hb::PulseStatus::ok;
     store->finish_pulse(p);
     const auto next = store->claim_targets({"a", "b"}, "next", k_t0 + 4s, k_t0 + 3min, always_due);
     CHECK(next.claimed == std::vector<std::string>{"a"});
@@ -724,15 +725,15 @@ TEST_CASE("SqliteStore pulses")
   {
     p.id = store->begin_pulse(p);
     p.completed_at = k_t0 + 3s;
-    p.status = "ok";
+    p.status = hb::PulseStatus::ok;
     store->finish_pulse(p);
     PulseRecord running = p;
     running.started_at = k_t0 + 5min;
     running.completed_at.reset();
     running.id = store->begin_pulse(running);
     CHECK(store->last_pulse()->id == running.id);
-    CHECK(store->last_pulse()->status == "running");
+    CHECK(to_string(store->last_pulse()->status) == "running");
     CHECK(store->last_finished_pulse()->id == p.id);
-    CHECK(store->last_finished_pulse()->status == "ok");
+    CHECK(to_string(store->last_finished_pulse()->status) == "ok");
   }
 }
