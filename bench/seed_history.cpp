@@ -42,13 +42,13 @@ struct Options {
 };
 
 // One made-up check result. `step` counts pulses from the start of the history.
-store::CheckResultRecord make_result(const std::string& check_name, std::size_t target_index,
+CheckResultRecord make_result(const std::string& check_name, std::size_t target_index,
                                      std::int64_t step, std::int64_t steps_per_day,
                                      std::mt19937& random)
 {
   std::uniform_int_distribution<int> percent(0, 99);
   std::uniform_int_distribution<int> fast(4, 60);
-  store::CheckResultRecord r;
+  CheckResultRecord r;
   r.check_name = check_name;
 
   // One target in twenty has an outage every three days, at its own hour, lasting 6 to 24
@@ -116,14 +116,14 @@ int seed(const Options& options)
 
   std::mt19937 random(options.seed);
   std::uniform_int_distribution<int> jitter_ms(0, 200);
-  std::map<std::string, store::TargetState> states;
+  std::map<std::string, TargetState> states;
   std::int64_t executions = 0;
   std::int64_t events = 0;
   const auto clock_start = std::chrono::steady_clock::now();
 
   for (std::int64_t step = 0; step < steps; ++step) {
     const TimePoint at = start + *interval * (step + 1);
-    store::PulseRecord pulse;
+    PulseRecord pulse;
     pulse.owner = fmt::format("bench-seed:{}", step);
     pulse.started_at = at;
     pulse.interval = config.pulse.interval;
@@ -132,7 +132,7 @@ int seed(const Options& options)
     pulse.targets_total = static_cast<int>(config.targets.size());
     pulse.id = store->begin_pulse(pulse);
 
-    std::vector<store::ExecutionWrite> writes;
+    std::vector<ExecutionWrite> writes;
     writes.reserve(config.targets.size());
     TimePoint last_finish = at;
     for (std::size_t i = 0; i < config.targets.size(); ++i) {
@@ -140,7 +140,7 @@ int seed(const Options& options)
       if (target.checks.empty() || target.paused) {
         continue;
       }
-      store::ExecutionRecord execution;
+      ExecutionRecord execution;
       execution.target_id = target.id;
       execution.started_at = at + Duration(jitter_ms(random));
       execution.trigger = Trigger::pulse;
@@ -154,7 +154,7 @@ int seed(const Options& options)
       execution.status = pulse::aggregate(execution.results);
       last_finish = std::max(last_finish, execution.completed_at);
 
-      store::TargetState& previous = states[target.id];
+      TargetState& previous = states[target.id];
       previous.target_id = target.id;
       pulse::Evaluation evaluation = pulse::evaluate(target, previous, execution, pulse::InGrace::no);
       previous = evaluation.state;
@@ -168,7 +168,7 @@ int seed(const Options& options)
     pulse.targets_due = static_cast<int>(writes.size());
     pulse.targets_run = static_cast<int>(writes.size());
     pulse.checks_run = static_cast<int>(writes.size());
-    pulse.status = "ok";
+    pulse.status = PulseStatus::ok;
     pulse.completed_at = last_finish + Duration(5);
     store->finish_pulse(pulse);
   }
