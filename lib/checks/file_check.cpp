@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "checks/file_check.hpp"
 
+#include "core/clock.hpp"
 #include "util/duration.hpp"
 #include "util/time.hpp"
 
@@ -42,7 +43,7 @@ std::string format_size(std::uintmax_t bytes)
 TimePoint current_time()
 {
   try {
-    return util::clock_from_environment()->now();
+    return clock_from_environment()->now();
   } catch (const std::exception&) {
     return util::SystemClock().now();
   }

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <chrono>
+#include "util/chrono.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace hb {
-
-// All instants are UTC with millisecond precision; all durations are milliseconds.
-using Duration = std::chrono::milliseconds;
-using TimePoint = std::chrono::time_point<std::chrono::system_clock, Duration>;
 
 // Result of one check (SPEC §2 "Check result"). `error` means the state could not be determined.
 enum class CheckStatus { ok, warning, alert, error };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "core/types.hpp"
+#include "util/chrono.hpp"
 
 #include <optional>
 #include <string>

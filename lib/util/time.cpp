@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "util/time.hpp"
 
-#include "core/errors.hpp"
-
 #include <date/date.h>
-#include <fmt/format.h>
-
-#include <cstdlib>
 
 namespace hb::util {
 
@@ -24,20 +19,6 @@ TimePoint OffsetClock::now() const
 {
   return m_start
          + std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - m_steady_start);
-}
-
-std::unique_ptr<Clock> clock_from_environment()
-{
-  const char* value = std::getenv("HB_NOW");
-  if (value == nullptr || *value == '\0') {
-    return std::make_unique<SystemClock>();
-  }
-  auto start = parse_rfc3339(value);
-  if (!start) {
-    throw UsageError(fmt::format(
-      "HB_NOW: expected an RFC 3339 timestamp like \"2026-02-18T14:05:00Z\", got \"{}\"", value));
-  }
-  return std::make_unique<OffsetClock>(*start);
 }
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "core/types.hpp"
+#include "util/chrono.hpp"
 
-#include <memory>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,10 +47,6 @@ public:
 private:
   TimePoint m_now;
 };
-
-// Returns the clock every tool uses: an OffsetClock at $HB_NOW when that variable is set, else the
-// system clock. Throws hb::UsageError when HB_NOW is set but not an RFC 3339 timestamp.
-std::unique_ptr<Clock> clock_from_environment();
 
 // Parses an RFC 3339 timestamp ("2026-02-18T14:05:00Z", "2026-02-18T09:05:00.250-05:00").
 // Returns std::nullopt when `text` is not one.

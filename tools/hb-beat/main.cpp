@@ -4,6 +4,7 @@
 
 #include "agents/beats.hpp"
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "output/events.hpp"
 #include "pulse/pulse.hpp"
 #include "store/store.hpp"
@@ -147,7 +148,7 @@ int plain_beat(const Options& options, const hb::tools::CommonOptions& common)
 {
   using namespace hb;
   const auto beat = beat_input(options);
-  auto clock = util::clock_from_environment();
+  auto clock = clock_from_environment();
   const auto setup =
     tools::load_setup(common, tools::ConfigRequired::database_only, config::RunDiscovery::no);
   auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);
@@ -328,7 +329,7 @@ int wrap_job(const Options& options, const hb::tools::CommonOptions& common)
   install_relay_handlers();
   // Recording must never stand between cron and the job: any failure to record is reported on
   // stderr and the job runs all the same.
-  auto clock = util::clock_from_environment();
+  auto clock = clock_from_environment();
   std::unique_ptr<store::Store> store;
   std::optional<JobRun> run;
   try {

@@ -2,6 +2,7 @@
 // hb-pulse: runs the health checks that are due, once, and records what it found.
 #include "common/cli.hpp"
 
+#include "core/clock.hpp"
 #include "output/pulse_output.hpp"
 #include "pulse/pulse.hpp"
 #include "pulse/system_state.hpp"
@@ -79,7 +80,7 @@ int main(int argc, char** argv)
 
   return tools::run_tool(app, argc, argv, options.common, [&]() -> int {
     const auto& stop = tools::install_stop_handlers();
-    auto clock = util::clock_from_environment();
+    auto clock = clock_from_environment();
     const auto setup =
       tools::load_setup(options.common, tools::ConfigRequired::yes, config::RunDiscovery::yes);
     auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);

@@ -3,6 +3,7 @@
 #include "common/cli.hpp"
 
 #include "agents/beats.hpp"
+#include "core/clock.hpp"
 #include "output/events.hpp"
 #include "output/status_output.hpp"
 #include "status/status.hpp"
@@ -41,7 +42,7 @@ int main(int argc, char** argv)
   app.add_option("target", target, "Show this target in depth");
 
   return tools::run_tool(app, argc, argv, options, [&]() -> int {
-    auto clock = util::clock_from_environment();
+    auto clock = clock_from_environment();
     const auto setup =
       tools::load_setup(options, tools::ConfigRequired::database_only, config::RunDiscovery::no);
     const auto now = clock->now();

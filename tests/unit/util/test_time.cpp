@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "util/time.hpp"
 
-#include "core/errors.hpp"
-#include "support/test_helpers.hpp"
 
 #include <catch2/catch.hpp>
 #include <date/date.h>
@@ -16,7 +14,6 @@ namespace {
 
 using hb::Duration;
 using hb::TimePoint;
-using hb::test::ScopedEnv;
 using hb::util::format_rfc3339;
 using hb::util::from_unix_ms;
 using hb::util::parse_rfc3339;
@@ -144,49 +141,5 @@ TEST_CASE("ManualClock")
     CHECK(clock.now() == start + 5min);
     clock.set(start);
     CHECK(clock.now() == start);
-  }
-}
-
-TEST_CASE("clock_from_environment")
-{
-  SECTION("HB_NOW set selects an offset clock at that instant")
-  {
-    ScopedEnv env("HB_NOW", "2026-02-18T14:05:00Z");
-    const auto clock = hb::util::clock_from_environment();
-    REQUIRE(dynamic_cast<const hb::util::OffsetClock*>(clock.get()) != nullptr);
-    const TimePoint now = clock->now();
-    CHECK(now >= utc(2026, 2, 18, 14, 5, 0));
-    CHECK(now < utc(2026, 2, 18, 14, 5, 5));
-  }
-
-  SECTION("HB_NOW unset selects the system clock")
-  {
-    ScopedEnv env("HB_NOW", nullptr);
-    const auto clock = hb::util::clock_from_environment();
-    REQUIRE(dynamic_cast<const hb::util::SystemClock*>(clock.get()) != nullptr);
-    const TimePoint system = hb::util::SystemClock().now();
-    CHECK(clock->now() >= system - 5s);
-    CHECK(clock->now() <= system + 5s);
-  }
-
-  SECTION("HB_NOW empty selects the system clock")
-  {
-    ScopedEnv env("HB_NOW", "");
-    const auto clock = hb::util::clock_from_environment();
-    CHECK(dynamic_cast<const hb::util::SystemClock*>(clock.get()) != nullptr);
-  }
-
-  SECTION("HB_NOW invalid is a usage error quoting the value")
-  {
-    ScopedEnv env("HB_NOW", "yesterday");
-    REQUIRE_THROWS_MATCHES(
-      hb::util::clock_from_environment(), hb::UsageError,
-      Catch::Matchers::Message(
-        "HB_NOW: expected an RFC 3339 timestamp like \"2026-02-18T14:05:00Z\", got \"yesterday\""));
-    try {
-      hb::util::clock_from_environment();
-    } catch (const hb::UsageError& e) {
-      CHECK(e.exit_code() == hb::ExitCode::usage);
-    }
   }
 }
