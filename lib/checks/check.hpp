@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/types.hpp"
+#include "util/time.hpp"
 
 #include <atomic>
 #include <memory>
@@ -35,10 +36,12 @@ struct CheckResult {
 };
 
 // What a running check may consult. `cancel` becomes true when the pulse hits its deadline or the
-// tool receives SIGTERM/SIGINT; a check must then return promptly (with status error).
+// tool receives SIGTERM/SIGINT; a check must then return promptly (with status error). Checks
+// take "now" from `clock`, never from the environment, so tests can control it.
 struct CheckContext {
   const std::atomic<bool>& cancel;
   Duration timeout;  // this check's own timeout; the check enforces it itself
+  const util::Clock& clock;
 };
 
 // A configured probe. Implementations are immutable after construction and run concurrently
