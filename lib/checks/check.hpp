@@ -3,6 +3,8 @@
 
 #include "core/model/metric.hpp"
 #include "core/types.hpp"
+#include "util/http.hpp"
+#include "util/time.hpp"
 
 #include <atomic>
 #include <memory>
@@ -24,10 +26,14 @@ struct CheckResult {
 };
 
 // What a running check may consult. `cancel` becomes true when the pulse hits its deadline or the
-// tool receives SIGTERM/SIGINT; a check must then return promptly (with status error).
+// tool receives SIGTERM/SIGINT; a check must then return promptly (with status error). Checks
+// take "now" from `clock` and make HTTP requests through `http`, never on their own, so tests
+// can control both.
 struct CheckContext {
   const std::atomic<bool>& cancel;
   Duration timeout;  // this check's own timeout; the check enforces it itself
+  const util::Clock& clock;
+  util::HttpClient& http = util::default_http_client();
 };
 
 // A configured probe. Implementations are immutable after construction and run concurrently

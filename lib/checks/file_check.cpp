@@ -37,18 +37,6 @@ std::string format_size(std::uintmax_t bytes)
   return fmt::format("{:.1f} {}", value, k_units[unit]);
 }
 
-// The wall clock, or the HB_NOW instant so that tools run "at" another time judge ages the same
-// way the rest of the run does. A malformed HB_NOW is reported by the tool itself at startup;
-// here it must not turn every file check into an exception.
-TimePoint current_time()
-{
-  try {
-    return clock_from_environment()->now();
-  } catch (const std::exception&) {
-    return util::SystemClock().now();
-  }
-}
-
 // A file that must exist (or must not), optionally younger than max_age and at least min_size
 // bytes: backups, exports, heartbeat files written by other programs.
 class FileCheck final : public Check {
@@ -116,7 +104,7 @@ private:
     const TimePoint modified =
         std::chrono::time_point_cast<Duration>(std::chrono::file_clock::to_sys(written));
     // A file written "in the future" (clock skew, HB_NOW in the past) counts as brand new.
-    const Duration age = std::max(Duration(0), current_time() - modified);
+    const Duration age = std::max(Duration(0), context.clock.now() - modified);
 
     const bool regular = fs::is_regular_file(status);
     std::uintmax_t size = 0;

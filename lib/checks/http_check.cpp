@@ -193,7 +193,7 @@ CheckResult HttpCheck::run(const CheckContext& context) const
   util::HttpRequest request = m_settings.request;
   request.timeout = context.timeout;
   request.cancel = &context.cancel;
-  const util::HttpResponse response = util::http_perform(request);
+  const util::HttpResponse response = context.http.perform(request);
   if (response.failure != util::HttpResponse::Failure::none) {
     return transport_failure(response);
   }

@@ -362,7 +362,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
 
     const auto cutoff = steady_start + config.pulse.deadline -
                         std::min<Duration>(Duration(2'000), config.pulse.deadline / 10);
-    ParallelRunner runner(config.pulse.concurrency, cutoff, &stop);
+    ParallelRunner runner(config.pulse.concurrency, cutoff, &stop, clock);
     const RunStats stats = runner.run(
         jobs,
         [&](std::size_t job, JobOutcome&& done) {

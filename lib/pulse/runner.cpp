@@ -31,6 +31,9 @@ struct Slot {
 
 // Everything workers touch; shared-owned so an abandoned worker never outlives it.
 struct Shared {
+  explicit Shared(TimePoint now) : clock(now) {}
+
+  util::OffsetClock clock;  // what checks read the time from
   SteadyClock::time_point cutoff;
   const std::atomic<int>* signal_stop = nullptr;
   std::mutex mutex;
@@ -44,13 +47,13 @@ struct Shared {
 };
 
 CheckResultRecord run_one(const CheckJob& job, const std::atomic<bool>& cancel,
-                                 bool& threw)
+                                 const util::Clock& clock, bool& threw)
 {
   CheckResultRecord record;
   record.check_name = job.name;
   const auto start = SteadyClock::now();
   try {
-    checks::CheckContext context{cancel, job.timeout};
+    checks::CheckContext context{cancel, job.timeout, clock};
     checks::CheckResult result = job.probe->run(context);
     record.status = result.status;
     record.message = std::move(result.message);
@@ -91,7 +94,7 @@ void worker_loop(const std::shared_ptr<Shared>& shared)
     lock.unlock();
 
     bool threw = false;
-    CheckResultRecord record = run_one(job, shared->cancel, threw);
+    CheckResultRecord record = run_one(job, shared->cancel, shared->clock, threw);
     if (threw) {
       record.phase = "exception";
     }
@@ -119,8 +122,9 @@ void worker_loop(const std::shared_ptr<Shared>& shared)
 bool threads_were_abandoned() { return g_threads_abandoned.load(); }
 
 ParallelRunner::ParallelRunner(int concurrency, SteadyClock::time_point cutoff,
-                               const std::atomic<int>* signal_stop)
-  : m_concurrency(std::max(1, concurrency)), m_cutoff(cutoff), m_signal_stop(signal_stop)
+                               const std::atomic<int>* signal_stop, const util::Clock& clock)
+  : m_concurrency(std::max(1, concurrency)), m_cutoff(cutoff), m_signal_stop(signal_stop),
+    m_clock(clock)
 {
 }
 
@@ -129,7 +133,7 @@ RunStats ParallelRunner::run(const std::vector<CheckJob>& jobs,
                              const std::function<void(int, int)>& on_tick)
 {
   RunStats stats;
-  auto shared = std::make_shared<Shared>();
+  auto shared = std::make_shared<Shared>(m_clock.now());
   shared->cutoff = m_cutoff;
   shared->signal_stop = m_signal_stop;
   shared->jobs = jobs;

@@ -3,6 +3,7 @@
 
 #include "checks/check.hpp"
 #include "core/model/execution.hpp"
+#include "util/time.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -47,10 +48,13 @@ struct RunStats {
 // past its own timeout plus a grace period, or ignores cancellation, is abandoned (recorded as an
 // error; its thread is left behind, and the caller must then end the process with _exit) so that
 // it can never hold up the others. `on_done` and `on_tick` are called on the calling thread.
+// Checks read the time from a clock that starts at `clock.now()` when run() starts and advances
+// with steady time, as the pulse's own timestamps do (a copy, because an abandoned check may
+// outlive `clock`).
 class ParallelRunner {
 public:
   ParallelRunner(int concurrency, std::chrono::steady_clock::time_point cutoff,
-                 const std::atomic<int>* signal_stop);
+                 const std::atomic<int>* signal_stop, const util::Clock& clock);
 
   RunStats run(const std::vector<CheckJob>& jobs,
                const std::function<void(std::size_t job, JobOutcome&& outcome)>& on_done,
@@ -60,6 +64,7 @@ private:
   int m_concurrency;
   std::chrono::steady_clock::time_point m_cutoff;
   const std::atomic<int>* m_signal_stop;
+  const util::Clock& m_clock;
 };
 
 } // namespace hb::pulse

@@ -564,7 +564,7 @@ bool is_http_url(const std::string& url)
     return false;
   }
   if (curl_load().curl == nullptr) {
-    return true; // http_perform() reports the missing library
+    return true; // perform() reports the missing library
   }
   UrlHandle parsed;
   if (!parsed.parse(url, 0)) {
@@ -574,7 +574,15 @@ bool is_http_url(const std::string& url)
   return host && !host->empty();
 }
 
-HttpResponse http_perform(const HttpRequest& request)
+HttpClient& default_http_client()
+{
+  // Leaked on purpose, like the library itself: abandoned check threads may still use it while
+  // static destructors run.
+  static auto* client = new CurlHttpClient();
+  return *client;
+}
+
+HttpResponse CurlHttpClient::perform(const HttpRequest& request)
 {
   using Failure = HttpResponse::Failure;
   const auto started = std::chrono::steady_clock::now();

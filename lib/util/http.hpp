@@ -11,10 +11,7 @@
 
 namespace hb::util {
 
-// The one HTTP client wrapper (libcurl). Only http:// and https:// URLs are accepted; TLS is
-// verified unless `verify_tls` is false; curl's verbose output is never enabled, so headers
-// (and the secrets in them) are never printed. Safe to call from many threads at once: each
-// thread keeps its own handle so connections to the same host are reused.
+// One HTTP request, as every HttpClient takes it.
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
@@ -50,8 +47,31 @@ struct HttpResponse {
   std::string final_url;  // after redirects, with credentials removed
 };
 
-// Performs one request; never throws for network failures.
-HttpResponse http_perform(const HttpRequest& request);
+// Sends HTTP requests. Abstract so that code which makes requests (the http check, notification
+// channels) can be unit tested with a fake; end-to-end tests use CurlHttpClient against real
+// local servers. Implementations must be safe to call from many threads at once.
+class HttpClient {
+public:
+  virtual ~HttpClient() = default;
+
+  // Performs one request. Returns the response, or in `failure` why none arrived; never throws
+  // for network failures.
+  virtual HttpResponse perform(const HttpRequest& request) = 0;
+};
+
+// The real client, on libcurl. Only http:// and https:// URLs are accepted; TLS is verified
+// unless `verify_tls` is false; curl's verbose output is never enabled, so headers (and the
+// secrets in them) are never printed. libcurl is opened with dlopen() on the first request, so
+// constructing one costs nothing. Each thread keeps its own handle so connections to the same
+// host are reused.
+class CurlHttpClient final : public HttpClient {
+public:
+  HttpResponse perform(const HttpRequest& request) override;
+};
+
+// Returns the process-wide CurlHttpClient, for callers not given another client. Never
+// destroyed, so requests on threads that outlive main() stay safe.
+HttpClient& default_http_client();
 
 // Returns `url` with userinfo and query string removed, for logs and the database:
 // "https://user:pw@h/p?token=x" -> "https://h/p".

@@ -17,8 +17,27 @@ struct LogSettings {
   std::string tool = "heartbeat";
   LogFormat format = LogFormat::text;
   LogLevel min_level = LogLevel::notice;
+  bool progress_shown = false;  // a text progress line without a newline is on stderr
   std::mutex mutex;
 };
+
+// Sequences for a terminal: back to the start of the line, then erase it.
+constexpr std::string_view k_clear_line = "\r\033[K";
+
+void write_stderr(std::string_view text)
+{
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+// Clears the progress line so the next line starts at the left margin; `s.mutex` must be held.
+void clear_progress(LogSettings& s)
+{
+  if (s.progress_shown) {
+    write_stderr(k_clear_line);
+    s.progress_shown = false;
+  }
+}
 
 LogSettings& settings()
 {
@@ -82,10 +101,11 @@ LogFormat detect_log_format()
   return LogFormat::text;
 }
 
-void log(LogLevel level, std::string_view message)
+namespace {
+
+// Writes one log line; `s.mutex` must be held.
+void write_line(LogSettings& s, LogLevel level, std::string_view message)
 {
-  auto& s = settings();
-  std::lock_guard lock(s.mutex);
   if (static_cast<int>(level) < static_cast<int>(s.min_level)) {
     return;
   }
@@ -97,11 +117,39 @@ void log(LogLevel level, std::string_view message)
                          {"logging.googleapis.com/labels", {{"tool", s.tool}}}};
     line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
+    clear_progress(s);
     line = fmt::format("{}: {}: {}", s.tool, level_word(level), message);
   }
   line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fflush(stderr);
+  write_stderr(line);
+}
+
+} // namespace
+
+void log(LogLevel level, std::string_view message)
+{
+  auto& s = settings();
+  std::lock_guard lock(s.mutex);
+  write_line(s, level, message);
+}
+
+void log_progress(std::string_view message)
+{
+  auto& s = settings();
+  std::lock_guard lock(s.mutex);
+  if (s.format == LogFormat::json) {
+    write_line(s, LogLevel::info, message);
+    return;
+  }
+  write_stderr(fmt::format("\r{}: {}", s.tool, message));
+  s.progress_shown = true;
+}
+
+void end_progress()
+{
+  auto& s = settings();
+  std::lock_guard lock(s.mutex);
+  clear_progress(s);
 }
 
 const std::string& tool_name() { return settings().tool; }

@@ -24,6 +24,14 @@ inline void log_notice(std::string_view m) { log(LogLevel::notice, m); }
 inline void log_warning(std::string_view m) { log(LogLevel::warning, m); }
 inline void log_error(std::string_view m) { log(LogLevel::error, m); }
 
+// Shows `message` as the tool's progress: in text format one line redrawn in place
+// ("\rhb-pulse: 40/120 checks done", for a terminal) whatever the level, which the next log line
+// or end_progress() clears; in JSON format an info entry like any other.
+void log_progress(std::string_view message);
+
+// Clears the text progress line, if one is shown; does nothing otherwise.
+void end_progress();
+
 // The tool name given to configure_logging ("hb-pulse").
 const std::string& tool_name();
 

@@ -516,3 +516,50 @@ TEST_CASE("hb-pulse --log-format json writes one JSON object per line on stderr"
   const auto cloud = ws.pulse({}, "", {{"CLOUD_RUN_JOB", "hb-pulse"}});
   CHECK(json::parse(cloud.err.substr(0, cloud.err.find('\n')))["severity"] == "ERROR");
 }
+
+TEST_CASE("hb-pulse --log-format json reports a usage error as JSON")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(config_text(json::array()));
+  const std::vector<std::vector<std::string>> usage_errors{
+    {"--log-format", "json", "--bogus-flag"},
+    {"--bogus-flag", "--log-format", "json"},
+    {"--log-format", "json", "--fail-on", "sideways"},
+  };
+  for (const auto& args : usage_errors) {
+    INFO("hb-pulse " << json(args).dump());
+    const auto r = ws.pulse(args);
+    CHECK(r.exit_code == 64);
+    CHECK(r.out.empty());
+    REQUIRE(!r.err.empty());
+    REQUIRE(r.err.back() == '\n');
+    // Every line on stderr is one JSON object.
+    std::size_t start = 0;
+    int lines = 0;
+    while (start < r.err.size()) {
+      const std::size_t end = r.err.find('\n', start);
+      const std::string line = r.err.substr(start, end - start);
+      INFO("line: " << line);
+      REQUIRE(json::accept(line));
+      const json entry = json::parse(line);
+      CHECK(entry["severity"] == "ERROR");
+      CHECK(entry["logging.googleapis.com/labels"]["tool"] == "hb-pulse");
+      CHECK(entry["message"].get<std::string>().find("(run hb-pulse --help for usage)") !=
+            std::string::npos);
+      ++lines;
+      start = end + 1;
+    }
+    CHECK(lines == 1);
+  }
+  // In text, the same error stays one line for people.
+  const auto text = ws.pulse({"--bogus-flag"});
+  CHECK(text.exit_code == 64);
+  CHECK(text.err == "hb-pulse: error: The following argument was not expected: --bogus-flag "
+                    "(run hb-pulse --help for usage)\n");
+  // --help still goes to stdout as plain text.
+  const auto help = ws.pulse({"--log-format", "json", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.err.empty());
+  CHECK(help.out.find("Usage:") != std::string::npos);
+}

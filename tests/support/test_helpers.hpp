@@ -5,6 +5,7 @@
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
 #include "core/types.hpp"
+#include "util/time.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,13 @@ inline checks::CheckDef parse_check(const nlohmann::json& spec, const CheckPlace
   return checks::Registry::builtin().parse(ConfigNode(spec, place.file, place.path));
 }
 
+// Returns the wall clock, for check runs whose "now" does not matter.
+inline const util::Clock& system_clock()
+{
+  static const util::SystemClock clock;
+  return clock;
+}
+
 // Returns the result of one run of the check `spec` defines, with `timeout` and no cancellation;
 // throws hb::ConfigError when `spec` is invalid.
 inline checks::CheckResult run_check(const nlohmann::json& spec, Duration timeout = Duration(5'000),
@@ -73,7 +81,7 @@ inline checks::CheckResult run_check(const nlohmann::json& spec, Duration timeou
 {
   const checks::CheckDef def = parse_check(spec, place);
   std::atomic<bool> cancel{false};
-  return def.probe->run(checks::CheckContext{cancel, timeout});
+  return def.probe->run(checks::CheckContext{cancel, timeout, system_clock()});
 }
 
 // One run of `def` (with a long timeout) whose cancel flag is set after `delay`, and how long
@@ -90,7 +98,8 @@ inline CancelledRun run_cancelled_after(const checks::CheckDef& def, Duration de
     cancel.store(true);
   });
   const auto start = std::chrono::steady_clock::now();
-  CancelledRun out{def.probe->run(checks::CheckContext{cancel, Duration(30'000)}), {}};
+  CancelledRun out{def.probe->run(checks::CheckContext{cancel, Duration(30'000), system_clock()}),
+                   {}};
   out.elapsed = std::chrono::steady_clock::now() - start;
   canceller.join();
   return out;

@@ -52,6 +52,18 @@ util::LogFormat log_format_of(const std::string& name)
   return util::detect_log_format();
 }
 
+// Returns the --log-format value on the command line, or "auto". CLI11 keeps what it read of an
+// option even when parsing then fails on another argument, so a usage error can still be logged
+// in the format asked for.
+std::string requested_log_format(const CLI::App& app)
+{
+  const CLI::Option* option = app.get_option_no_throw("--log-format");
+  if (option == nullptr || option->results().empty()) {
+    return "auto";
+  }
+  return option->results().back();
+}
+
 } // namespace
 
 void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
@@ -88,8 +100,9 @@ int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << tool << ": error: " << e.what() << "\n";
-    std::cerr << "run " << tool << " --help for usage\n";
+    util::configure_logging(tool, log_format_of(requested_log_format(app)),
+                            util::LogLevel::notice);
+    util::log_error(fmt::format("{} (run {} --help for usage)", e.what(), tool));
     return static_cast<int>(ExitCode::usage);
   }
 

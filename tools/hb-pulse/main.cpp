@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
 #include <iostream>
 
 
@@ -101,17 +100,17 @@ int main(int argc, char** argv)
     pulse_options.stop_signal = &stop;
     const bool progress = tools::stderr_is_terminal() && !options.common.quiet;
     if (progress) {
-      pulse_options.progress = [](int done, int total) {
-        if (total >= 20) {
-          std::fprintf(stderr, "\rhb-pulse: %d/%d checks done", done, total);
-          std::fflush(stderr);
+      pulse_options.progress = [shown = -1](int done, int total) mutable {
+        if (total >= 20 && done != shown) {
+          shown = done;
+          util::log_progress(fmt::format("{}/{} checks done", done, total));
         }
       };
     }
 
     const auto report = pulse::run_pulse(*setup.config, *store, *clock, pulse_options);
-    if (progress && report.pulse.checks_run >= 20) {
-      std::fprintf(stderr, "\r\033[K");
+    if (progress) {
+      util::end_progress();
     }
 
     const int fail_code = fail_on_exit_code(report, options.fail_on);

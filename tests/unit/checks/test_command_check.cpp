@@ -189,7 +189,7 @@ TEST_CASE("command check: results")
     const CheckDef def = parse_check(command_spec({"sleep", "30"}));
     std::atomic<bool> cancel{true};
     const auto started = std::chrono::steady_clock::now();
-    const CheckResult result = def.probe->run(CheckContext{cancel, Duration(10'000)});
+    const CheckResult result = def.probe->run(CheckContext{cancel, Duration(10'000), hb::test::system_clock()});
     CHECK(std::chrono::steady_clock::now() - started < 3s);
     CHECK(result.status == CheckStatus::error);
     CHECK(result.message == "cut off: pulse deadline or shutdown");
@@ -222,7 +222,7 @@ TEST_CASE("command check: results")
         {"/bin/echo", "-H", "${HB_CMD_TEST_HOST}", "--password", {{"env", "HB_CMD_TEST_SECRET"}}});
     const CheckDef def = parse_check(spec);
     std::atomic<bool> cancel{false};
-    const CheckResult result = def.probe->run(CheckContext{cancel, Duration(10'000)});
+    const CheckResult result = def.probe->run(CheckContext{cancel, Duration(10'000), hb::test::system_clock()});
     ::unsetenv("HB_CMD_TEST_HOST");
     ::unsetenv("HB_CMD_TEST_SECRET");
     CHECK(result.message == "-H db.internal --password hunter2");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "checks/http_check.hpp"
 
+#include "support/fake_http_client.hpp"
 #include "support/test_helpers.hpp"
 #include "support/test_server.hpp"
 
@@ -12,6 +13,8 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -31,6 +34,14 @@ using nlohmann::json;
 json http_spec(const std::string& url)
 {
   return json{{"name", "web"}, {"type", "http"}, {"url", url}};
+}
+
+// Returns the result of one run of the check `spec` defines, its requests going to `client`.
+CheckResult run_with(const json& spec, hb::util::HttpClient& client,
+                     const std::atomic<bool>& cancel, Duration timeout = Duration(5'000))
+{
+  const CheckDef def = parse_check(spec);
+  return def.probe->run(CheckContext{cancel, timeout, hb::test::system_clock(), client});
 }
 
 } // namespace
@@ -228,6 +239,67 @@ TEST_CASE("http check run")
     spec["method"] = "HEAD";
     CHECK(run_check(spec).status == CheckStatus::ok);
     CHECK(server.hits("/ok") == 1);
+  }
+}
+
+TEST_CASE("http check run with a fake client")
+{
+  using Failure = hb::util::HttpResponse::Failure;
+  using hb::test::FakeHttpClient;
+  const std::atomic<bool> cancel{false};
+  // Nothing listens here: every answer below comes from the fake.
+  const json spec = http_spec("https://api.example.invalid/health");
+
+  SECTION("the request carries the check's settings, timeout and cancel flag")
+  {
+    FakeHttpClient client(hb::test::http_answer(200, "ok", Duration(40)));
+    json post = spec;
+    post["method"] = "post";
+    post["headers"] = {{"Authorization", "Bearer abc"}};
+    post["body"] = "ping";
+    const CheckResult r = run_with(post, client, cancel, Duration(1'500));
+    CHECK(r.status == CheckStatus::ok);
+    CHECK(r.message == "HTTP 200 in 40ms");
+    const auto requests = client.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].method == "POST");
+    CHECK(requests[0].url == "https://api.example.invalid/health");
+    const std::vector<std::pair<std::string, std::string>> headers{{"Authorization", "Bearer abc"}};
+    CHECK(requests[0].headers == headers);
+    CHECK(requests[0].body == "ping");
+    CHECK(requests[0].timeout == Duration(1'500));
+    CHECK(requests[0].cancel == &cancel);
+  }
+
+  SECTION("a 503 is an alert")
+  {
+    FakeHttpClient client(hb::test::http_answer(503));
+    const CheckResult r = run_with(spec, client, cancel);
+    CHECK(r.status == CheckStatus::alert);
+    CHECK(r.phase == "http_status");
+    CHECK(r.message == "HTTP 503 (expected 200-399)");
+  }
+
+  SECTION("a timeout is a failure with the client's message")
+  {
+    FakeHttpClient client(hb::test::http_failure(
+        Failure::timeout, "timed out after 5s (api.example.invalid:443)", Duration(5'000)));
+    const CheckResult r = run_with(spec, client, cancel);
+    CHECK(r.status == CheckStatus::alert);
+    CHECK(r.phase == "timeout");
+    CHECK(r.message == "timed out after 5s (api.example.invalid:443)");
+    CHECK(r.latency == Duration(5'000));
+  }
+
+  SECTION("a slow answer is a warning past max_latency")
+  {
+    FakeHttpClient client(hb::test::http_answer(200, "ok", Duration(900)));
+    json slow = spec;
+    slow["max_latency"] = "500ms";
+    const CheckResult r = run_with(slow, client, cancel);
+    CHECK(r.status == CheckStatus::warning);
+    CHECK(r.phase == "latency");
+    CHECK(r.message == "slow: 900ms > 500ms");
   }
 }
 

@@ -190,7 +190,7 @@ TEST_CASE("tcp check run")
     hb::test::TestHttpServer server;
     const CheckDef def = parse_check(tcp_spec("127.0.0.1", server.port()));
     std::atomic<bool> cancel{true};
-    const CheckResult r = def.probe->run(CheckContext{cancel, Duration(5'000)});
+    const CheckResult r = def.probe->run(CheckContext{cancel, Duration(5'000), hb::test::system_clock()});
     CHECK(r.status == CheckStatus::error);
     CHECK(r.phase == "cancelled");
   }

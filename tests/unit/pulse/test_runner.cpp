@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "pulse/runner.hpp"
 
+#include "util/time.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -26,6 +28,8 @@ using hb::pulse::RunStats;
 using hb::pulse::StopReason;
 using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+const hb::util::SystemClock k_clock{};
 
 // A check whose behaviour is a function; captured state must outlive every run (see the
 // abandonment test, whose thread is detached).
@@ -107,7 +111,7 @@ TEST_CASE("ParallelRunner")
         return ok_result("check " + std::to_string(i));
       }));
     }
-    ParallelRunner runner(2, far_future(), nullptr);
+    ParallelRunner runner(2, far_future(), nullptr, k_clock);
     const auto c = run_all(runner, jobs);
     REQUIRE(c.outcomes.size() == 5);
     for (std::size_t i = 0; i < 5; ++i) {
@@ -126,9 +130,26 @@ TEST_CASE("ParallelRunner")
     CHECK(c.ticks >= 1);
   }
 
+  SECTION("checks read the time from the runner's clock")
+  {
+    const hb::TimePoint t0 = hb::util::parse_rfc3339("2026-02-18T14:05:00Z").value();
+    const hb::util::ManualClock clock(t0);
+    std::atomic<hb::TimePoint::rep> seen{0};
+    ParallelRunner runner(1, far_future(), nullptr, clock);
+    const auto c = run_all(runner, {job("now", [&](const CheckContext& context) {
+                                      seen = context.clock.now().time_since_epoch().count();
+                                      return ok_result();
+                                    })});
+    REQUIRE(c.outcomes.size() == 1);
+    // The runner's copy starts at the clock's "now" and moves on with real time.
+    const hb::TimePoint now{hb::Duration(seen.load())};
+    CHECK(now >= t0);
+    CHECK(now < t0 + 10s);
+  }
+
   SECTION("no jobs")
   {
-    ParallelRunner runner(4, far_future(), nullptr);
+    ParallelRunner runner(4, far_future(), nullptr, k_clock);
     const auto c = run_all(runner, {});
     CHECK(c.outcomes.empty());
     CHECK(c.stats.started == 0);
@@ -136,7 +157,7 @@ TEST_CASE("ParallelRunner")
 
   SECTION("the latency is measured when the check does not report one")
   {
-    ParallelRunner runner(1, far_future(), nullptr);
+    ParallelRunner runner(1, far_future(), nullptr, k_clock);
     const auto c = run_all(runner, {job("slow", [](const CheckContext&) {
                              std::this_thread::sleep_for(50ms);
                              return ok_result();
@@ -160,7 +181,7 @@ TEST_CASE("ParallelRunner")
         return ok_result();
       }));
     }
-    ParallelRunner runner(3, far_future(), nullptr);
+    ParallelRunner runner(3, far_future(), nullptr, k_clock);
     const auto c = run_all(runner, jobs);
     CHECK(c.outcomes.size() == 10);
     CHECK(max_running.load() == 3);
@@ -175,7 +196,7 @@ TEST_CASE("ParallelRunner")
       job("throws-int", [](const CheckContext&) -> CheckResult { throw 42; }),
       job("after", [](const CheckContext&) { return ok_result(); }),
     };
-    ParallelRunner runner(2, far_future(), nullptr);
+    ParallelRunner runner(2, far_future(), nullptr, k_clock);
     const auto c = run_all(runner, jobs);
     REQUIRE(c.outcomes.size() == 4);
     const auto& thrown = c.outcomes.at(1).result;
@@ -212,7 +233,7 @@ TEST_CASE("ParallelRunner")
         return ok_result();
       }));
     }
-    ParallelRunner runner(2, far_future(), nullptr);
+    ParallelRunner runner(2, far_future(), nullptr, k_clock);
     const auto start = SteadyClock::now();
     const auto c = run_all(runner, jobs);
     const auto took = SteadyClock::now() - start;
@@ -247,7 +268,7 @@ TEST_CASE("ParallelRunner")
           }),
       job("queued", [](const CheckContext&) { return ok_result(); }),
     };
-    ParallelRunner runner(1, SteadyClock::now() + 200ms, nullptr);
+    ParallelRunner runner(1, SteadyClock::now() + 200ms, nullptr, k_clock);
     const auto start = SteadyClock::now();
     const auto c = run_all(runner, jobs);
     CHECK(SteadyClock::now() - start < 2s);
@@ -275,7 +296,7 @@ TEST_CASE("ParallelRunner")
       job("queued1", [](const CheckContext&) { return ok_result(); }),
       job("queued2", [](const CheckContext&) { return ok_result(); }),
     };
-    ParallelRunner runner(1, far_future(), &signal);
+    ParallelRunner runner(1, far_future(), &signal, k_clock);
     const auto start = SteadyClock::now();
     const auto c = run_all(runner, jobs);
     CHECK(SteadyClock::now() - start < 2s);
@@ -303,7 +324,7 @@ TEST_CASE("ParallelRunner with a cutoff already passed")
         return wait_for_cancel(context, 2s);
       }));
     }
-    ParallelRunner runner(4, SteadyClock::now() - 1s, nullptr);
+    ParallelRunner runner(4, SteadyClock::now() - 1s, nullptr, k_clock);
     const auto c = run_all(runner, jobs);
     REQUIRE(c.outcomes.size() == 4);
     for (const auto& [index, outcome] : c.outcomes) {
@@ -352,7 +373,7 @@ TEST_CASE("ParallelRunner keeps the concurrency bound after abandoning a check",
       job("one", tracked),
       job("two", tracked),
     };
-    ParallelRunner runner(1, far_future(), nullptr);
+    ParallelRunner runner(1, far_future(), nullptr, k_clock);
     const auto c = run_all(runner, jobs);
     REQUIRE(c.outcomes.size() == 3);
     CHECK(c.outcomes.at(0).result.phase == "abandoned");

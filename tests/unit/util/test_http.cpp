@@ -12,7 +12,6 @@
 
 using hb::Duration;
 using hb::test::TestHttpServer;
-using hb::util::http_perform;
 using hb::util::HttpRequest;
 using hb::util::HttpResponse;
 using Failure = hb::util::HttpResponse::Failure;
@@ -25,6 +24,12 @@ HttpRequest get(const std::string& url)
   request.url = url;
   request.timeout = Duration(5'000);
   return request;
+}
+
+HttpResponse http_perform(const HttpRequest& request)
+{
+  hb::util::CurlHttpClient client;
+  return client.perform(request);
 }
 
 Duration since(std::chrono::steady_clock::time_point start)
@@ -283,6 +288,16 @@ TEST_CASE("http_perform")
     }
     CHECK(ok.load() == k_threads * k_per_thread);
     CHECK(server.hits("/ok") == k_threads * k_per_thread);
+  }
+}
+
+TEST_CASE("default_http_client")
+{
+  SECTION("is the one libcurl client of the process")
+  {
+    hb::util::HttpClient& client = hb::util::default_http_client();
+    CHECK(&client == &hb::util::default_http_client());
+    CHECK(dynamic_cast<hb::util::CurlHttpClient*>(&client) != nullptr);
   }
 }
 
