@@ -92,8 +92,9 @@ struct TargetDetail {
   ExitCode exit_code = ExitCode::unknown;
 };
 
-// Computes the overview at `now`. Reads only (agent and job states as of `now` are derived, not
-// written: a tool that may write calls agents::refresh_all first); cost grows with the number of targets and the
+// Computes the overview at `now`. Reads only, so that it works for a user who may only read the
+// database: agent and job states as of `now` are derived in memory, never written (hb-pulse and
+// hb-beat record the transitions). Cost grows with the number of targets and the
 // executions of the last 24 hours, never with the length of history.
 StatusReport collect(store::Store& store, TimePoint now, std::string database);
 

@@ -3,6 +3,8 @@
 // hb-status make of them, replayed on a timeline with HB_NOW.
 #include "e2e_helpers.hpp"
 
+#include "store/store.hpp"
+
 #include "util/time.hpp"
 
 #include <fcntl.h>
@@ -142,9 +144,12 @@ TEST_CASE("hb-beat: an agent's timeline of beats, silence and recovery")
   CHECK(s["exitCode"] == 1);
   // 12:02:10: three missed: offline and stale; hb-pulse records it although the agent never called.
   auto p = ws.pulse_json({}, "2026-03-02T12:02:10Z");
-  REQUIRE(p["beatEvents"].size() == 1);  // degraded was recorded by hb-status already
-  CHECK(p["beatEvents"][0]["to"] == "offline");
-  CHECK(p["beatEvents"][0]["at"] == "2026-03-02T12:02:03Z");
+  // hb-status only showed degraded: hb-pulse records both transitions, dated when they happened.
+  REQUIRE(p["beatEvents"].size() == 2);
+  CHECK(p["beatEvents"][0]["to"] == "degraded");
+  CHECK(p["beatEvents"][0]["at"] == "2026-03-02T12:01:03Z");
+  CHECK(p["beatEvents"][1]["to"] == "offline");
+  CHECK(p["beatEvents"][1]["at"] == "2026-03-02T12:02:03Z");
   s = ws.status_json({}, "2026-03-02T12:02:15Z");
   w = row(s, "worker");
   CHECK(w["agent"]["state"] == "offline");
@@ -497,4 +502,31 @@ TEST_CASE("hb-beat and hb-status start without loading libcurl")
   const auto pulse = ws.pulse({}, "", debug);
   CHECK(pulse.err.find("libcurl.so.4") != std::string::npos);
   CHECK(ws.scalar("SELECT COUNT(*) FROM check_results") == 1);
+}
+
+TEST_CASE("hb-status writes nothing: silence is shown, hb-pulse records it")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(config_with({agent("worker")}));
+  REQUIRE(ws.beat({"worker"}, "2026-03-02T12:00:00Z").exit_code == 0);
+  auto events = [&] {
+    auto store = hb::store::open_sqlite(ws.db, hb::store::OpenMode::existing);
+    return store->recent_events("worker", 10);
+  };
+  REQUIRE(events().size() == 1);  // agent_online
+
+  // Five minutes of silence: offline, as hb-status shows it, but it records no event.
+  auto s = ws.status_json({}, "2026-03-02T12:05:00Z");
+  CHECK(row(s, "worker")["agent"]["state"] == "offline");
+  CHECK(ws.status({"worker"}, "2026-03-02T12:05:00Z").exit_code == 2);
+  CHECK(events().size() == 1);
+
+  // hb-pulse records the transitions, dated when they happened.
+  auto p = ws.pulse_json({}, "2026-03-02T12:05:10Z");
+  REQUIRE(p["beatEvents"].size() == 2);
+  const auto recorded = events();
+  REQUIRE(recorded.size() == 3);
+  CHECK(hb::to_string(recorded[0].type) == "agent_offline");
+  CHECK(hb::util::format_rfc3339(recorded[0].at) == "2026-03-02T12:01:33Z");
 }

@@ -2,9 +2,7 @@
 // hb-status: shows where everything stands; also a Nagios-style plugin through its exit code.
 #include "common/cli.hpp"
 
-#include "agents/beats.hpp"
 #include "core/clock.hpp"
-#include "output/events.hpp"
 #include "output/status_output.hpp"
 #include "status/status.hpp"
 #include "store/store.hpp"
@@ -67,17 +65,8 @@ int main(int argc, char** argv)
     }
 
     auto store = store::open_sqlite(setup.database, store::OpenMode::existing);
-    // Record what silence has changed for agents and jobs (SPEC §2: every tool run does). The
-    // view below derives the same states, so a read-only database only loses the events.
-    try {
-      for (const auto& write : agents::refresh_all(*store, now)) {
-        for (const auto& e : write.events) {
-          util::log_info(output::event_line(e));
-        }
-      }
-    } catch (const Error& e) {
-      util::log_debug(fmt::format("agent states not recorded: {}", e.what()));
-    }
+    // Read-only (SPEC §4.4): agent and job states that silence has changed are derived in memory
+    // for display; hb-pulse and hb-beat record the transitions.
     if (!target.empty()) {
       const auto detail = status::collect_target(*store, target, now);
       if (!options.quiet) {
