@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "schedule/cron.hpp"
 #include "util/duration.hpp"
+#include "util/text.hpp"
 #include "util/time.hpp"
 
 #include <date/tz.h>
@@ -42,11 +43,6 @@ bool in_grace(const BeatContext& context, TimePoint now)
 {
   const Duration grace = settings(context).new_target_grace;
   return grace.count() > 0 && now - context.target.first_seen < grace;
-}
-
-std::string plural(int n, std::string_view word)
-{
-  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
 // The start of the active-hours window `now` falls in, or std::nullopt when `now` is outside it.
@@ -182,7 +178,7 @@ AgentEval evaluate_agent(const BeatContext& context, TimePoint now)
     t.at = std::max(missed_at(k), eval.since.value_or(missed_at(k)));
     t.from = eval.state;
     t.to = to;
-    t.message = fmt::format("{} (every {}), last beat {}", "missed " + plural(k, "beat"),
+    t.message = fmt::format("{} (every {}), last beat {}", "missed " + util::plural(k, "beat"),
                             util::format_duration(hb.every), util::format_age(*last_seen, t.at));
     eval.transitions.push_back(std::move(t));
     eval.state = to;
@@ -224,7 +220,7 @@ BeatWrite apply_agent_beat(const BeatContext& context, const BeatInput& beat,
       move(AgentState::online, "first beat" + said);
     } else if (state != AgentState::online && healthy >= hb.recover_after) {
       move(AgentState::online,
-           fmt::format("{} in a row{}", plural(healthy, "healthy beat"), said));
+           fmt::format("{} in a row{}", util::plural(healthy, "healthy beat"), said));
     }
     break;
   case BeatStatus::degraded:

@@ -7,6 +7,7 @@
 #include "output/table.hpp"
 #include "pulse/system_state.hpp"
 #include "util/duration.hpp"
+#include "util/text.hpp"
 #include "util/time.hpp"
 
 #include <fmt/format.h>
@@ -250,24 +251,24 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
   }
 
   if (report.dry_run) {
-    out << fmt::format("dry run: {} of {} target(s) due; nothing was run\n",
-                       report.count(Kind::would_run), p.targets_total);
+    out << fmt::format("dry run: {} of {} due; nothing was run\n",
+                       report.count(Kind::would_run), util::plural(p.targets_total, "target"));
     return;
   }
   const Duration took = p.completed_at ? *p.completed_at - p.started_at : Duration(0);
   std::string line = fmt::format(
-    "pulse #{} {}: {} target(s) ran, {} skipped", p.id,
+    "pulse #{} {}: {} ran, {} skipped", p.id,
     style.paint(to_string(p.status), p.status == PulseStatus::ok ? Tone::good : Tone::bad),
-    report.count(Kind::ran), report.count(Kind::skipped));
+    util::plural(report.count(Kind::ran), "target"), report.count(Kind::skipped));
   if (report.count(Kind::held) > 0) {
     line += fmt::format(", {} held by another pulse", report.count(Kind::held));
   }
   if (report.count(Kind::deadline) > 0) {
     line += fmt::format(", {} not run", report.count(Kind::deadline));
   }
-  line += fmt::format(", {} check(s)", p.checks_run);
+  line += ", " + util::plural(p.checks_run, "check");
   if (p.tasks_run > 0) {
-    line += fmt::format(", {} task(s) run", p.tasks_run);
+    line += fmt::format(", {} run", util::plural(p.tasks_run, "task"));
     if (p.tasks_failed > 0) {
       line += fmt::format(" ({} failed)", p.tasks_failed);
     }

@@ -7,6 +7,7 @@
 
 #include "checks/perfdata.hpp"
 #include "util/duration.hpp"
+#include "util/text.hpp"
 #include "util/time.hpp"
 
 #include <fmt/format.h>
@@ -101,6 +102,16 @@ nlohmann::json beat_json(const agents::BeatView& v)
   return out;
 }
 
+// "42s ago" for a time in the past; a time ahead of the clock by more than a second cannot have
+// been seen yet: the sender's clock (or HB_NOW) is off, and the line says so.
+std::string format_seen(TimePoint then, TimePoint now)
+{
+  if (then - now > Duration(1000)) {
+    return fmt::format("{} ahead of this clock (clock skew?)", util::format_duration(then - now));
+  }
+  return util::format_age(then, now);
+}
+
 // "seen 42s ago", "started 3h ago", or the time since the last check run.
 std::string last_cell(const status::TargetRow& row, TimePoint now)
 {
@@ -109,7 +120,7 @@ std::string last_cell(const status::TargetRow& row, TimePoint now)
     if (!v.last_seen) {
       return v.job ? "never ran" : "never seen";
     }
-    return fmt::format("{} {}", v.job ? "started" : "seen", util::format_age(*v.last_seen, now));
+    return fmt::format("{} {}", v.job ? "started" : "seen", format_seen(*v.last_seen, now));
   }
   return row.last_run ? util::format_age(*row.last_run, now) : "never";
 }
@@ -222,16 +233,17 @@ void print_beat_section(const status::TargetDetail& d, std::ostream& out, const 
   }
   out << '\n';
   if (v.job) {
-    out << fmt::format("  last start: {}; {} run(s) recorded\n",
-                       v.last_seen ? util::format_age(*v.last_seen, d.now) : "never", v.beats);
+    out << fmt::format("  last start: {}; {} recorded\n",
+                       v.last_seen ? format_seen(*v.last_seen, d.now) : "never",
+                       util::plural(v.beats, "run"));
     if (v.next_expected) {
       out << fmt::format("  next run expected: {} ({})\n", util::format_rfc3339(*v.next_expected),
                          util::format_age(*v.next_expected, d.now));
     }
   } else {
-    out << fmt::format("  last seen: {}; missed beats: {}; {} beat(s) recorded\n",
-                       v.last_seen ? util::format_age(*v.last_seen, d.now) : "never", v.missed,
-                       v.beats);
+    out << fmt::format("  last seen: {}; missed beats: {}; {} recorded\n",
+                       v.last_seen ? format_seen(*v.last_seen, d.now) : "never", v.missed,
+                       util::plural(v.beats, "beat"));
     if (v.last_status) {
       out << fmt::format("  last beat: {}{}\n", to_string(*v.last_status),
                          v.last_message.empty() ? "" : ": " + truncate(v.last_message, 100));
@@ -301,7 +313,11 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
     pulse_line += " (a pulse is running now)";
   }
   if (p.next_expected && p.state != pulse::PulseState::unknown) {
-    pulse_line += fmt::format("; next expected {}", util::format_age(*p.next_expected, report.now));
+    // Alive lasts until 1.5 intervals: past the next expected start it is due, not "expected
+    // 1m ago" beside "alive".
+    pulse_line += *p.next_expected > report.now
+                    ? fmt::format("; next expected {}", util::format_age(*p.next_expected, report.now))
+                    : std::string("; next pulse due now");
   }
   out << pulse_line << '\n';
   const auto& c = report.counts;
@@ -396,9 +412,13 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
                        util::format_age(*row.since, d.now));
   }
   out << '\n';
-  out << fmt::format("last run: {}; {} run(s) in 24h, {} failed ({})\n",
-                     row.last_run ? util::format_age(*row.last_run, d.now) : "never",
-                     row.executions_24h, row.failures_24h, percent(row.failure_rate_24h));
+  // Agents and jobs without checks are never run by hb-pulse: no pull-check line for them.
+  if (!row.beat || !d.checks.empty() || !d.recent.empty()) {
+    out << fmt::format("last run: {}; {} in 24h, {} failed ({})\n",
+                       row.last_run ? format_seen(*row.last_run, d.now) : "never",
+                       util::plural(row.executions_24h, "run"), row.failures_24h,
+                       percent(row.failure_rate_24h));
+  }
   if (!row.info.tags.empty()) {
     std::string tags;
     for (const auto& t : row.info.tags) {

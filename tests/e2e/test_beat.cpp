@@ -433,6 +433,9 @@ TEST_CASE("hb-beat: a scheduled job that is late, then hung, then fine")
   s = ws.status_json({}, "2026-03-04T10:41:00Z");
   CHECK(row(s, "nightly")["job"]["state"] == "hung");
   CHECK(row(s, "nightly")["job"]["issues"][0]["type"] == "hung");
+  // hb-status only shows it; the next pulse records it.
+  CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'job_hung'") == 0);
+  REQUIRE(ws.pulse({}, "2026-03-04T10:41:00Z").exit_code == 0);
   CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'job_hung'") == 1);
 
   // The next night's run succeeds: recovered.

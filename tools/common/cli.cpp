@@ -4,6 +4,7 @@
 #include "pulse/runner.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -176,8 +177,8 @@ Setup load_setup(const CommonOptions& options, ConfigRequired required,
     load_options.discovery = discovery;
     setup.config = config::load(*path, load_options);
     configured_database = setup.config->database;
-    util::log_info(fmt::format("config {}: {} target(s)", path->string(),
-                               setup.config->targets.size()));
+    util::log_info(fmt::format("config {}: {}", path->string(),
+                               util::plural(static_cast<long long>(setup.config->targets.size()), "target")));
   } else if (required == ConfigRequired::yes) {
     throw ConfigError("no config file found: pass --config FILE, set HB_CONFIG, or create "
                       "./heartbeat.json (see docs/quickstart.md)");

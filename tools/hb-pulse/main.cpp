@@ -8,6 +8,7 @@
 #include "pulse/system_state.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -132,7 +133,7 @@ int main(int argc, char** argv)
     }
     int code = fail_code;
     if (report.signal != 0) {
-      util::log_notice(fmt::format("interrupted; {} target(s) recorded", report.pulse.targets_run));
+      util::log_notice(fmt::format("interrupted; {} recorded", util::plural(report.pulse.targets_run, "target")));
       code = tools::exit_code_for_signal(report.signal);
     }
     return code;

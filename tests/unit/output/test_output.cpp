@@ -437,3 +437,53 @@ TEST_CASE("metrics_to_json and metrics_from_json")
   CHECK(hb::checks::metrics_from_json(json::parse(R"([1, "x", {"name": 5, "min": "low"}])")).size() == 1);
   CHECK(hb::checks::metrics_from_json(json::parse(R"({"a": 1})")).empty());
 }
+
+TEST_CASE("print_status: the pulse line")
+{
+  hb::status::StatusReport report;
+  report.now = k_t0;
+  report.pulse.state = hb::pulse::PulseState::alive;
+  report.pulse.reason = "last pulse 6m ago";
+  auto first_line = [&] {
+    std::ostringstream out;
+    hb::output::print_status(report, out, Style(false));
+    return out.str().substr(0, out.str().find('\n'));
+  };
+
+  SECTION("a next pulse still to come reads \"in\"")
+  {
+    report.pulse.next_expected = k_t0 + 3min;
+    CHECK(first_line() == "pulse: alive  last pulse 6m ago; next expected in 3m");
+  }
+  SECTION("alive is never next to a next expected time in the past")
+  {
+    report.pulse.next_expected = k_t0 - 1min;
+    CHECK(first_line() == "pulse: alive  last pulse 6m ago; next pulse due now");
+  }
+}
+
+TEST_CASE("print_target: agents")
+{
+  hb::status::TargetDetail d;
+  d.now = k_t0;
+  d.row.info.id = "worker";
+  d.row.info.name = "worker";
+  d.row.info.kind = hb::TargetKind::agent;
+  d.row.health = Health::healthy;
+  hb::agents::BeatView v;
+  v.state = "online";
+  v.health = Health::healthy;
+  v.beats = 1;
+  v.last_seen = k_t0 + 2h;
+  d.row.beat = v;
+  std::ostringstream out;
+  hb::output::print_target(d, out, Style(false));
+  const std::string text = out.str();
+  INFO(text);
+
+  // No pull-check line for a target hb-pulse never runs.
+  CHECK(text.find("last run:") == std::string::npos);
+  // A last beat ahead of the clock is skew, not "seen in 2h".
+  CHECK(text.find("last seen: 2h ahead of this clock (clock skew?); missed beats: 0; 1 beat recorded")
+        != std::string::npos);
+}
