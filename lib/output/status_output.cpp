@@ -162,6 +162,7 @@ nlohmann::json row_json(const status::TargetRow& row)
     {"failureRate24h", row.failure_rate_24h ? nlohmann::json(*row.failure_rate_24h) : nullptr},
     {"message", row.message},
     {"stale", row.stale},
+    {"retiredAt", optional_time(row.retired_at)},
   };
   if (row.beat) {
     out[row.beat->job ? "job" : "agent"] = beat_json(*row.beat);
@@ -195,6 +196,9 @@ nlohmann::json pulse_json(const pulse::SystemPulse& p)
 
 std::string health_cell(const status::TargetRow& row, const Style& style)
 {
+  if (row.retired_at) {
+    return style.paint("retired", Tone::muted);
+  }
   if (row.info.paused) {
     return style.paint("paused", Tone::muted);
   }
@@ -412,6 +416,10 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
                        util::format_age(*row.since, d.now));
   }
   out << '\n';
+  if (row.retired_at) {
+    out << fmt::format("retired {} ({}): no longer in the config; history kept, not monitored\n",
+                       util::format_rfc3339(*row.retired_at), util::format_age(*row.retired_at, d.now));
+  }
   // Agents and jobs without checks are never run by hb-pulse: no pull-check line for them.
   if (!row.beat || !d.checks.empty() || !d.recent.empty()) {
     out << fmt::format("last run: {}; {} in 24h, {} failed ({})\n",

@@ -57,6 +57,7 @@ TargetRow make_row(const TargetRecord& record, const TargetState* state,
 {
   TargetRow row;
   row.info = record.info;
+  row.retired_at = record.retired_at;
   if (state != nullptr) {
     row.health = state->health;
     row.since = state->since;
@@ -157,14 +158,15 @@ ExitCode exit_code_for(Health health)
   return ExitCode::unknown;
 }
 
-StatusReport collect(store::Store& store, TimePoint now, std::string database)
+StatusReport collect(store::Store& store, TimePoint now, std::string database,
+                     store::IncludeRetired include_retired)
 {
   StatusReport report;
   report.now = now;
   report.database = std::move(database);
   report.pulse = pulse::system_pulse(store, now);
 
-  const auto records = store.targets(store::IncludeRetired::no);
+  const auto records = store.targets(include_retired);
   const auto states = store.target_states();
   std::map<std::string, ExecutionStats> stats;
   for (auto& s : store.execution_stats(now - k_day)) {
@@ -172,6 +174,7 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
   }
   const auto beats = agents::views(store, now);
 
+  std::vector<TargetRow> retired;
   bool any_data = false;
   bool beat_data = false;
   int worst = 0;
@@ -182,6 +185,10 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
     TargetRow row = make_row(record, state_it == states.end() ? nullptr : &state_it->second,
                              stats_it == stats.end() ? nullptr : &stats_it->second,
                              beat_it == beats.end() ? nullptr : &beat_it->second, now);
+    if (row.retired_at) {
+      retired.push_back(std::move(row));
+      continue;
+    }
     count_beat(row, report.counts);
     if (row.beat && !row.info.paused) {
       worst = std::max(worst, beat_level(*row.beat));
@@ -190,13 +197,13 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
         beat_data = true;
       }
     }
-    if (row.stale) {
-      ++report.counts.stale;
-      worst = std::max(worst, 2);
-    }
+    // The counts are a partition: each target once, paused before stale before its health.
     ++report.counts.targets;
     if (row.info.paused) {
       ++report.counts.paused;
+    } else if (row.stale) {
+      ++report.counts.stale;
+      worst = std::max(worst, 2);
     } else {
       switch (row.health) {
       case Health::healthy:
@@ -218,6 +225,10 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
     if (row.health != Health::unknown) {
       any_data = true;
     }
+    report.targets.push_back(std::move(row));
+  }
+
+  for (auto& row : retired) {
     report.targets.push_back(std::move(row));
   }
 
@@ -343,6 +354,11 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
       }
     }
     detail.checks.push_back(std::move(check));
+  }
+  if (record->retired_at) {
+    // No longer monitored: nothing to alert on, and no health to vouch for.
+    detail.exit_code = ExitCode::unknown;
+    return detail;
   }
   detail.exit_code = detail.row.stale ? ExitCode::critical : exit_code_for(detail.row.health);
   if (detail.row.beat && !detail.row.info.paused && detail.exit_code != ExitCode::critical) {

@@ -26,6 +26,9 @@ struct TargetRow {
   // No execution for longer than the target's stale_after: its checks have stopped running
   // (outside active hours for too long, a misconfigured interval, a pulse that keeps dying).
   bool stale = false;
+  // Set when the target left the config: its history is kept and shown on request (--all, or by
+  // name), but it is neither counted nor alerted on.
+  std::optional<TimePoint> retired_at;
   // Agents and jobs: their beats, state and issues. `health` then includes the beat health.
   std::optional<agents::BeatView> beat;
 };
@@ -96,7 +99,10 @@ struct TargetDetail {
 // database: agent and job states as of `now` are derived in memory, never written (hb-pulse and
 // hb-beat record the transitions). Cost grows with the number of targets and the
 // executions of the last 24 hours, never with the length of history.
-StatusReport collect(store::Store& store, TimePoint now, std::string database);
+// Retired targets are listed (marked, last) only with `include_retired` yes, and never counted
+// or taken into the exit code.
+StatusReport collect(store::Store& store, TimePoint now, std::string database,
+                     store::IncludeRetired include_retired = store::IncludeRetired::no);
 
 // Computes the view of one target. Throws hb::DataError (exit 65) for an unknown id.
 TargetDetail collect_target(store::Store& store, const std::string& target_id, TimePoint now,

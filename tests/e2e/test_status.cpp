@@ -193,6 +193,13 @@ TEST_CASE("hb-status reports targets whose checks stopped running as stale")
   const auto j = json::parse(r.out);
   CHECK(j["pulse"]["state"] == "alive");
   CHECK(j["counts"]["stale"] == 1);
+  // A partition: "night" is stale, not also "not yet run".
+  CHECK(j["counts"]["unknown"] == 0);
+  CHECK(j["counts"]["healthy"] == 1);
+  const auto& c = j["counts"];
+  CHECK(c["healthy"].get<int>() + c["warning"].get<int>() + c["failing"].get<int>()
+          + c["unknown"].get<int>() + c["paused"].get<int>() + c["stale"].get<int>()
+        == c["targets"].get<int>());
   for (const auto& t : j["targets"]) {
     if (t["id"] == "night") {
       CHECK(t["stale"] == true);

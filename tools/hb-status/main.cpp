@@ -21,6 +21,7 @@ constexpr const char* k_description = R"(Show the system pulse, every target's s
 Examples:
   hb-status                 the pulse, counts and one row per target
   hb-status api             one target: each check's last result, recent runs, events
+  hb-status --all           also the retired targets (removed from the config)
   hb-status --json          the same as JSON (schema in docs/operations.md)
   HB_NOW=2026-02-18T14:05:00Z hb-status   as seen at that instant
 
@@ -36,7 +37,10 @@ int main(int argc, char** argv)
   CLI::App app(k_description, "hb-status");
   tools::CommonOptions options;
   std::string target;
+  bool all = false;
   tools::add_common_options(app, options, tools::HasJson::yes);
+  app.add_flag("--all", all,
+               "Also list retired targets (removed from the config; never counted or alerted on)");
   app.add_option("target", target, "Show this target in depth");
 
   return tools::run_tool(app, argc, argv, options, [&]() -> int {
@@ -81,7 +85,8 @@ int main(int argc, char** argv)
       return static_cast<int>(detail.exit_code);
     }
 
-    const auto report = status::collect(*store, now, setup.database);
+    const auto report = status::collect(*store, now, setup.database,
+                                        all ? store::IncludeRetired::yes : store::IncludeRetired::no);
     if (report.pulse.state == pulse::PulseState::warning
         || report.pulse.state == pulse::PulseState::error) {
       util::log_warning(fmt::format("system pulse is {}: {}", to_string(report.pulse.state),

@@ -391,7 +391,8 @@ TEST_CASE("status_to_json")
                   {"failures24h", 1},
                   {"failureRate24h", 0.25},
                   {"message", "http: down"},
-                  {"stale", false}});
+                  {"stale", false},
+                  {"retiredAt", nullptr}});
     const auto& n = j["targets"][1];
     CHECK(n["health"] == "unknown");
     CHECK(n["since"].is_null());

@@ -242,6 +242,39 @@ TEST_CASE("status::collect")
     REQUIRE(report.targets.size() == 1);
     CHECK(report.targets[0].info.id == "a");
   }
+
+  SECTION("with --all, retired targets are listed last, marked, never counted or alerted on")
+  {
+    f.sync({target("a"), target("gone")});
+    f.record("a", k_now - 10min, ExecStatus::all_clear, Health::healthy);
+    f.record("gone", k_now - 10min, ExecStatus::alert, Health::failing, "down");
+    f.sync({target("a")});
+    f.pulse(k_now - 1min);
+    const auto report = collect(*f.store, k_now, "db", hb::store::IncludeRetired::yes);
+    REQUIRE(report.targets.size() == 2);
+    CHECK(report.targets[1].info.id == "gone");
+    CHECK(report.targets[1].retired_at);
+    CHECK_FALSE(report.targets[0].retired_at);
+    CHECK(report.counts.targets == 1);
+    CHECK(report.counts.failing == 0);
+    CHECK(report.exit_code == ExitCode::ok);
+  }
+
+  SECTION("counts are a partition: a stale target is counted once")
+  {
+    auto stale = target("stale");
+    stale.stale_after = 1h;
+    f.sync({target("a"), stale});
+    f.record("a", k_now - 10min, ExecStatus::all_clear, Health::healthy);
+    f.record("stale", k_now - 3h, ExecStatus::alert, Health::failing, "down");
+    f.pulse(k_now - 1min);
+    const auto report = collect(*f.store, k_now, "db");
+    const auto& c = report.counts;
+    CHECK(c.targets == 2);
+    CHECK(c.stale == 1);
+    CHECK(c.failing == 0);
+    CHECK(c.healthy + c.warning + c.failing + c.unknown + c.paused + c.stale == c.targets);
+  }
 }
 
 TEST_CASE("status::collect_target")
@@ -289,7 +322,17 @@ TEST_CASE("status::collect_target")
     f.sync({target("web-api")});
     const auto d = collect_target(*f.store, "worker", k_now);
     CHECK(d.row.health == Health::unknown);
+    CHECK(d.row.retired_at);
     CHECK(d.exit_code == ExitCode::unknown);
     CHECK(d.recent.empty());
+  }
+
+  SECTION("a retired target that was failing exits 3, not 2: it is no longer monitored")
+  {
+    f.record("worker", k_now - 1h, ExecStatus::alert, Health::failing, "down");
+    f.sync({target("web-api")});
+    const auto d = collect_target(*f.store, "worker", k_now);
+    CHECK(d.row.health == Health::failing);
+    CHECK(d.exit_code == ExitCode::unknown);
   }
 }
