@@ -332,7 +332,20 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
   }
   counts += fmt::format(", {} failing", style.paint(std::to_string(c.failing), c.failing ? Tone::bad : Tone::plain));
   if (c.unknown) {
-    counts += fmt::format(", {} not yet run", c.unknown);
+    // Unknown health is "not yet run" only for targets that never ran: one whose runs were all
+    // cut off (the pulse deadline) or could not decide (errors) ran, and says so.
+    int never_ran = 0;
+    for (const auto& row : report.targets) {
+      const bool counted_unknown = !row.retired_at && !row.info.paused && !row.stale
+                                   && row.health == Health::unknown;
+      never_ran += counted_unknown && !row.last_run ? 1 : 0;
+    }
+    if (never_ran > 0) {
+      counts += fmt::format(", {} not yet run", never_ran);
+    }
+    if (c.unknown - never_ran > 0) {
+      counts += fmt::format(", {} unknown (ran without a result)", c.unknown - never_ran);
+    }
   }
   if (c.stale) {
     counts += fmt::format(", {} stale", style.paint(std::to_string(c.stale), Tone::bad));

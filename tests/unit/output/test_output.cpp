@@ -488,3 +488,23 @@ TEST_CASE("print_target: agents")
   CHECK(text.find("last seen: 2h ahead of this clock (clock skew?); missed beats: 0; 1 beat recorded")
         != std::string::npos);
 }
+
+TEST_CASE("print_status: a target that ran but was cut off is not 'not yet run'")
+{
+  hb::status::StatusReport report;
+  report.now = k_t0;
+  hb::status::TargetRow never;
+  never.info.id = "new";
+  hb::status::TargetRow cut;
+  cut.info.id = "cut";
+  cut.last_run = k_t0 - 1min;
+  cut.last_status = ExecStatus::error;
+  report.targets = {never, cut};
+  report.counts.targets = 2;
+  report.counts.unknown = 2;
+  std::ostringstream out;
+  hb::output::print_status(report, out, Style(false));
+  INFO(out.str());
+  CHECK(out.str().find("targets: 2 total, 0 healthy, 0 failing, 1 not yet run, 1 unknown (ran without a result)")
+        != std::string::npos);
+}
