@@ -4,7 +4,6 @@
 
 #include "agents/beats.hpp"
 #include "core/clock.hpp"
-#include "output/events.hpp"
 #include "output/status_output.hpp"
 #include "status/status.hpp"
 #include "store/store.hpp"
@@ -59,7 +58,7 @@ int main(int argc, char** argv)
         empty.now = now;
         empty.database = setup.database;
         empty.pulse.reason = why;
-        std::cout << output::status_to_json(empty).dump(2) << '\n';
+        tools::print_json(output::status_to_json(empty));
       } else if (!options.quiet) {
         std::cout << "pulse: unknown  " << why << '\n';
       }
@@ -71,20 +70,17 @@ int main(int argc, char** argv)
     // view below derives the same states, so a read-only database only loses the events.
     try {
       for (const auto& write : agents::refresh_all(*store, now)) {
-        for (const auto& e : write.events) {
-          util::log_info(output::event_line(e));
-        }
+        tools::log_events(write.events);
       }
     } catch (const Error& e) {
       util::log_debug(fmt::format("agent states not recorded: {}", e.what()));
     }
     if (!target.empty()) {
       const auto detail = status::collect_target(*store, target, now);
+      tools::warn_if_pulse_stale(*store, now);
       if (!options.quiet) {
         if (options.json) {
-          std::cout << output::target_to_json(detail).dump(
-                         2, ' ', false, nlohmann::json::error_handler_t::replace)
-                    << '\n';
+          tools::print_json(output::target_to_json(detail));
         } else {
           output::print_target(detail, std::cout, style);
         }
@@ -93,16 +89,10 @@ int main(int argc, char** argv)
     }
 
     const auto report = status::collect(*store, now, setup.database);
-    if (report.pulse.state == pulse::PulseState::warning
-        || report.pulse.state == pulse::PulseState::error) {
-      util::log_warning(fmt::format("system pulse is {}: {}", to_string(report.pulse.state),
-                                    report.pulse.reason));
-    }
+    tools::warn_if_pulse_stale(report.pulse);
     if (!options.quiet) {
       if (options.json) {
-        std::cout << output::status_to_json(report).dump(
-                       2, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << '\n';
+        tools::print_json(output::status_to_json(report));
       } else {
         output::print_status(report, std::cout, style);
       }
