@@ -31,18 +31,6 @@ const date::time_zone* zone_of(const std::string& name)
   }
 }
 
-std::string last_line(const std::string& text)
-{
-  const std::string tail = util::tail_lines(text, 1, 200);
-  std::string line;
-  for (char c : tail) {
-    if (c != '\n' && c != '\r') {
-      line += c;
-    }
-  }
-  return line;
-}
-
 struct Finished {
   std::size_t index = 0;
   util::ProcessResult process;
@@ -314,42 +302,33 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       run.pulse_id = options.pulse_id;
       run.output_tail = util::tail_lines(f.process.output, k_tail_lines, k_tail_bytes);
       const Duration took = f.completed_at - f.started_at;
-      using End = util::ProcessResult::End;
-      switch (f.process.end) {
-      case End::exited:
-        run.exit_code = f.process.exit_code;
-        if (f.process.exit_code == 0) {
-          run.status = TaskRunStatus::succeeded;
-          run.message = fmt::format("exited 0 after {}", util::format_duration(took));
-        } else {
-          run.status = TaskRunStatus::failed;
-          const std::string line = last_line(f.process.output);
-          run.message = line.empty() ? fmt::format("exited with code {}", f.process.exit_code)
-                                     : fmt::format("exited with code {}: {}", f.process.exit_code, line);
+      // One judgement of how a process ended, shared with hb-beat's job wrapper.
+      const util::ProcessOutcome outcome = util::outcome_of(f.process);
+      run.exit_code = outcome.exit_code;
+      run.message = outcome.message;
+      using Kind = util::ProcessOutcome::Kind;
+      switch (outcome.kind) {
+      case Kind::succeeded:
+        run.status = TaskRunStatus::succeeded;
+        break;
+      case Kind::failed:
+        run.status = TaskRunStatus::failed;
+        break;
+      case Kind::timed_out:
+        run.status = TaskRunStatus::timed_out;
+        if (f.allowed < s.timeout) {
+          // Not the task's own timeout: the pulse ran out of time.
+          run.message = fmt::format("cut off at the pulse deadline ({})",
+                                    util::format_duration(options.deadline));
         }
         break;
-      case End::signaled:
-        run.status = TaskRunStatus::failed;
-        run.message = f.process.error;
-        break;
-      case End::timed_out:
-        run.status = TaskRunStatus::timed_out;
-        run.message = f.allowed < s.timeout
-                        ? fmt::format("cut off at the pulse deadline ({})",
-                                      util::format_duration(options.deadline))
-                        : fmt::format("timed out after {}", util::format_duration(s.timeout));
-        break;
-      case End::cancelled: {
+      case Kind::cancelled: {
         run.status = TaskRunStatus::interrupted;
         const int signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
         run.message = signal != 0 ? fmt::format("interrupted by {}", util::signal_name(signal))
                                   : "cut off";
         break;
       }
-      case End::spawn_failed:
-        run.status = TaskRunStatus::failed;
-        run.message = f.process.error;
-        break;
       }
 
       ScheduleState state = state_of(name);

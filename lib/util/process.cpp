@@ -2,6 +2,7 @@
 #include "util/process.hpp"
 
 #include "util/duration.hpp"
+#include "util/http.hpp"
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <optional>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -646,6 +648,108 @@ std::string tail_lines(const std::string& text, std::size_t max_lines, std::size
     }
   }
   return text.substr(start);
+}
+
+ProcessOutcome outcome_of(const ProcessResult& result)
+{
+  using End = ProcessResult::End;
+  ProcessOutcome out;
+  switch (result.end) {
+  case End::exited:
+    out.exit_code = result.exit_code;
+    if (result.exit_code == 0) {
+      out.kind = ProcessOutcome::Kind::succeeded;
+      out.message = fmt::format("exited 0 after {}", format_duration(result.elapsed));
+      return out;
+    }
+    out.kind = ProcessOutcome::Kind::failed;
+    out.message = fmt::format("exited with code {}", result.exit_code);
+    break;
+  case End::signaled:
+    out.kind = ProcessOutcome::Kind::failed;
+    out.exit_code = exit_code_for_signal(result.term_signal);
+    out.message = result.error;
+    break;
+  case End::timed_out:
+    out.kind = ProcessOutcome::Kind::timed_out;
+    out.exit_code = k_exit_timed_out;
+    out.message = result.error;
+    break;
+  case End::cancelled:
+    // The group got SIGTERM from us: report what a shell would have seen.
+    out.kind = ProcessOutcome::Kind::cancelled;
+    out.exit_code = exit_code_for_signal(SIGTERM);
+    out.message = result.error;
+    break;
+  case End::spawn_failed:
+    // As a shell does: 127 when there is no such program, 126 when it cannot be executed.
+    out.kind = ProcessOutcome::Kind::failed;
+    out.exit_code = result.spawn_errno == ENOENT ? k_exit_not_found : k_exit_cannot_execute;
+    out.message = result.error;
+    break;
+  }
+  // The last line a failing job printed is usually the reason it failed.
+  // Carriage returns (progress bars) would garble the line wherever it is shown.
+  std::string last_line;
+  for (char c : tail_lines(result.output, 1, 200)) {
+    if (c != '\n' && c != '\r') {
+      last_line += c;
+    }
+  }
+  if (!last_line.empty()) {
+    out.message += out.message.empty() ? last_line : ": " + last_line;
+  }
+  return out;
+}
+
+namespace {
+
+// True for an option name that announces a secret: --password, --api-token, --auth-key...
+bool secret_option(std::string_view name)
+{
+  std::string lower;
+  for (char c : name) {
+    lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  for (std::string_view word : {"pass", "secret", "token", "key", "auth", "credential", "cookie"}) {
+    if (lower.find(word) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
+std::string redacted_command_line(const std::vector<std::string>& argv)
+{
+  std::string out;
+  bool hide_next = false;
+  for (const auto& original : argv) {
+    std::string arg = original;
+    if (hide_next) {
+      arg = "***";
+      hide_next = false;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      const auto eq = arg.find('=');
+      const std::string_view name = std::string_view(arg).substr(0, eq);
+      if (secret_option(name)) {
+        if (eq == std::string::npos) {
+          hide_next = true;
+        } else {
+          arg = arg.substr(0, eq + 1) + "***";
+        }
+      }
+    } else if (arg.find("://") != std::string::npos) {
+      arg = redact_url(arg);
+    }
+    if (!out.empty()) {
+      out += ' ';
+    }
+    const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`") == std::string::npos;
+    out += plain ? arg : "'" + arg + "'";
+  }
+  return out;
 }
 
 std::string signal_name(int signal)

@@ -80,6 +80,45 @@ struct ProcessResult {
 // End::signaled.
 ProcessResult run_process(const ProcessSpec& spec);
 
+// Exit codes as a shell reports them for a command that did not end by exiting: timeout(1)'s
+// 124, and 126 (cannot be executed) / 127 (not found) for one that could not be started.
+constexpr int k_exit_timed_out = 124;
+constexpr int k_exit_cannot_execute = 126;
+constexpr int k_exit_not_found = 127;
+
+// Returns the exit code a shell reports for a process ended by `signal`: 128 + signal (130 for
+// SIGINT, 143 for SIGTERM). The one place that computes it; safe in a signal handler.
+constexpr int exit_code_for_signal(int signal) { return 128 + signal; }
+
+// How a run ended, in the terms every caller records: the job wrapper (hb-beat) and scheduled
+// tasks judge a ProcessResult the same way and say it in the same words.
+struct ProcessOutcome {
+  enum class Kind {
+    succeeded, // exited 0
+    failed,    // exited non-zero, killed by a signal, or could not be started
+    timed_out, // killed after its timeout
+    cancelled, // killed because its cancel flag was set
+  };
+  Kind kind = Kind::failed;
+  // As a shell reports it: the process's own exit code, 128 + signal when a signal ended it, 124
+  // for a timeout, 143 (SIGTERM) when cancelled, 127 when the program was not found, 126 when it
+  // could not be started otherwise.
+  int exit_code = k_exit_cannot_execute;
+  // One line for people: "exited 0 after 2s", "exited with code 3", "killed by signal 9
+  // (SIGKILL)", "timed out after 5m", "cancelled" or why it could not start; unless it
+  // succeeded, followed by ": " and the last line of its output when it printed any.
+  std::string message;
+};
+
+// Returns how `result` ended (kind, exit code and message as above). Never throws.
+ProcessOutcome outcome_of(const ProcessResult& result);
+
+// Returns `argv` as one line for records and people, with what looks like a secret replaced by
+// "***": the value of an option whose name contains pass, secret, token, key, auth, credential or
+// cookie ("--password=x", "--api-token x"), and the credentials, query and fragment of URLs
+// (redact_url). Arguments that are empty or hold spaces or shell characters are quoted.
+std::string redacted_command_line(const std::vector<std::string>& argv);
+
 // "SIGTERM", "SIGKILL", ... for a signal number ("signal 64" when it has no name).
 std::string signal_name(int signal);
 

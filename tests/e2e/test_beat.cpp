@@ -265,7 +265,7 @@ TEST_CASE("hb-beat wraps a job: exit code, output, duration")
   CHECK(ws.text("SELECT status FROM job_runs") == "failed");
   CHECK(ws.scalar("SELECT exit_code FROM job_runs") == 3);
   CHECK(ws.text("SELECT output_tail FROM job_runs") == "to-stdout\nto-stderr\n");
-  CHECK(ws.text("SELECT message FROM job_runs") == "exit code 3: to-stderr");
+  CHECK(ws.text("SELECT message FROM job_runs") == "exited with code 3: to-stderr");
   CHECK(ws.text("SELECT state FROM beat_states") == "failed");
 
   // The tail keeps the last 20 lines, capped in size.
@@ -532,4 +532,31 @@ TEST_CASE("hb-status writes nothing: silence is shown, hb-pulse records it")
   REQUIRE(recorded.size() == 3);
   CHECK(hb::to_string(recorded[0].type) == "agent_offline");
   CHECK(hb::util::format_rfc3339(recorded[0].at) == "2026-03-02T12:01:33Z");
+}
+
+TEST_CASE("hb-beat warns when the last pulse is stale, and not when it is fresh")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(config_with({agent("worker"), job("backup")}));
+  REQUIRE(ws.pulse({}, "2026-03-02T12:00:00Z").exit_code == 0);  // every 5m by default
+
+  // 4 minutes later the pulse is fresh: a beat says nothing.
+  auto r = ws.beat({"worker"}, "2026-03-02T12:04:00Z");
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+
+  // Past 1.5 × 5m the scheduler has stopped running hb-pulse: every beat says so on stderr.
+  r = ws.beat({"worker"}, "2026-03-02T12:30:00Z");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err == "hb-beat: warning: system pulse is warning: last pulse 30m ago, expected every "
+                 "5m: is the scheduler still running hb-pulse?\n");
+  // ... and so does a wrapped job, whose exit code stays its own.
+  r = ws.beat({"backup", "--", "/bin/sh", "-c", "exit 3"}, "2026-03-02T12:30:00Z");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("system pulse is warning") != std::string::npos);
+  CHECK(ws.text("SELECT status FROM job_runs") == "failed");
+  // Quiet means quiet.
+  CHECK(ws.beat({"worker", "-q"}, "2026-03-02T12:30:00Z").err.empty());
 }

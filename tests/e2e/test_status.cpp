@@ -110,7 +110,7 @@ TEST_CASE("hb-status shows the pulse, the counts and one row per target")
     CHECK(j["pulse"]["state"] == "warning");
     // The next pulse says so too.
     const auto p = ws.pulse({}, "2026-02-18T14:30:00Z");
-    CHECK(p.err.find("system pulse was warning") != std::string::npos);
+    CHECK(p.err.find("system pulse is warning") != std::string::npos);
   }
 }
 

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "common/cli.hpp"
 
+#include "output/events.hpp"
+#include "pulse/pulse.hpp"
 #include "pulse/runner.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
+#include "util/process.hpp"
 
 #include <fmt/format.h>
 
@@ -12,6 +15,7 @@
 #include <cctype>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -21,14 +25,20 @@ namespace hb::tools {
 namespace {
 
 std::atomic<int> g_stop_signal{0};
+std::atomic<std::uint64_t> g_relay{0};
 
 void on_stop_signal(int signal)
 {
   if (g_stop_signal.load() != 0) {
     // Second signal: the operator means it.
-    _exit(128 + signal);
+    _exit(util::exit_code_for_signal(signal));
   }
   g_stop_signal.store(signal);
+}
+
+void relay_signal(int signal)
+{
+  g_relay.fetch_or(std::uint64_t{1} << signal);
 }
 
 bool kill_switch_engaged()
@@ -208,9 +218,90 @@ const std::atomic<int>& install_stop_handlers()
   return g_stop_signal;
 }
 
-int exit_code_for_signal(int signal)
+std::atomic<std::uint64_t>& install_relay_handlers()
 {
-  return 128 + signal;
+  struct sigaction action {};
+  action.sa_handler = relay_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
+    struct sigaction old {};
+    if (sigaction(signal, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) {
+      continue;
+    }
+    sigaction(signal, &action, nullptr);
+  }
+  return g_relay;
+}
+
+SplitArgs split_at_double_dash(int argc, char** argv)
+{
+  SplitArgs out;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && std::strcmp(argv[i], "--") == 0) {
+      out.has_command = true;
+      for (int j = i + 1; j < argc; ++j) {
+        out.command.emplace_back(argv[j]);
+      }
+      break;
+    }
+    out.own.push_back(argv[i]);
+  }
+  return out;
+}
+
+void print_json(const nlohmann::json& value)
+{
+  std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+void log_events(const std::vector<Event>& events)
+{
+  for (const auto& e : events) {
+    util::log_info(output::event_line(e));
+  }
+}
+
+void warn_if_pulse_stale(const pulse::SystemPulse& pulse)
+{
+  if (pulse.state == pulse::PulseState::warning || pulse.state == pulse::PulseState::error) {
+    util::log_warning(fmt::format("system pulse is {}: {}", to_string(pulse.state), pulse.reason));
+  }
+}
+
+void warn_if_pulse_stale(store::Store& store, TimePoint now)
+{
+  try {
+    warn_if_pulse_stale(pulse::system_pulse(store, now));
+  } catch (const std::exception& e) {
+    // The warning is a courtesy: a busy or broken database must not fail the tool's own work.
+    util::log_debug(fmt::format("system pulse not checked: {}", e.what()));
+  }
+}
+
+agents::Recorder beat_recorder(const CommonOptions& options, const util::Clock& clock)
+{
+  agents::Recorder recorder;
+  recorder.open_store = [&options, &clock] {
+    const auto setup = load_setup(options, ConfigRequired::database_only, config::RunDiscovery::no);
+    auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);
+    warn_if_pulse_stale(*store, clock.now());
+    return store;
+  };
+  recorder.sync_target = [&options](store::Store& store, const std::string& target_id,
+                                    TimePoint now) {
+    if (!config::locate(options.config)) {
+      return false;
+    }
+    const auto setup = load_setup(options, ConfigRequired::yes, config::RunDiscovery::yes);
+    if (setup.config->find_target(target_id) == nullptr) {
+      return false;
+    }
+    util::log_info(fmt::format("target \"{}\" is new in the config: syncing it", target_id));
+    pulse::sync_config(*setup.config, store, now);
+    return true;
+  };
+  return recorder;
 }
 
 } // namespace hb::tools

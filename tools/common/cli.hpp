@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "agents/wrap.hpp"
 #include "config/config.hpp"
 #include "core/errors.hpp"
+#include "core/model/event.hpp"
+#include "pulse/system_state.hpp"
+#include "store/store.hpp"
+#include "util/time.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hb::tools {
 
@@ -62,10 +70,41 @@ Setup load_setup(const CommonOptions& options, ConfigRequired required,
                  config::RunDiscovery discovery);
 
 // Installs SIGTERM/SIGINT handlers that store the signal number in the returned flag; a second
-// signal ends the process at once with 128+signal.
+// signal ends the process at once with util::exit_code_for_signal (128+signal).
 const std::atomic<int>& install_stop_handlers();
 
-// 130 for SIGINT, 143 for SIGTERM, 128+n otherwise.
-int exit_code_for_signal(int signal);
+// Installs handlers for SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 that set bit n of
+// the returned mask for signal n, so a job wrapper passes them on (ProcessSpec::relay_signals)
+// instead of dying of them. Signals ignored when the process started (nohup) stay ignored.
+std::atomic<std::uint64_t>& install_relay_handlers();
+
+// Splits argv at its first "--": `own` is argv before it (argv[0] included), `command` what
+// follows; `has_command` says whether there was a "--" at all.
+struct SplitArgs {
+  std::vector<char*> own;
+  std::vector<std::string> command;
+  bool has_command = false;
+};
+SplitArgs split_at_double_dash(int argc, char** argv);
+
+// Prints `value` on stdout as every tool's --json does: indented by 2, invalid UTF-8 replaced.
+void print_json(const nlohmann::json& value);
+
+// Logs one info line per event ("worker: online -> degraded ..."): shown with -v.
+void log_events(const std::vector<Event>& events);
+
+// Logs a warning on stderr when the system pulse at `now` is stale or failed: every tool run
+// reports a stale pulse loudly (SPEC §2: the scheduler stopped running hb-pulse). One read of the
+// last pulse. Never throws and never changes the tool's exit code: when the pulse cannot be
+// read, it says so at debug level only.
+void warn_if_pulse_stale(store::Store& store, TimePoint now);
+
+// The same warning for a system pulse already derived (hb-status has it in its report).
+void warn_if_pulse_stale(const pulse::SystemPulse& pulse);
+
+// Where hb-beat records: opens the database found as load_setup does (read-write, created if
+// missing) and warns about a stale pulse there; syncs the config into it when the config
+// declares a target the database does not know yet.
+agents::Recorder beat_recorder(const CommonOptions& options, const util::Clock& clock);
 
 } // namespace hb::tools

@@ -5,15 +5,14 @@
 #include "core/clock.hpp"
 #include "output/pulse_output.hpp"
 #include "pulse/pulse.hpp"
-#include "pulse/system_state.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
+#include "util/process.hpp"
 
 #include <fmt/format.h>
 
 #include <iostream>
-
 
 namespace {
 
@@ -85,12 +84,7 @@ int main(int argc, char** argv)
       tools::load_setup(options.common, tools::ConfigRequired::yes, config::RunDiscovery::yes);
     auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);
 
-    // Every run says loudly when the scheduler stopped running us.
-    const auto before = pulse::system_pulse(*store, clock->now());
-    if (before.state == pulse::PulseState::warning || before.state == pulse::PulseState::error) {
-      util::log_warning(fmt::format("system pulse was {}: {}", to_string(before.state),
-                                    before.reason));
-    }
+    tools::warn_if_pulse_stale(*store, clock->now());
 
     pulse::PulseOptions pulse_options;
     pulse_options.force = options.force ? pulse::Force::yes : pulse::Force::no;
@@ -117,9 +111,7 @@ int main(int argc, char** argv)
     const int fail_code = fail_on_exit_code(report, options.fail_on);
     if (!options.common.quiet) {
       if (options.common.json) {
-        std::cout << output::pulse_to_json(report).dump(2, ' ', false,
-                                                       nlohmann::json::error_handler_t::replace)
-                  << '\n';
+        tools::print_json(output::pulse_to_json(report));
       } else if (tools::stdout_is_terminal() || options.common.verbose > 0 || fail_code != 0
                  || options.dry_run) {
         output::print_pulse(report, std::cout, output::Style(tools::use_color(options.common)),
@@ -134,7 +126,7 @@ int main(int argc, char** argv)
     int code = fail_code;
     if (report.signal != 0) {
       util::log_notice(fmt::format("interrupted; {} recorded", util::plural(report.pulse.targets_run, "target")));
-      code = tools::exit_code_for_signal(report.signal);
+      code = util::exit_code_for_signal(report.signal);
     }
     return code;
   });

@@ -61,7 +61,7 @@ int main(int argc, char** argv)
         empty.now = now;
         empty.database = setup.database;
         empty.pulse.reason = why;
-        std::cout << output::status_to_json(empty).dump(2) << '\n';
+        tools::print_json(output::status_to_json(empty));
       } else if (!options.quiet) {
         std::cout << "pulse: unknown  " << why << '\n';
       }
@@ -73,11 +73,10 @@ int main(int argc, char** argv)
     // for display; hb-pulse and hb-beat record the transitions.
     if (!target.empty()) {
       const auto detail = status::collect_target(*store, target, now);
+      tools::warn_if_pulse_stale(*store, now);
       if (!options.quiet) {
         if (options.json) {
-          std::cout << output::target_to_json(detail).dump(
-                         2, ' ', false, nlohmann::json::error_handler_t::replace)
-                    << '\n';
+          tools::print_json(output::target_to_json(detail));
         } else {
           output::print_target(detail, std::cout, style);
         }
@@ -87,16 +86,10 @@ int main(int argc, char** argv)
 
     const auto report = status::collect(*store, now, setup.database,
                                         all ? store::IncludeRetired::yes : store::IncludeRetired::no);
-    if (report.pulse.state == pulse::PulseState::warning
-        || report.pulse.state == pulse::PulseState::error) {
-      util::log_warning(fmt::format("system pulse is {}: {}", to_string(report.pulse.state),
-                                    report.pulse.reason));
-    }
+    tools::warn_if_pulse_stale(report.pulse);
     if (!options.quiet) {
       if (options.json) {
-        std::cout << output::status_to_json(report).dump(
-                       2, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << '\n';
+        tools::print_json(output::status_to_json(report));
       } else {
         output::print_status(report, std::cout, style);
       }

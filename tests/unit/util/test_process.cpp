@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -763,5 +764,117 @@ TEST_CASE("tail_lines")
     CHECK(tail_lines("a\nb", 0, 100).empty());
     CHECK(tail_lines("a\nb", 2, 0).empty());
     CHECK(tail_lines("", 2, 10).empty());
+  }
+}
+
+TEST_CASE("outcome_of")
+{
+  using hb::util::outcome_of;
+  using Kind = hb::util::ProcessOutcome::Kind;
+  ProcessResult r;
+
+  SECTION("exit 0 succeeded, with how long it took")
+  {
+    r.end = ProcessResult::End::exited;
+    r.exit_code = 0;
+    r.elapsed = Duration(2'000);
+    r.output = "all good\n";
+    const auto o = outcome_of(r);
+    CHECK(o.kind == Kind::succeeded);
+    CHECK(o.exit_code == 0);
+    CHECK(o.message == "exited 0 after 2s");
+  }
+  SECTION("a non-zero exit failed, with the last line of output")
+  {
+    r.end = ProcessResult::End::exited;
+    r.exit_code = 3;
+    r.output = "first\nupstream 503\r\n";
+    const auto o = outcome_of(r);
+    CHECK(o.kind == Kind::failed);
+    CHECK(o.exit_code == 3);
+    CHECK(o.message == "exited with code 3: upstream 503");
+    r.output.clear();
+    CHECK(outcome_of(r).message == "exited with code 3");
+  }
+  SECTION("killed by a signal: 128 + signal")
+  {
+    r.end = ProcessResult::End::signaled;
+    r.term_signal = SIGKILL;
+    r.error = "killed by signal 9 (SIGKILL)";
+    const auto o = outcome_of(r);
+    CHECK(o.kind == Kind::failed);
+    CHECK(o.exit_code == 137);
+    CHECK(o.message == "killed by signal 9 (SIGKILL)");
+  }
+  SECTION("a timeout is 124, as timeout(1)")
+  {
+    r.end = ProcessResult::End::timed_out;
+    r.error = "timed out after 1s";
+    r.output = "still copying\n";
+    const auto o = outcome_of(r);
+    CHECK(o.kind == Kind::timed_out);
+    CHECK(o.exit_code == 124);
+    CHECK(o.message == "timed out after 1s: still copying");
+  }
+  SECTION("cancelled: what SIGTERM gives")
+  {
+    r.end = ProcessResult::End::cancelled;
+    r.error = "cancelled";
+    const auto o = outcome_of(r);
+    CHECK(o.kind == Kind::cancelled);
+    CHECK(o.exit_code == 143);
+  }
+  SECTION("could not start: 127 not found, 126 otherwise, as a shell")
+  {
+    r.end = ProcessResult::End::spawn_failed;
+    r.spawn_errno = ENOENT;
+    r.error = "cannot run \"/nope\": no such file or directory";
+    auto o = outcome_of(r);
+    CHECK(o.kind == Kind::failed);
+    CHECK(o.exit_code == 127);
+    CHECK(o.message == r.error);
+    r.spawn_errno = EACCES;
+    CHECK(outcome_of(r).exit_code == 126);
+    r.spawn_errno = 0;  // e.g. an empty command
+    CHECK(outcome_of(r).exit_code == 126);
+  }
+  SECTION("a real run")
+  {
+    ProcessSpec spec;
+    spec.argv = {"/bin/sh", "-c", "echo why >&2; exit 7"};
+    const auto o = outcome_of(hb::util::run_process(spec));
+    CHECK(o.exit_code == 7);
+    CHECK(o.message == "exited with code 7: why");
+  }
+}
+
+TEST_CASE("exit_code_for_signal")
+{
+  CHECK(hb::util::exit_code_for_signal(SIGINT) == 130);
+  CHECK(hb::util::exit_code_for_signal(SIGTERM) == 143);
+}
+
+TEST_CASE("redacted_command_line")
+{
+  using hb::util::redacted_command_line;
+  SECTION("option values named like secrets are hidden, in both spellings")
+  {
+    CHECK(redacted_command_line({"tool", "--password=hunter2", "--token", "t0ps3cret", "plain"})
+          == "tool --password=*** --token *** plain");
+    CHECK(redacted_command_line({"tool", "--API-KEY", "k", "--auth-header=x"})
+          == "tool --API-KEY *** --auth-header=***");
+  }
+  SECTION("credentials in URLs are removed")
+  {
+    CHECK(redacted_command_line({"curl", "https://user:pa55@example.com/x?token=1"})
+          == "curl https://example.com/x");
+  }
+  SECTION("arguments with spaces or shell characters are quoted")
+  {
+    CHECK(redacted_command_line({"/bin/sh", "-c", "echo $HOME", ""}) == "/bin/sh -c 'echo $HOME' ''");
+  }
+  SECTION("other options are kept")
+  {
+    CHECK(redacted_command_line({"backup", "--full", "-v"}) == "backup --full -v");
   }
 }
