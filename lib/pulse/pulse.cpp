@@ -12,6 +12,7 @@
 #include "util/process.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstring>
@@ -119,11 +120,14 @@ void validate_filters(const config::Config& config, const std::vector<TargetReco
                       const PulseOptions& options)
 {
   std::vector<std::string_view> ids;
+  std::set<std::string> known_tags;
   for (const auto& t : config.targets) {
     ids.push_back(t.id);
+    known_tags.insert(t.tags.begin(), t.tags.end());
   }
   for (const auto& r : kept) {
     ids.push_back(r.info.id);
+    known_tags.insert(r.info.tags.begin(), r.info.tags.end());
   }
   for (const auto& wanted : options.only_targets) {
     if (std::find(ids.begin(), ids.end(), wanted) != ids.end()) {
@@ -133,6 +137,17 @@ void validate_filters(const config::Config& config, const std::vector<TargetReco
     throw UsageError(fmt::format(
         "--target: unknown target \"{}\"{}", wanted,
         suggestion.empty() ? std::string() : fmt::format(" (did you mean \"{}\"?)", suggestion)));
+  }
+  // A tag that matches nothing would make a pulse that runs nothing and says all is well.
+  for (const auto& wanted : options.tags) {
+    if (known_tags.count(wanted) != 0) {
+      continue;
+    }
+    throw UsageError(
+        known_tags.empty()
+            ? fmt::format("--tag: no target has the tag \"{}\" (no target has any tag)", wanted)
+            : fmt::format("--tag: no target has the tag \"{}\" (known tags: {})", wanted,
+                          fmt::join(known_tags, ", ")));
   }
 }
 
@@ -291,6 +306,8 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   pulse.deadline = config.pulse.deadline;
   pulse.next_expected = wall_start + config.pulse.interval;
   pulse.targets_total = static_cast<int>(candidates.size() + unavailable.size());
+  pulse.scheduled =
+      options.only_targets.empty() && options.tags.empty() && options.force == Force::no;
   pulse.id = store.begin_pulse(pulse);
   try {
     // One event per failed discovery command, about no one target (target_id "").

@@ -80,8 +80,8 @@ void sync_config(const config::Config& config, store::Store& store, TimePoint no
 // tasks that are due (within the same deadline), and records the pulse. A failed discovery
 // command (Config::discovery_failures) makes the pulse an error and a discovery_failed event;
 // the targets it found before are reported as not run.
-// Throws hb::UsageError for an unknown --target, hb::StoreError / hb::TemporaryError when the
-// database fails.
+// Throws hb::UsageError for an unknown --target or a --tag no target has, hb::StoreError /
+// hb::TemporaryError when the database fails.
 PulseReport run_pulse(const config::Config& config, store::Store& store, const util::Clock& clock,
                       const PulseOptions& options);
 

@@ -264,8 +264,10 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database)
       || report.pulse.state == pulse::PulseState::error) {
     worst = std::max(worst, 2);
   }
-  // Beats arrive without any pulse; everything else is only known once hb-pulse has run.
-  if (report.pulse.state == pulse::PulseState::unknown && !report.pulse.running && !beat_data) {
+  // Beats arrive without any pulse; everything else is only known once hb-pulse has run (a
+  // narrowed or forced pulse leaves the system pulse unknown, but its results count).
+  if (report.pulse.state == pulse::PulseState::unknown && !report.pulse.running && !beat_data
+      && !store.last_pulse(store::PulseScope::any)) {
     report.exit_code = ExitCode::unknown;
   } else if (!any_data && worst == 0) {
     report.exit_code = ExitCode::unknown;

@@ -60,3 +60,33 @@ TEST_CASE("a failing discovery command does not abort the pulse")
         == failure);
   CHECK(ws.text("SELECT status FROM pulses ORDER BY id DESC LIMIT 1") == "error");
 }
+
+TEST_CASE("hb-pulse: a --tag that matches nothing is a usage error")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(json{{"targets",
+                        {{{"id", "web"}, {"tags", {"prod", "edge"}}, {"checks", {dummy_check("up", "ok")}}},
+                         {{"id", "db"}, {"tags", {"prod"}}, {"checks", {dummy_check("up", "ok")}}}}}}
+                    .dump());
+  const auto r = ws.pulse({"--tag", "prdo"});
+  CHECK(r.exit_code == 64);
+  CHECK(r.err == "hb-pulse: error: --tag: no target has the tag \"prdo\" (known tags: edge, prod)\n");
+  CHECK(ws.pulse({"--tag", "edge"}).exit_code == 0);
+}
+
+TEST_CASE("narrowed and forced pulses are not the scheduler's pulse")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(json{{"pulse", {{"interval", "5m"}}},
+                       {"targets", {{{"id", "web"}, {"tags", {"prod"}}, {"checks", {dummy_check("up", "ok")}}}}}}
+                    .dump());
+  ws.pulse_json({}, "2026-02-18T09:00:00Z");
+  ws.pulse_json({"--force", "--target", "web"}, "2026-02-18T09:06:00Z");
+  ws.pulse_json({"--tag", "prod"}, "2026-02-18T09:07:00Z");
+  CHECK(ws.scalar("SELECT count(*) FROM pulses WHERE scheduled = 0") == 2);
+  // The scheduler's last pulse is 8 minutes old: more than 1.5 × 5m.
+  const auto s = ws.status_json({}, "2026-02-18T09:08:00Z");
+  CHECK(s["pulse"]["state"] == "warning");
+}
