@@ -86,15 +86,16 @@ TaskDecision decide_task(const config::Schedule& schedule, const ScheduleState& 
 
   if (state.pending_fire && (!latest || *latest <= *state.pending_fire)) {
     if (state.retry_at && now < *state.retry_at) {
-      d.reason = fmt::format("attempt {} failed; retry {} at {}", state.attempts,
-                             state.attempts + 1, util::format_rfc3339(*state.retry_at));
+      d.reason = fmt::format("attempt {} failed; attempt {} of {} at {}", state.attempts,
+                             state.attempts + 1, schedule.retries + 1,
+                             util::format_rfc3339(*state.retry_at));
       d.next_run = state.retry_at;
       return d;
     }
     d.action = TaskAction::run;
     d.fire = *state.pending_fire;
     d.attempt = state.attempts + 1;
-    d.reason = fmt::format("retry {} of {}", d.attempt - 1, schedule.retries);
+    d.reason = fmt::format("attempt {} of {} (a retry)", d.attempt, schedule.retries + 1);
     return d;
   }
 
@@ -385,7 +386,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       o.attempt = run.attempt;
       o.duration = took;
       if (state.pending_fire && state.retry_at) {
-        o.reason = fmt::format("retry {} of {} at {}", run.attempt, s.retries,
+        o.reason = fmt::format("attempt {} of {} at {}", run.attempt + 1, s.retries + 1,
                                util::format_rfc3339(*state.retry_at));
         o.next_run = state.retry_at;
       } else if (state.pending_fire) {

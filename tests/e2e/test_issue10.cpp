@@ -90,3 +90,46 @@ TEST_CASE("narrowed and forced pulses are not the scheduler's pulse")
   const auto s = ws.status_json({}, "2026-02-18T09:08:00Z");
   CHECK(s["pulse"]["state"] == "warning");
 }
+
+TEST_CASE("task attempts are numbered from 1 for the first run, everywhere")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(json{{"targets", json::array()},
+                       {"schedules",
+                        {{{"name", "flaky-export"}, {"cron", "0 9 * * *"},
+                          {"command", {"/bin/sh", "-c", "echo upstream 503; exit 4"}},
+                          {"retries", 2}, {"retry_backoff", "1m"}}}}}
+                    .dump());
+  ws.pulse_json({}, "2026-02-18T08:59:00Z");
+  const auto first = detail(ws.pulse_json({}, "2026-02-18T09:00:10Z"), "flaky-export");
+  CHECK(first["attempt"] == 1);
+  CHECK(first["reason"] == "attempt 2 of 3 at 2026-02-18T09:01:10Z");
+  const auto waiting = detail(ws.pulse_json({"-v"}, "2026-02-18T09:00:40Z"), "flaky-export");
+  CHECK(waiting["reason"] == "attempt 1 failed; attempt 2 of 3 at 2026-02-18T09:01:10Z");
+  const auto second = detail(ws.pulse_json({}, "2026-02-18T09:01:20Z"), "flaky-export");
+  CHECK(second["attempt"] == 2);
+  CHECK(second["reason"] == "attempt 3 of 3 at 2026-02-18T09:03:20Z");
+  CHECK(ws.scalar("SELECT attempt FROM task_runs ORDER BY id DESC LIMIT 1") == 2);
+  const auto status = ws.status({}, "2026-02-18T09:01:30Z");
+  CHECK(status.out.find("retrying (attempt 2 failed): exited with code 4")
+        != std::string::npos);
+}
+
+TEST_CASE("a task missed while no pulse ran shows as overdue in hb-status")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(json{{"targets", json::array()},
+                       {"schedules", {{{"name", "nightly"}, {"cron", "0 2 * * *"},
+                                       {"command", {"/bin/true"}}}}}}
+                    .dump());
+  ws.pulse_json({}, "2026-02-18T01:00:00Z");
+  const auto s = ws.status_json({}, "2026-02-18T02:30:00Z");
+  CHECK(s["schedules"][0]["overdueSince"] == "2026-02-18T02:00:00Z");
+  const auto text = ws.status({"--color", "never"}, "2026-02-18T02:30:00Z");
+  CHECK(text.out.find("overdue since 2026-02-18T02:00:00Z (missed while no pulse ran)")
+        != std::string::npos);
+  // Not before 1.5 pulse intervals have passed: the next pulse may simply not have come yet.
+  CHECK(ws.status_json({}, "2026-02-18T02:05:00Z")["schedules"][0]["overdueSince"].is_null());
+}
