@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/command_spec.hpp"
 
+#include "util/shell_quote.hpp"
+
 #include <fmt/format.h>
 
 namespace hb {
@@ -93,12 +95,7 @@ CommandSpec parse_command(const ConfigNode& spec, std::string_view argv_example)
   }
 
   CommandSpec out;
-  for (const auto& part : shown) {
-    if (!out.description.empty()) {
-      out.description += ' ';
-    }
-    out.description += part;
-  }
+  out.description = util::shell_quote(shown);
   out.argv = std::move(argv);
   out.env = std::move(env);
   out.working_dir = std::move(working_dir);

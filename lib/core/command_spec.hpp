@@ -16,8 +16,9 @@ struct CommandSpec {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
   std::string working_dir;
-  // The argv for people and the database: the program's base name, then the arguments, with
-  // every value that came from a secret ({"env"}, {"file"} or a "${...}" placeholder) as "***".
+  // The argv for people and the database, shell-quoted (util::shell_quote): the program's base
+  // name, then the arguments, with every value that came from a secret ({"env"}, {"file"} or a
+  // "${...}" placeholder) as "***".
   std::string description;
 };
 

@@ -133,3 +133,24 @@ TEST_CASE("a task missed while no pulse ran shows as overdue in hb-status")
   // Not before 1.5 pulse intervals have passed: the next pulse may simply not have come yet.
   CHECK(ws.status_json({}, "2026-02-18T02:05:00Z")["schedules"][0]["overdueSince"].is_null());
 }
+
+TEST_CASE("command lines are shown shell-quoted")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(
+    json{{"targets", {{{"id", "web"},
+                       {"checks", {{{"name", "say"}, {"type", "command"},
+                                    {"command", {"/bin/echo", "it's fine"}}}}}}}},
+         {"schedules", {{{"name", "tick"}, {"cron", "* * * * *"},
+                         {"command", {"/bin/sh", "-c", "echo tick; date"}}}}}}
+      .dump());
+  ws.pulse_json({}, "2026-02-18T09:00:00Z");
+  // hb-beat records a job's command line the same way.
+  CHECK(ws.beat({"backup", "--create", "--", "/bin/sh", "-c", "echo 'hi'"}).exit_code == 0);
+  CHECK(ws.text("SELECT command FROM job_runs") == R"(/bin/sh -c 'echo '\''hi'\''')");
+  CHECK(ws.status_json({}, "2026-02-18T09:00:30Z")["schedules"][0]["command"]
+        == "sh -c 'echo tick; date'");
+  CHECK(ws.text("SELECT description FROM checks WHERE name = 'say'")
+        == "echo 'it'\\''s fine'");
+}

@@ -12,6 +12,7 @@
 #include "util/http.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/shell_quote.hpp"
 #include "util/time.hpp"
 
 #include <fmt/format.h>
@@ -250,12 +251,12 @@ bool secret_option(std::string_view name)
   return false;
 }
 
-// The command line as stored and shown, with what looks like a secret hidden: values of
+// The command line as stored and shown (shell-quoted), with what looks like a secret hidden: values of
 // options named like --password/--token (as "--password=x" or "--password x"), credentials
 // in URLs. Secrets never reach the database (SPEC §7).
 std::string command_line(const std::vector<std::string>& argv)
 {
-  std::string out;
+  std::vector<std::string> shown;
   bool hide_next = false;
   for (const auto& original : argv) {
     std::string arg = original;
@@ -275,13 +276,9 @@ std::string command_line(const std::vector<std::string>& argv)
     } else if (arg.find("://") != std::string::npos) {
       arg = hb::util::redact_url(arg);
     }
-    if (!out.empty()) {
-      out += ' ';
-    }
-    const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`") == std::string::npos;
-    out += plain ? arg : "'" + arg + "'";
+    shown.push_back(std::move(arg));
   }
-  return hb::agents::cap_message(out, 1024);
+  return hb::agents::cap_message(hb::util::shell_quote(shown), 1024);
 }
 
 hb::util::ProcessResult run_job(const Options& options, hb::Duration timeout)

@@ -103,7 +103,7 @@ TEST_CASE("command check: Nagios plugins")
   SECTION("describe shows the plugin's name and its arguments")
   {
     CHECK(parse_check(command_spec({k_dummy, "0", "all good"})).probe->describe() ==
-          "check_dummy 0 all good");
+          "check_dummy 0 'all good'");
   }
 }
 
