@@ -91,6 +91,7 @@ struct Schedule {
   std::map<std::string, std::string> env;
   std::string working_dir;
   std::string description;  // the command for people, secrets hidden
+  std::vector<std::string> secrets;  // resolved secret values, redacted from the task's output
   bool enabled = true;
   Duration timeout{10 * 60'000};
   int retries = 0;                 // further attempts after a failed run

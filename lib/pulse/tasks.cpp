@@ -4,6 +4,7 @@
 #include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/redact.hpp"
 
 #include <date/tz.h>
 #include <fmt/format.h>
@@ -280,6 +281,10 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       Finished f;
       f.index = index;
       f.process = util::run_process(spec);
+      // The output tail and message are stored and shown: no secret the task was given.
+      const util::Redactor redactor(s.secrets);
+      f.process.output = redactor.redact(std::move(f.process.output));
+      f.process.error = redactor.redact(std::move(f.process.error));
       f.started_at = wall_at(begin);
       f.completed_at = wall_at(SteadyClock::now());
       f.allowed = allowed;

@@ -154,3 +154,33 @@ TEST_CASE("command lines are shown shell-quoted")
   CHECK(ws.text("SELECT description FROM checks WHERE name = 'say'")
         == "echo 'it'\\''s fine'");
 }
+
+TEST_CASE("a command check's output never repeats a resolved secret")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(
+    json{{"targets",
+          {{{"id", "api"},
+            {"checks", {{{"name", "auth"}, {"type", "command"},
+                         {"command", {"/bin/sh", "-c",
+                                      "echo \"CRITICAL: login $1 rejected token $API_TOKEN|t=1\"; exit 2",
+                                      "sh", "${HB_E2E_USER}"}},
+                         {"env", {{"API_TOKEN", {{"env", "HB_E2E_TOKEN"}}}}}},
+                        {{"name", "login"}, {"type", "command"},
+                         {"command", {"/bin/echo", "--password=hunter2", "--token", "t0k3n", "plain"}}}}}}}}}
+      .dump());
+  const auto r = ws.pulse({"--json"}, "2026-02-18T09:00:00Z",
+                          {{"HB_E2E_TOKEN", "s3cr3t-t0ken"}, {"HB_E2E_USER", "svc-admin"}});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto out = json::parse(r.out);
+  CHECK(detail(out, "api")["failing"][0]["message"] == "CRITICAL: login *** rejected token ***");
+  CHECK(ws.text("SELECT message FROM check_results") == "CRITICAL: login *** rejected token ***");
+  CHECK(r.out.find("s3cr3t-t0ken") == std::string::npos);
+  // Option values that look like secrets are masked in the command shown, and in its output.
+  CHECK(ws.text("SELECT description FROM checks WHERE name = 'login'")
+        == "echo --password=*** --token *** plain");
+  CHECK(ws.text("SELECT message FROM check_results WHERE check_name = 'login'")
+        == "--password=*** --token *** plain");
+}

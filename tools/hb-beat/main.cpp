@@ -12,6 +12,7 @@
 #include "util/http.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/redact.hpp"
 #include "util/shell_quote.hpp"
 #include "util/time.hpp"
 
@@ -236,49 +237,13 @@ hb::agents::RunEnd run_end(const hb::util::ProcessResult& result)
   return end;
 }
 
-// True for an option name that announces a secret: --password, --api-token, -p...
-bool secret_option(std::string_view name)
-{
-  std::string lower;
-  for (char c : name) {
-    lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  }
-  for (std::string_view word : {"pass", "secret", "token", "key", "auth", "credential", "cookie"}) {
-    if (lower.find(word) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// The command line as stored and shown (shell-quoted), with what looks like a secret hidden: values of
-// options named like --password/--token (as "--password=x" or "--password x"), credentials
-// in URLs. Secrets never reach the database (SPEC §7).
+// The command line as stored and shown (shell-quoted), with what looks like a secret hidden:
+// values of options named like --password/--token, credentials in URLs. Secrets never reach the
+// database (SPEC §7).
 std::string command_line(const std::vector<std::string>& argv)
 {
-  std::vector<std::string> shown;
-  bool hide_next = false;
-  for (const auto& original : argv) {
-    std::string arg = original;
-    if (hide_next) {
-      arg = "***";
-      hide_next = false;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      const auto eq = arg.find('=');
-      const std::string_view name = std::string_view(arg).substr(0, eq);
-      if (secret_option(name)) {
-        if (eq == std::string::npos) {
-          hide_next = true;
-        } else {
-          arg = arg.substr(0, eq + 1) + "***";
-        }
-      }
-    } else if (arg.find("://") != std::string::npos) {
-      arg = hb::util::redact_url(arg);
-    }
-    shown.push_back(std::move(arg));
-  }
-  return hb::agents::cap_message(hb::util::shell_quote(shown), 1024);
+  return hb::agents::cap_message(hb::util::shell_quote(hb::util::mask_arguments(argv).shown),
+                                 1024);
 }
 
 hb::util::ProcessResult run_job(const Options& options, hb::Duration timeout)
