@@ -5,6 +5,8 @@
 #include "core/errors.hpp"
 #include "util/duration.hpp"
 #include "util/log.hpp"
+#include "util/redact.hpp"
+#include "util/shell_quote.hpp"
 
 #include <fmt/format.h>
 
@@ -109,7 +111,7 @@ BeatInput beat_input(BeatStatus status, const std::string& message,
 
 std::string stored_command_line(const std::vector<std::string>& argv)
 {
-  return cap_message(util::redacted_command_line(argv), k_max_command_line);
+  return cap_message(util::shell_quote(util::mask_arguments(argv).shown), k_max_command_line);
 }
 
 RunEnd run_end(const util::ProcessOutcome& outcome, const std::string& output)

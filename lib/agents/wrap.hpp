@@ -78,7 +78,7 @@ BeatInput beat_input(BeatStatus status, const std::string& message,
                      const std::vector<std::string>& metrics);
 
 // Returns the command line stored with a wrapped run: secrets hidden
-// (util::redacted_command_line), at most 1 KiB.
+// (util::mask_arguments, shown with util::shell_quote), at most 1 KiB.
 std::string stored_command_line(const std::vector<std::string>& argv);
 
 // Returns how a run that ended as `outcome` is recorded, with the last lines of `output`.

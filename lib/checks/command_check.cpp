@@ -5,6 +5,7 @@
 #include "core/command_spec.hpp"
 #include "util/duration.hpp"
 #include "util/process.hpp"
+#include "util/redact.hpp"
 
 #include <fmt/format.h>
 
@@ -29,11 +30,12 @@ constexpr std::string_view k_argv_example =
 class CommandCheck final : public Check {
 public:
   CommandCheck(std::vector<std::string> argv, std::map<std::string, std::string> env,
-               std::string working_dir, std::string description)
+               std::string working_dir, std::string description, util::Redactor redactor)
       : m_argv(std::move(argv))
       , m_env(std::move(env))
       , m_working_dir(std::move(working_dir))
       , m_description(std::move(description))
+      , m_redactor(std::move(redactor))
   {
   }
 
@@ -49,7 +51,11 @@ public:
     spec.kill_grace = k_kill_grace;
     // Plugins write to stdout; stderr is merged to catch crash messages and usage errors.
     spec.stderr_mode = util::ProcessSpec::Stderr::merge;
-    const util::ProcessResult process = util::run_process(spec);
+    util::ProcessResult process = util::run_process(spec);
+    // A plugin may print what it was given (a token in a usage error, a password in a
+    // connection string): secrets never reach the message, the metrics or the database.
+    process.output = m_redactor.redact(std::move(process.output));
+    process.error = m_redactor.redact(std::move(process.error));
 
     CheckResult result;
     result.status = CheckStatus::error;
@@ -117,6 +123,7 @@ private:
   std::map<std::string, std::string> m_env;
   std::string m_working_dir;
   std::string m_description;
+  util::Redactor m_redactor;
 };
 
 std::unique_ptr<Check> create_command_check(const ConfigNode& spec, const CommonSettings&)
@@ -124,8 +131,10 @@ std::unique_ptr<Check> create_command_check(const ConfigNode& spec, const Common
   CommandSpec command = parse_command(spec, k_argv_example);
   const std::string description =
     truncate_utf8(sanitize_text(command.description, KeepNewlines::no), k_max_description);
+  util::Redactor redactor(command.secrets);
   return std::make_unique<CommandCheck>(std::move(command.argv), std::move(command.env),
-                                        std::move(command.working_dir), description);
+                                        std::move(command.working_dir), description,
+                                        std::move(redactor));
 }
 
 } // namespace

@@ -415,15 +415,26 @@ public:
     }
     // Static targets are resolved first so that a config error is reported without waiting for
     // (or being masked by) a slow or failing discovery command.
-    if (m_discovery == RunDiscovery::yes) {
+    if (m_discovery != RunDiscovery::no) {
       for (const auto& command : discovery) {
-        for (const auto& node : run_discovery(command)) {
+        std::vector<ConfigNode> nodes;
+        try {
+          nodes = run_discovery(command);
+        } catch (const TemporaryError& e) {
+          if (m_discovery != RunDiscovery::keep_going) {
+            throw;
+          }
+          config.discovery_failures.emplace_back(e.what());
+          continue;
+        }
+        for (const auto& node : nodes) {
           config.targets.push_back(parse_target(node));
         }
       }
     }
-    // Without running discovery, a schedule may name a target discovery would have found.
-    parse_schedules(config, m_discovery == RunDiscovery::yes || discovery.empty());
+    // Without (successful) discovery, a schedule may name a target discovery would have found.
+    parse_schedules(config, (m_discovery != RunDiscovery::no && config.discovery_failures.empty())
+                              || discovery.empty());
     return config;
   }
 

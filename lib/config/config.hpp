@@ -91,6 +91,7 @@ struct Schedule {
   std::map<std::string, std::string> env;
   std::string working_dir;
   std::string description;  // the command for people, secrets hidden
+  std::vector<std::string> secrets;  // resolved secret values, redacted from the task's output
   bool enabled = true;
   Duration timeout{10 * 60'000};
   int retries = 0;                 // further attempts after a failed run
@@ -108,12 +109,17 @@ struct Config {
   TargetDefaults defaults;
   std::vector<Target> targets;
   std::vector<Schedule> schedules;
+  // With RunDiscovery::keep_going: one message per discovery command that failed (could not
+  // start, exited non-zero, was killed or timed out); the targets it would have listed are absent.
+  std::vector<std::string> discovery_failures;
 
   // Returns the target called `id`, or nullptr.
   const Target* find_target(std::string_view id) const;
 };
 
-enum class RunDiscovery { no, yes };
+// keep_going: run discovery, but record a command that fails in Config::discovery_failures
+// instead of throwing (hb-pulse: the static targets still run).
+enum class RunDiscovery { no, yes, keep_going };
 
 struct LoadOptions {
   RunDiscovery discovery = RunDiscovery::yes;

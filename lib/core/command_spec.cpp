@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "core/command_spec.hpp"
 
+#include "util/redact.hpp"
+#include "util/shell_quote.hpp"
+
 #include <fmt/format.h>
 
 namespace hb {
@@ -42,6 +45,7 @@ CommandSpec parse_command(const ConfigNode& spec, std::string_view argv_example)
 
   std::vector<std::string> argv;
   std::vector<std::string> shown;
+  std::vector<std::string> secrets;
   for (std::size_t i = 0; i < elements.size(); ++i) {
     const ConfigNode& element = elements[i];
     if (!element.is_string() && !element.is_object()) {
@@ -58,8 +62,15 @@ CommandSpec parse_command(const ConfigNode& spec, std::string_view argv_example)
           element.is_object() ||
           basename_of(element.raw().get<std::string>()).find("${") != std::string::npos;
       shown.push_back(hidden ? "***" : basename_of(arg));
+      if (hidden) {
+        secrets.push_back(arg);
+      }
     } else {
-      shown.push_back(is_secret(element.raw()) ? "***" : arg);
+      const bool hidden = is_secret(element.raw());
+      shown.push_back(hidden ? "***" : arg);
+      if (hidden) {
+        secrets.push_back(arg);
+      }
     }
     argv.push_back(std::move(arg));
   }
@@ -78,6 +89,9 @@ CommandSpec parse_command(const ConfigNode& spec, std::string_view argv_example)
         value.fail("a string");
       }
       env[name] = value.as_string();
+      if (is_secret(value.raw())) {
+        secrets.push_back(env[name]);
+      }
     }
   }
 
@@ -90,15 +104,17 @@ CommandSpec parse_command(const ConfigNode& spec, std::string_view argv_example)
     if (working_dir.empty()) {
       dir.fail("a directory path");
     }
+    if (is_secret(dir.raw())) {
+      secrets.push_back(working_dir);
+    }
   }
 
   CommandSpec out;
-  for (const auto& part : shown) {
-    if (!out.description.empty()) {
-      out.description += ' ';
-    }
-    out.description += part;
-  }
+  util::MaskedArguments masked = util::mask_arguments(shown);
+  out.description = util::shell_quote(masked.shown);
+  // A value given literally after --password is as secret as one read from the environment.
+  secrets.insert(secrets.end(), masked.hidden.begin(), masked.hidden.end());
+  out.secrets = std::move(secrets);
   out.argv = std::move(argv);
   out.env = std::move(env);
   out.working_dir = std::move(working_dir);

@@ -16,9 +16,13 @@ struct CommandSpec {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
   std::string working_dir;
-  // The argv for people and the database: the program's base name, then the arguments, with
-  // every value that came from a secret ({"env"}, {"file"} or a "${...}" placeholder) as "***".
+  // The argv for people and the database, shell-quoted (util::shell_quote): the program's base
+  // name, then the arguments, with every value that came from a secret ({"env"}, {"file"} or a
+  // "${...}" placeholder) and every value of a --password/--token-like option as "***".
   std::string description;
+  // The resolved values that description hides (secret arguments, env values and working_dir,
+  // secret option values), for a util::Redactor over what the program prints.
+  std::vector<std::string> secrets;
 };
 
 // Reads `command`, `env` and `working_dir` of `spec`; `argv_example` is quoted in messages.

@@ -95,6 +95,7 @@ constexpr std::array k_event_type{
   std::pair{std::string_view{"job_failed"}, EventType::job_failed},
   std::pair{std::string_view{"job_late"}, EventType::job_late},
   std::pair{std::string_view{"job_hung"}, EventType::job_hung},
+  std::pair{std::string_view{"discovery_failed"}, EventType::discovery_failed},
 };
 constexpr std::array k_pulse_status{
   std::pair{std::string_view{"running"}, PulseStatus::running},

@@ -36,7 +36,8 @@ enum class AgentState { unknown, online, degraded, offline };
 enum class JobState { unknown, ok, failed, late, hung };
 
 // What a recorded change of state was (SPEC §2 "event"). Target health: failing, warning,
-// recovered; agents: agent_*; jobs: job_*.
+// recovered; agents: agent_*; jobs: job_*; the system: discovery_failed (target_id "": it is
+// about no one target).
 enum class EventType {
   failing,
   warning,
@@ -49,6 +50,7 @@ enum class EventType {
   job_failed,
   job_late,
   job_hung,
+  discovery_failed,
 };
 
 // How a run of hb-pulse stands or ended. dry_run is never stored.

@@ -27,6 +27,7 @@ std::string_view kind_name(pulse::TargetOutcome::Kind kind)
   case pulse::TargetOutcome::Kind::held:
     return "held";
   case pulse::TargetOutcome::Kind::deadline:
+  case pulse::TargetOutcome::Kind::not_run:
     return "not_run";
   }
   return "skipped";
@@ -142,7 +143,7 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
                          {"ran", report.count(Kind::ran)},
                          {"skipped", report.count(Kind::skipped)},
                          {"held", report.count(Kind::held)},
-                         {"notRun", report.count(Kind::deadline)},
+                         {"notRun", report.count(Kind::deadline) + report.count(Kind::not_run)},
                          {"checks", p.checks_run},
                          {"tasks", tasks_ran},
                          {"tasksFailed", p.tasks_failed},
@@ -158,6 +159,11 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
     beat_events.push_back(std::move(item));
   }
   out["beatEvents"] = std::move(beat_events);
+  nlohmann::json system_events = nlohmann::json::array();
+  for (const auto& e : report.system_events) {
+    system_events.push_back(event_to_json(e));
+  }
+  out["systemEvents"] = std::move(system_events);
   if (!report.dry_run) {
     out["pulseId"] = p.id;
     out["status"] = to_string(p.status);
@@ -200,7 +206,7 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
       }
     } else if (t.kind == Kind::would_run) {
       table.add({"·", t.id, "due", "", t.reason});
-    } else if (t.kind == Kind::held || t.kind == Kind::deadline) {
+    } else if (t.kind == Kind::held || t.kind == Kind::deadline || t.kind == Kind::not_run) {
       table.add({style.paint("!", Tone::warn), t.id, style.paint(kind_name(t.kind), Tone::warn),
                  "", t.reason});
     } else if (detail == Detail::verbose) {
@@ -263,8 +269,8 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
   if (report.count(Kind::held) > 0) {
     line += fmt::format(", {} held by another pulse", report.count(Kind::held));
   }
-  if (report.count(Kind::deadline) > 0) {
-    line += fmt::format(", {} not run", report.count(Kind::deadline));
+  if (report.count(Kind::deadline) + report.count(Kind::not_run) > 0) {
+    line += fmt::format(", {} not run", report.count(Kind::deadline) + report.count(Kind::not_run));
   }
   line += ", " + util::plural(p.checks_run, "check");
   if (p.tasks_run > 0) {

@@ -404,11 +404,18 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
         result = style.paint(to_string(*s->last_status), tone);
       }
       std::string next = row.info.enabled ? "-" : style.paint("disabled", Tone::muted);
-      if (row.next_run) {
+      if (row.overdue_since) {
+        next = style.paint(fmt::format("overdue since {} ({})", util::format_rfc3339(*row.overdue_since),
+                                       row.missed_without_pulse ? "missed while no pulse ran"
+                                                                : "not run by the pulses since"),
+                           Tone::warn);
+      } else if (row.next_run) {
         next = util::format_rfc3339(*row.next_run) + " (" + util::format_age(*row.next_run, report.now) + ")";
       }
       std::string message = s ? s->last_message : "";
-      if (row.retrying) {
+      if (row.retrying && s->last_status == TaskRunStatus::interrupted) {
+        message = fmt::format("interrupted, runs again at the next pulse: {}", message);
+      } else if (row.retrying) {
         message = fmt::format("retrying (attempt {} failed): {}", s->attempts, message);
       }
       schedules.add({row.info.name, fmt::format("{} {}", row.info.cron, row.info.timezone),
@@ -512,6 +519,7 @@ nlohmann::json status_to_json(const status::StatusReport& report)
       {"attempts", s ? s->attempts : 0},
       {"retrying", row.retrying},
       {"nextRun", optional_time(row.next_run)},
+      {"overdueSince", optional_time(row.overdue_since)},
     });
   }
   const auto& c = report.counts;

@@ -12,6 +12,7 @@
 #include "util/process.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstring>
@@ -68,35 +69,85 @@ TargetInfo to_info(const config::Target& target)
   return info;
 }
 
-bool matches_filters(const config::Target& target, const PulseOptions& options)
+bool matches_filters(const std::string& id, const std::vector<std::string>& tags,
+                     const PulseOptions& options)
 {
   if (!options.only_targets.empty() &&
-      std::find(options.only_targets.begin(), options.only_targets.end(), target.id) ==
+      std::find(options.only_targets.begin(), options.only_targets.end(), id) ==
           options.only_targets.end()) {
     return false;
   }
   if (!options.tags.empty()) {
     return std::any_of(options.tags.begin(), options.tags.end(), [&](const std::string& tag) {
-      return std::find(target.tags.begin(), target.tags.end(), tag) != target.tags.end();
+      return std::find(tags.begin(), tags.end(), tag) != tags.end();
     });
   }
   return true;
 }
 
-void validate_filters(const config::Config& config, const PulseOptions& options)
+// Live targets the store has from an earlier config that the config no longer names, when
+// discovery failed: they are the ones it would have listed, and keep their last definition.
+std::vector<TargetRecord> kept_targets(const config::Config& config, store::Store& store)
+{
+  std::vector<TargetRecord> kept;
+  if (config.discovery_failures.empty()) {
+    return kept;
+  }
+  for (auto& record : store.targets(store::IncludeRetired::no)) {
+    if (record.origin == Origin::config && config.find_target(record.info.id) == nullptr) {
+      kept.push_back(std::move(record));
+    }
+  }
+  return kept;
+}
+
+void sync_with(const config::Config& config, const std::vector<TargetRecord>& kept,
+               store::Store& store, TimePoint now)
+{
+  std::vector<TargetInfo> infos;
+  infos.reserve(config.targets.size() + kept.size());
+  for (const auto& target : config.targets) {
+    infos.push_back(to_info(target));
+  }
+  for (const auto& record : kept) {
+    infos.push_back(record.info);
+  }
+  store.sync_targets(infos, now);
+  sync_schedules(config, store, now);
+}
+
+void validate_filters(const config::Config& config, const std::vector<TargetRecord>& kept,
+                      const PulseOptions& options)
 {
   std::vector<std::string_view> ids;
+  std::set<std::string> known_tags;
   for (const auto& t : config.targets) {
     ids.push_back(t.id);
+    known_tags.insert(t.tags.begin(), t.tags.end());
+  }
+  for (const auto& r : kept) {
+    ids.push_back(r.info.id);
+    known_tags.insert(r.info.tags.begin(), r.info.tags.end());
   }
   for (const auto& wanted : options.only_targets) {
-    if (config.find_target(wanted) != nullptr) {
+    if (std::find(ids.begin(), ids.end(), wanted) != ids.end()) {
       continue;
     }
     const std::string suggestion = closest_match(wanted, ids);
     throw UsageError(fmt::format(
         "--target: unknown target \"{}\"{}", wanted,
         suggestion.empty() ? std::string() : fmt::format(" (did you mean \"{}\"?)", suggestion)));
+  }
+  // A tag that matches nothing would make a pulse that runs nothing and says all is well.
+  for (const auto& wanted : options.tags) {
+    if (known_tags.count(wanted) != 0) {
+      continue;
+    }
+    throw UsageError(
+        known_tags.empty()
+            ? fmt::format("--tag: no target has the tag \"{}\" (no target has any tag)", wanted)
+            : fmt::format("--tag: no target has the tag \"{}\" (known tags: {})", wanted,
+                          fmt::join(known_tags, ", ")));
   }
 }
 
@@ -132,19 +183,14 @@ std::optional<ExecStatus> PulseReport::worst_status() const
 
 void sync_config(const config::Config& config, store::Store& store, TimePoint now)
 {
-  std::vector<TargetInfo> infos;
-  infos.reserve(config.targets.size());
-  for (const auto& target : config.targets) {
-    infos.push_back(to_info(target));
-  }
-  store.sync_targets(infos, now);
-  sync_schedules(config, store, now);
+  sync_with(config, kept_targets(config, store), store, now);
 }
 
 PulseReport run_pulse(const config::Config& config, store::Store& store, const util::Clock& clock,
                       const PulseOptions& options)
 {
-  validate_filters(config, options);
+  const std::vector<TargetRecord> kept = kept_targets(config, store);
+  validate_filters(config, kept, options);
   // A run narrowed to some targets is about those targets: tasks wait for a full pulse.
   const bool with_tasks =
       options.tasks == RunTasks::yes && options.only_targets.empty() && options.tags.empty();
@@ -158,7 +204,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   };
 
   // 1. Sync the configured targets (also in a dry run: it only records what the config says).
-  sync_config(config, store, wall_start);
+  sync_with(config, kept, store, wall_start);
   std::map<std::string, TimePoint> first_seen;
   for (const auto& record : store.targets(store::IncludeRetired::no)) {
     first_seen[record.info.id] = record.first_seen;
@@ -167,7 +213,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   std::vector<const config::Target*> candidates;
   std::vector<std::string> candidate_ids;
   for (const auto& target : config.targets) {
-    if (matches_filters(target, options)) {
+    if (matches_filters(target.id, target.tags, options)) {
       candidates.push_back(&target);
       candidate_ids.push_back(target.id);
     }
@@ -191,6 +237,29 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
            wall_start - it->second < target.new_target_grace;
   };
 
+  // Targets discovery listed before: their checks need the discovered config (resolved
+  // secrets included), which this pulse does not have.
+  std::vector<TargetOutcome> unavailable;
+  for (const auto& record : kept) {
+    if (matches_filters(record.info.id, record.info.tags, options)) {
+      TargetOutcome outcome;
+      outcome.id = record.info.id;
+      outcome.name = record.info.name;
+      outcome.kind = TargetOutcome::Kind::not_run;
+      outcome.reason = "not run: discovery failed and its checks need the discovered config "
+                       "(last known definition kept)";
+      unavailable.push_back(std::move(outcome));
+    }
+  }
+  std::vector<std::string> discovery_problems;
+  for (const auto& failure : config.discovery_failures) {
+    discovery_problems.push_back("discovery failed: " + failure);
+  }
+  if (!unavailable.empty()) {
+    discovery_problems.push_back(
+        fmt::format("{} discovered target(s) not run", unavailable.size()));
+  }
+
   if (report.dry_run) {
     auto states = store.target_states();
     for (const auto* target : candidates) {
@@ -209,13 +278,17 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       outcome.next_run = decisions[target->id].next_run;
       report.targets.push_back(std::move(outcome));
     }
+    report.targets.insert(report.targets.end(), unavailable.begin(), unavailable.end());
     report.pulse.started_at = wall_start;
     report.pulse.interval = config.pulse.interval;
     report.pulse.deadline = config.pulse.deadline;
     report.pulse.next_expected = wall_start + config.pulse.interval;
-    report.pulse.targets_total = static_cast<int>(candidates.size());
+    report.pulse.targets_total = static_cast<int>(candidates.size() + unavailable.size());
     report.pulse.targets_due = report.count(TargetOutcome::Kind::would_run);
     report.pulse.status = PulseStatus::dry_run;
+    for (const auto& p : discovery_problems) {
+      report.pulse.message += report.pulse.message.empty() ? p : "; " + p;
+    }
     if (with_tasks) {
       TaskRunOptions task_options;
       task_options.dry_run = true;
@@ -232,9 +305,21 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   pulse.interval = config.pulse.interval;
   pulse.deadline = config.pulse.deadline;
   pulse.next_expected = wall_start + config.pulse.interval;
-  pulse.targets_total = static_cast<int>(candidates.size());
+  pulse.targets_total = static_cast<int>(candidates.size() + unavailable.size());
+  pulse.scheduled =
+      options.only_targets.empty() && options.tags.empty() && options.force == Force::no;
   pulse.id = store.begin_pulse(pulse);
   try {
+    // One event per failed discovery command, about no one target (target_id "").
+    for (const auto& failure : config.discovery_failures) {
+      Event event;
+      event.at = wall_start;
+      event.type = EventType::discovery_failed;
+      event.new_state = "failed";
+      event.message = failure;
+      store.record_event(event);
+      report.system_events.push_back(std::move(event));
+    }
 
     std::map<std::string, const config::Target*> by_id;
     for (const auto* target : candidates) {
@@ -282,6 +367,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       }
       report.targets.push_back(std::move(outcome));
     }
+    report.targets.insert(report.targets.end(), unavailable.begin(), unavailable.end());
     pulse.targets_due = static_cast<int>(claim.claimed.size() + claim.held.size());
     pulse.targets_held = static_cast<int>(claim.held.size());
 
@@ -444,9 +530,9 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
         tasks_cut += (not_started || cut) ? 1 : 0;
       }
     }
-    pulse.errors =
-        stats.cut_off + stats.not_started + stats.exceptions + stats.abandoned + tasks_cut;
-    std::vector<std::string> problems;
+    pulse.errors = stats.cut_off + stats.not_started + stats.exceptions + stats.abandoned +
+                   tasks_cut + static_cast<int>(config.discovery_failures.size());
+    std::vector<std::string> problems = discovery_problems;
     if (stats.cut_off + stats.not_started > 0 && report.signal == 0) {
       problems.push_back(fmt::format(
           "pulse deadline ({}) reached: {} check(s) cut off, {} not started, {} target(s) not run",

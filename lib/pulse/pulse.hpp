@@ -38,6 +38,7 @@ struct TargetOutcome {
     skipped,   // not due (reason says why)
     held,      // due, but an overlapping pulse holds it
     deadline,  // due, but the pulse deadline or a shutdown came before any of its checks started
+    not_run,   // discovered earlier, but discovery failed: kept as last known, not run (reason)
   };
   std::string id;
   std::string name;
@@ -58,6 +59,7 @@ struct PulseReport {
   std::vector<TargetOutcome> targets;  // one per configured target (after --target/--tag)
   std::vector<TaskOutcome> tasks;      // one per configured schedule, when tasks ran
   std::vector<Event> beat_events;  // agent/job transitions this pulse recorded
+  std::vector<Event> system_events;  // discovery_failed events this pulse recorded
   int abandoned_checks = 0;  // > 0: threads were left running; the tool must _exit
   int signal = 0;            // the signal that interrupted the pulse, if any
   int count(TargetOutcome::Kind kind) const;
@@ -66,16 +68,20 @@ struct PulseReport {
 };
 
 // Makes the stored targets (with their checks and heartbeat settings) and schedules match the
-// config; cheap when nothing changed. hb-pulse does it first thing; hb-beat when it meets a
+// config; cheap when nothing changed. When discovery failed (Config::discovery_failures), live
+// targets the config no longer names keep their stored definition instead of being retired:
+// they are the ones discovery would have listed. hb-pulse does it first thing; hb-beat when it meets a
 // target the database does not know yet.
 void sync_config(const config::Config& config, store::Store& store, TimePoint now);
 
 // Runs one pulse (SPEC §4.1 steps 1–6 and 9): syncs the configured targets into the store, claims
 // the due ones (so overlapping pulses never run a target twice), runs their checks in parallel
 // within the pulse deadline, records executions, states and events, then runs the scheduled
-// tasks that are due (within the same deadline), and records the pulse.
-// Throws hb::UsageError for an unknown --target, hb::StoreError / hb::TemporaryError when the
-// database fails.
+// tasks that are due (within the same deadline), and records the pulse. A failed discovery
+// command (Config::discovery_failures) makes the pulse an error and a discovery_failed event;
+// the targets it found before are reported as not run.
+// Throws hb::UsageError for an unknown --target or a --tag no target has, hb::StoreError /
+// hb::TemporaryError when the database fails.
 PulseReport run_pulse(const config::Config& config, store::Store& store, const util::Clock& clock,
                       const PulseOptions& options);
 

@@ -54,15 +54,19 @@ SystemPulse system_pulse_from(const PulseRecord& last, TimePoint now)
 
 SystemPulse system_pulse(store::Store& store, TimePoint now)
 {
-  auto last = store.last_pulse();
+  // Narrowed (--target/--tag) and forced pulses are run by people, not the scheduler: they
+  // neither prove that the scheduler still runs us nor stand for its last pulse's outcome.
+  auto last = store.last_pulse(store::PulseScope::scheduled);
   if (!last) {
     SystemPulse out;
-    out.reason = "no pulse has run yet";
+    out.reason = store.last_pulse(store::PulseScope::any)
+                   ? "no scheduled pulse has run yet (only narrowed or forced ones)"
+                   : "no pulse has run yet";
     return out;
   }
   if (last->status == PulseStatus::running) {
     if (now <= last->started_at + last->deadline + k_crash_margin) {
-      auto finished = store.last_finished_pulse();
+      auto finished = store.last_finished_pulse(store::PulseScope::scheduled);
       SystemPulse out;
       if (finished) {
         out = system_pulse_from(*finished, now);

@@ -24,7 +24,9 @@ struct SystemPulse {
   std::string reason;     // one line for people
 };
 
-// Derives the system pulse state at `now` from the pulses recorded in `store`.
+// Derives the system pulse state at `now` from the full scheduled pulses recorded in `store`
+// (PulseRecord::scheduled); pulses narrowed by --target/--tag or forced with --force are left
+// out, their errors included.
 SystemPulse system_pulse(store::Store& store, TimePoint now);
 
 // The same rule applied to one known pulse record (used right after a pulse finishes).

@@ -4,6 +4,7 @@
 #include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/redact.hpp"
 
 #include <date/tz.h>
 #include <fmt/format.h>
@@ -74,15 +75,16 @@ TaskDecision decide_task(const config::Schedule& schedule, const ScheduleState& 
 
   if (state.pending_fire && (!latest || *latest <= *state.pending_fire)) {
     if (state.retry_at && now < *state.retry_at) {
-      d.reason = fmt::format("attempt {} failed; retry {} at {}", state.attempts,
-                             state.attempts + 1, util::format_rfc3339(*state.retry_at));
+      d.reason = fmt::format("attempt {} failed; attempt {} of {} at {}", state.attempts,
+                             state.attempts + 1, schedule.retries + 1,
+                             util::format_rfc3339(*state.retry_at));
       d.next_run = state.retry_at;
       return d;
     }
     d.action = TaskAction::run;
     d.fire = *state.pending_fire;
     d.attempt = state.attempts + 1;
-    d.reason = fmt::format("retry {} of {}", d.attempt - 1, schedule.retries);
+    d.reason = fmt::format("attempt {} of {} (a retry)", d.attempt, schedule.retries + 1);
     return d;
   }
 
@@ -267,6 +269,10 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       Finished f;
       f.index = index;
       f.process = util::run_process(spec);
+      // The output tail and message are stored and shown: no secret the task was given.
+      const util::Redactor redactor(s.secrets);
+      f.process.output = redactor.redact(std::move(f.process.output));
+      f.process.error = redactor.redact(std::move(f.process.error));
       f.started_at = wall_at(begin);
       f.completed_at = wall_at(SteadyClock::now());
       f.allowed = allowed;
@@ -364,7 +370,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       o.attempt = run.attempt;
       o.duration = took;
       if (state.pending_fire && state.retry_at) {
-        o.reason = fmt::format("retry {} of {} at {}", run.attempt, s.retries,
+        o.reason = fmt::format("attempt {} of {} at {}", run.attempt + 1, s.retries + 1,
                                util::format_rfc3339(*state.retry_at));
         o.next_run = state.retry_at;
       } else if (state.pending_fire) {

@@ -22,7 +22,7 @@ enum class TaskAction {
 struct TaskDecision {
   TaskAction action = TaskAction::none;
   TimePoint fire;                     // the fire time the run is for
-  int attempt = 1;
+  int attempt = 1;                    // 1: the first run of `fire`, 2: its first retry, ...
   std::string reason;                 // why not, for people
   std::optional<TimePoint> next_run;  // when it will next be due
 };
@@ -57,7 +57,7 @@ struct TaskOutcome {
   std::string reason;
   std::string message;
   std::optional<int> exit_code;
-  int attempt = 0;
+  int attempt = 0;  // for runs: 1 for the first run of a fire time, 2 for its first retry, ...
   Duration duration{0};
   std::optional<TimePoint> next_run;
 };

@@ -257,6 +257,21 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
           zone = date::locate_zone("UTC");
         }
         row.next_run = cron->next_after(now, zone);
+        // The rule hb-pulse runs tasks by (pulse::decide_task): the latest fire time is due
+        // when it is newer than the last one dealt with and than the schedule itself.
+        const auto latest = cron->last_at_or_before(now, zone);
+        const TimePoint covered =
+          std::max(row.state ? row.state->covered_fire.value_or(record.created_at)
+                             : record.created_at,
+                   record.created_at);
+        const Duration interval =
+          report.pulse.last ? report.pulse.last->interval : Duration(5 * 60'000);
+        if (!row.retrying && latest && *latest > covered
+            && now - *latest > interval + interval / 2) {
+          row.overdue_since = latest;
+          row.missed_without_pulse =
+            !report.pulse.last || report.pulse.last->started_at < *latest;
+        }
         if (row.retrying && row.state->retry_at
             && (!row.next_run || *row.state->retry_at < *row.next_run)) {
           row.next_run = row.state->retry_at;
@@ -275,8 +290,10 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
       || report.pulse.state == pulse::PulseState::error) {
     worst = std::max(worst, 2);
   }
-  // Beats arrive without any pulse; everything else is only known once hb-pulse has run.
-  if (report.pulse.state == pulse::PulseState::unknown && !report.pulse.running && !beat_data) {
+  // Beats arrive without any pulse; everything else is only known once hb-pulse has run (a
+  // narrowed or forced pulse leaves the system pulse unknown, but its results count).
+  if (report.pulse.state == pulse::PulseState::unknown && !report.pulse.running && !beat_data
+      && !store.last_pulse(store::PulseScope::any)) {
     report.exit_code = ExitCode::unknown;
   } else if (!any_data && worst == 0) {
     report.exit_code = ExitCode::unknown;

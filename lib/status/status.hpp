@@ -40,6 +40,10 @@ struct ScheduleRow {
   std::optional<TimePoint> next_run;  // computed from the cron expression at `now`
   bool failing = false;               // the last run failed or timed out and no retry is pending
   bool retrying = false;              // the last run failed and a retry is scheduled
+  // A fire time that should have run by now (older than 1.5 × the pulse interval) and has not:
+  // missed while no pulse ran, or left by the pulses since (deadline, --no-tasks).
+  std::optional<TimePoint> overdue_since;
+  bool missed_without_pulse = false;  // no scheduled pulse started since overdue_since
 };
 
 struct Counts {

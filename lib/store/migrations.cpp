@@ -223,6 +223,12 @@ CREATE INDEX job_runs_by_target ON job_runs(target_id, started_at);
 CREATE INDEX executions_by_time_covering ON executions(started_at, target_id, status);
 DROP INDEX executions_by_time;
 )sql",
+    // 5: whether a pulse was the scheduler's full pulse, or one narrowed by --target/--tag or
+    // forced with --force: only full scheduled pulses say whether the scheduler still runs us.
+    // Pulses recorded before this step count as scheduled.
+    R"sql(
+ALTER TABLE pulses ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 1;
+)sql",
   };
   return k_steps;
 }

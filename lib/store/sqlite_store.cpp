@@ -203,8 +203,9 @@ public:
   void release_claims(const std::string& owner) override;
   std::int64_t begin_pulse(const PulseRecord& pulse) override;
   void finish_pulse(const PulseRecord& pulse) override;
-  std::optional<PulseRecord> last_pulse() override;
-  std::optional<PulseRecord> last_finished_pulse() override;
+  std::optional<PulseRecord> last_pulse(PulseScope scope) override;
+  std::optional<PulseRecord> last_finished_pulse(PulseScope scope) override;
+  void record_event(Event& event) override;
   void record_executions(std::vector<ExecutionWrite>& writes) override;
   std::optional<TargetState> target_state(const std::string& target_id) override;
   std::map<std::string, TargetState> target_states() override;
@@ -671,13 +672,15 @@ std::int64_t SqliteStore::begin_pulse(const PulseRecord& pulse)
 {
   return guarded("recording the pulse start", [&] {
     SQLite::Statement q(*m_db, R"sql(
-      INSERT INTO pulses (owner, started_at, status, interval_ms, deadline_ms, next_expected)
-      VALUES (?1, ?2, 'running', ?3, ?4, ?5))sql");
+      INSERT INTO pulses (owner, started_at, status, interval_ms, deadline_ms, next_expected,
+                          scheduled)
+      VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6))sql");
     q.bind(1, pulse.owner);
     q.bind(2, static_cast<int64_t>(to_unix_ms(pulse.started_at)));
     q.bind(3, static_cast<int64_t>(pulse.interval.count()));
     q.bind(4, static_cast<int64_t>(pulse.deadline.count()));
     q.bind(5, static_cast<int64_t>(to_unix_ms(pulse.next_expected)));
+    q.bind(6, pulse.scheduled ? 1 : 0);
     q.exec();
     return static_cast<std::int64_t>(m_db->getLastInsertRowid());
   });
@@ -721,7 +724,7 @@ std::optional<PulseRecord> SqliteStore::read_pulse(const char* where_clause)
     SQLite::Statement q(*m_db, fmt::format(R"sql(
       SELECT id, owner, started_at, completed_at, status, interval_ms, deadline_ms, targets_total,
              targets_due, targets_run, targets_held, checks_run, errors, message, next_expected,
-             tasks_run, tasks_failed
+             tasks_run, tasks_failed, scheduled
       FROM pulses {} ORDER BY started_at DESC, id DESC LIMIT 1)sql",
                                            where_clause));
     if (!q.executeStep()) {
@@ -745,15 +748,29 @@ std::optional<PulseRecord> SqliteStore::read_pulse(const char* where_clause)
     p.next_expected = from_unix_ms(q.getColumn(14).getInt64());
     p.tasks_run = q.getColumn(15).getInt();
     p.tasks_failed = q.getColumn(16).getInt();
+    p.scheduled = q.getColumn(17).getInt() != 0;
     return p;
   });
 }
 
-std::optional<PulseRecord> SqliteStore::last_pulse() { return read_pulse(""); }
-
-std::optional<PulseRecord> SqliteStore::last_finished_pulse()
+std::optional<PulseRecord> SqliteStore::last_pulse(PulseScope scope)
 {
-  return read_pulse("WHERE completed_at IS NOT NULL");
+  return read_pulse(scope == PulseScope::scheduled ? "WHERE scheduled = 1" : "");
+}
+
+std::optional<PulseRecord> SqliteStore::last_finished_pulse(PulseScope scope)
+{
+  return read_pulse(scope == PulseScope::scheduled
+                      ? "WHERE completed_at IS NOT NULL AND scheduled = 1"
+                      : "WHERE completed_at IS NOT NULL");
+}
+
+void SqliteStore::record_event(Event& event)
+{
+  guarded("recording an event", [&] {
+    SQLite::Statement insert(*m_db, k_insert_event_sql);
+    insert_event(*m_db, insert, event);
+  });
 }
 
 void SqliteStore::record_executions(std::vector<ExecutionWrite>& writes)

@@ -31,6 +31,8 @@ using DuePredicate = std::function<bool(const std::string& target_id, const Targ
 using TaskDuePredicate = std::function<bool(const std::string& name, const ScheduleState& state)>;
 
 enum class IncludeRetired { no, yes };
+// Which pulses last_pulse() looks at: any, or only full scheduled ones (PulseRecord::scheduled).
+enum class PulseScope { any, scheduled };
 enum class WithResults { no, yes };
 
 // --- Interface -------------------------------------------------------------------------------
@@ -61,10 +63,12 @@ public:
   virtual std::int64_t begin_pulse(const PulseRecord& pulse) = 0;
   // Records the end of a pulse and drops every claim its owner still holds, in one transaction.
   virtual void finish_pulse(const PulseRecord& pulse) = 0;
-  // The most recently started pulse, if any.
-  virtual std::optional<PulseRecord> last_pulse() = 0;
-  // The most recently started pulse that has finished, if any.
-  virtual std::optional<PulseRecord> last_finished_pulse() = 0;
+  // The most recently started pulse (of `scope`), if any.
+  virtual std::optional<PulseRecord> last_pulse(PulseScope scope = PulseScope::any) = 0;
+  // The most recently started pulse (of `scope`) that has finished, if any.
+  virtual std::optional<PulseRecord> last_finished_pulse(PulseScope scope = PulseScope::any) = 0;
+  // Records an event that no execution or beat caused (discovery_failed); assigns event.id.
+  virtual void record_event(Event& event) = 0;
 
   // Writes each execution with its results, the target's new state and its events, and releases
   // the target's claim: one transaction for the batch, so each is either whole or absent.

@@ -702,56 +702,6 @@ ProcessOutcome outcome_of(const ProcessResult& result)
   return out;
 }
 
-namespace {
-
-// True for an option name that announces a secret: --password, --api-token, --auth-key...
-bool secret_option(std::string_view name)
-{
-  std::string lower;
-  for (char c : name) {
-    lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  }
-  for (std::string_view word : {"pass", "secret", "token", "key", "auth", "credential", "cookie"}) {
-    if (lower.find(word) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
-} // namespace
-
-std::string redacted_command_line(const std::vector<std::string>& argv)
-{
-  std::string out;
-  bool hide_next = false;
-  for (const auto& original : argv) {
-    std::string arg = original;
-    if (hide_next) {
-      arg = "***";
-      hide_next = false;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      const auto eq = arg.find('=');
-      const std::string_view name = std::string_view(arg).substr(0, eq);
-      if (secret_option(name)) {
-        if (eq == std::string::npos) {
-          hide_next = true;
-        } else {
-          arg = arg.substr(0, eq + 1) + "***";
-        }
-      }
-    } else if (arg.find("://") != std::string::npos) {
-      arg = redact_url(arg);
-    }
-    if (!out.empty()) {
-      out += ' ';
-    }
-    const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`") == std::string::npos;
-    out += plain ? arg : "'" + arg + "'";
-  }
-  return out;
-}
-
 std::string signal_name(int signal)
 {
   const char* name = ::sigabbrev_np(signal);

@@ -113,12 +113,6 @@ struct ProcessOutcome {
 // Returns how `result` ended (kind, exit code and message as above). Never throws.
 ProcessOutcome outcome_of(const ProcessResult& result);
 
-// Returns `argv` as one line for records and people, with what looks like a secret replaced by
-// "***": the value of an option whose name contains pass, secret, token, key, auth, credential or
-// cookie ("--password=x", "--api-token x"), and the credentials, query and fragment of URLs
-// (redact_url). Arguments that are empty or hold spaces or shell characters are quoted.
-std::string redacted_command_line(const std::vector<std::string>& argv);
-
 // "SIGTERM", "SIGKILL", ... for a signal number ("signal 64" when it has no name).
 std::string signal_name(int signal);
 

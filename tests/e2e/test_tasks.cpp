@@ -85,7 +85,7 @@ TEST_CASE("hb-pulse runs a task when it is due and not before")
     CHECK(s["lastResult"] == "succeeded");
     CHECK(s["lastRun"] == "2026-02-18T14:02:00Z");
     CHECK(s["nextRun"] == "2026-02-19T14:00:00Z");
-    CHECK(s["command"] == "sh -c echo ran >> \"$1\" sh " + log);
+    CHECK(s["command"] == "sh -c 'echo ran >> \"$1\"' sh " + log);
     const auto table = ws.status({}, "2026-02-18T15:00:00Z");
     CHECK(table.out.find("daily-report") != std::string::npos);
     CHECK(table.out.find("2026-02-19T14:00:00Z") != std::string::npos);

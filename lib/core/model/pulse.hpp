@@ -27,6 +27,9 @@ struct PulseRecord {
   int tasks_failed = 0;
   int errors = 0;
   std::string message;  // what went wrong, when status is error or interrupted
+  // A full pulse as the scheduler runs it: false when narrowed (--target/--tag) or forced
+  // (--force). Only scheduled pulses decide whether the system pulse is alive or stale.
+  bool scheduled = true;
   TimePoint next_expected;
 };
 

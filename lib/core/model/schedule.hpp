@@ -30,7 +30,9 @@ struct ScheduleState {
   std::string name;
   std::optional<TimePoint> covered_fire;  // latest fire time dealt with (run, given up, skipped)
   std::optional<TimePoint> pending_fire;  // a failed fire time waiting for its retry
-  int attempts = 0;                       // runs so far for pending_fire (or the last fire)
+  // Attempts used so far for pending_fire (or the last fire): the number of the last attempt
+  // that counted (1 after a failed first run); an interrupted run uses none.
+  int attempts = 0;
   std::optional<TimePoint> retry_at;
   std::optional<TimePoint> last_run_at;
   std::optional<TaskRunStatus> last_status;  // none before the first run
@@ -47,7 +49,9 @@ struct TaskRun {
   TimePoint completed_at;
   TaskRunStatus status = TaskRunStatus::failed;
   std::optional<int> exit_code;
-  int attempt = 1;  // 1 for the first run of a fire time, 2 for its first retry, ...
+  // 1 for the first run of a fire time, 2 for its first retry, ...; 0 for a recorded skip
+  // (a missed fire time with catch_up off: nothing ran).
+  int attempt = 1;
   std::string message;
   std::string output_tail;
   std::optional<std::int64_t> pulse_id;

@@ -373,10 +373,22 @@ TEST_CASE("run_pulse")
   {
     const auto config = f.load(k_config);
     PulseOptions options;
-    options.tags = {"staging", "nonexistent"};
+    options.tags = {"staging"};
     const auto report = f.pulse(config, options);
     REQUIRE(report.targets.size() == 1);
     CHECK(report.targets[0].id == "beta");
+    CHECK_FALSE(f.store->last_pulse()->scheduled);
+  }
+
+  SECTION("a --tag no target has is a usage error listing the known tags")
+  {
+    const auto config = f.load(k_config);
+    PulseOptions options;
+    options.tags = {"staging", "nonexistent"};
+    REQUIRE_THROWS_MATCHES(
+        f.pulse(config, options), hb::UsageError,
+        Message("--tag: no target has the tag \"nonexistent\" (known tags: prod, staging)"));
+    CHECK_FALSE(f.store->last_pulse());
   }
 
   SECTION("an unknown --target is a usage error with a suggestion")
