@@ -10,6 +10,7 @@
 #include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -257,7 +258,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   }
   if (!unavailable.empty()) {
     discovery_problems.push_back(
-        fmt::format("{} discovered target(s) not run", unavailable.size()));
+        fmt::format("{} not run", util::plural(static_cast<long long>(unavailable.size()), "discovered target")));
   }
 
   if (report.dry_run) {
@@ -535,20 +536,20 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     std::vector<std::string> problems = discovery_problems;
     if (stats.cut_off + stats.not_started > 0 && report.signal == 0) {
       problems.push_back(fmt::format(
-          "pulse deadline ({}) reached: {} check(s) cut off, {} not started, {} target(s) not run",
-          deadline_text, stats.cut_off, stats.not_started, not_run));
+          "pulse deadline ({}) reached: {} cut off, {} not started, {} not run", deadline_text,
+          util::plural(stats.cut_off, "check"), stats.not_started, util::plural(not_run, "target")));
     }
     if (tasks_cut > 0) {
       problems.push_back(
-          fmt::format("pulse deadline ({}) reached: {} task(s) cut off or not started",
-                      deadline_text, tasks_cut));
+          fmt::format("pulse deadline ({}) reached: {} cut off or not started", deadline_text,
+                      util::plural(tasks_cut, "task")));
     }
     if (stats.exceptions > 0) {
-      problems.push_back(fmt::format("{} check(s) failed internally", stats.exceptions));
+      problems.push_back(fmt::format("{} failed internally", util::plural(stats.exceptions, "check")));
     }
     if (stats.abandoned > 0) {
       problems.push_back(
-          fmt::format("{} check(s) did not stop and were abandoned", stats.abandoned));
+          fmt::format("{} did not stop and were abandoned", util::plural(stats.abandoned, "check")));
     }
     if (report.signal != 0) {
       pulse.status = PulseStatus::interrupted;

@@ -46,7 +46,7 @@ TEST_CASE("a failing discovery command does not abort the pulse")
   const std::string failure =
     fmt::format("discovery[0] (\"{}\"): exited with code 2: tenant API unavailable", script);
   CHECK(out["status"] == "error");
-  CHECK(out["message"] == "discovery failed: " + failure + "; 1 discovered target(s) not run");
+  CHECK(out["message"] == "discovery failed: " + failure + "; 1 discovered target not run");
   CHECK(detail(out, "web")["status"] == "all_clear");
   CHECK(detail(out, "acme")["status"] == "not_run");
   CHECK(detail(out, "acme")["reason"]

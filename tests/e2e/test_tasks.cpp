@@ -297,5 +297,5 @@ TEST_CASE("a task cut off at the pulse deadline makes the pulse an error")
   CHECK(detail(out, "long")["message"] == "cut off at the pulse deadline (2s)");
   CHECK(out["pulse"] == "error");
   CHECK(ws.text("SELECT message FROM pulses ORDER BY id DESC LIMIT 1")
-        == "pulse deadline (2s) reached: 1 task(s) cut off or not started");
+        == "pulse deadline (2s) reached: 1 task cut off or not started");
 }

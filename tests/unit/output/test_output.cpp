@@ -266,12 +266,12 @@ TEST_CASE("pulse_to_json")
     auto report = sample_pulse();
     report.pulse.status = hb::PulseStatus::error;
     report.pulse.errors = 1;
-    report.pulse.message = "1 check(s) failed internally";
+    report.pulse.message = "1 check failed internally";
     const auto j = hb::output::pulse_to_json(report);
     CHECK(j["success"] == false);
     CHECK(j["pulse"] == "error");
     CHECK(j["status"] == "error");
-    CHECK(j["message"] == "1 check(s) failed internally");
+    CHECK(j["message"] == "1 check failed internally");
     CHECK(j["summary"]["errors"] == 1);
   }
 

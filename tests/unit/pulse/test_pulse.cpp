@@ -210,7 +210,7 @@ TEST_CASE("run_pulse")
     REQUIRE(last);
     CHECK(last->id == report.pulse.id);
     CHECK(to_string(last->status) == "error");
-    CHECK(last->message == "1 check(s) failed internally");
+    CHECK(last->message == "1 check failed internally");
     CHECK(last->errors == 1);
     CHECK(last->started_at == k_t0);
     CHECK(last->completed_at == std::optional<TimePoint>(k_t0));

@@ -93,10 +93,10 @@ TEST_CASE("system_pulse_from")
 
   SECTION("error when the pulse had errors")
   {
-    const auto s = system_pulse_from(finished(k_t0, hb::PulseStatus::error, "1 check(s) failed internally"),
+    const auto s = system_pulse_from(finished(k_t0, hb::PulseStatus::error, "1 check failed internally"),
                                      k_t0 + 1min);
     CHECK(s.state == PulseState::error);
-    CHECK(s.reason == "last pulse 1m ago had errors: 1 check(s) failed internally");
+    CHECK(s.reason == "last pulse 1m ago had errors: 1 check failed internally");
   }
 
   SECTION("error when the pulse was interrupted, even if recent")

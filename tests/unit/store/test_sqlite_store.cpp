@@ -689,7 +689,7 @@ TEST_CASE("SqliteStore pulses")
     p.targets_held = 1;
     p.checks_run = 9;
     p.errors = 2;
-    p.message = "2 check(s) failed internally";
+    p.message = "2 checks failed internally";
     p.next_expected = k_t0 + 5min + 3s;
     store->finish_pulse(p);
     const auto last = store->last_finished_pulse();
@@ -703,7 +703,7 @@ TEST_CASE("SqliteStore pulses")
     CHECK(last->targets_held == 1);
     CHECK(last->checks_run == 9);
     CHECK(last->errors == 2);
-    CHECK(last->message == "2 check(s) failed internally");
+    CHECK(last->message == "2 checks failed internally");
     CHECK(last->next_expected == k_t0 + 5min + 3s);
   }
 
