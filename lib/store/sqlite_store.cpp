@@ -1560,7 +1560,8 @@ std::map<std::string, int> SqliteStore::count_events(TimePoint since,
     // the whole history through events_by_target.
     SQLite::Statement q(*m_db, R"sql(
       SELECT target_id, count(*) FROM events
-      WHERE at >= ?1 AND type IN (SELECT value FROM json_each(?2)) GROUP BY +target_id)sql");
+      WHERE at >= ?1 AND type IN (SELECT value FROM json_each(?2)) AND old_state <> 'unknown'
+      GROUP BY +target_id)sql");
     q.bind(1, static_cast<int64_t>(to_unix_ms(since)));
     nlohmann::json names = nlohmann::json::array();
     for (const EventType type : types) {

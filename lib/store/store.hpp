@@ -124,8 +124,9 @@ public:
   // Newest first.
   virtual std::vector<Beat> recent_beats(const std::string& target_id, int limit) = 0;
   virtual std::vector<JobRun> recent_job_runs(const std::string& target_id, int limit) = 0;
-  // Events per target since `since` whose type is one of `types` (flapping detection; uses the
-  // time index).
+  // Changes of state per target since `since` whose type is one of `types`, not counting a first
+  // state (a change from "unknown": an agent's first beat is not a flap). For flapping detection;
+  // uses the time index.
   virtual std::map<std::string, int> count_events(TimePoint since,
                                                   const std::vector<EventType>& types) = 0;
 };

@@ -294,3 +294,28 @@ TEST_CASE("cap_message")
   CHECK(capped.size() <= 1024);
   CHECK(hb::agents::cap_message("bad \xff byte") == "bad \xEF\xBF\xBD byte");
 }
+
+TEST_CASE("views: flapping does not count an agent's first state")
+{
+  hb::test::TempDir dir;
+  auto store = open_store(dir);
+  auto worker = agent("worker");
+  worker.heartbeat->flapping_transitions = 2;
+  store->sync_targets({worker}, k_t0 - 1h);
+  // unknown → online (the first beat), then online → degraded: one change of state, not two.
+  hb::agents::record_beat(*store, "worker", beat(), Create::no, k_t0);
+  hb::agents::record_beat(*store, "worker", beat(BeatStatus::degraded), Create::no, k_t0 + 30s);
+  auto has_flapping = [&](TimePoint now) {
+    const auto v = hb::agents::views(*store, now).at("worker");
+    for (const auto& issue : v.issues) {
+      if (issue.type == "flapping") {
+        return true;
+      }
+    }
+    return false;
+  };
+  CHECK_FALSE(has_flapping(k_t0 + 31s));
+  // A second real change makes two: flapping.
+  hb::agents::record_beat(*store, "worker", beat(BeatStatus::failing), Create::no, k_t0 + 60s);
+  CHECK(has_flapping(k_t0 + 61s));
+}
