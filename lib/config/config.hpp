@@ -3,6 +3,7 @@
 
 #include "checks/check.hpp"
 #include "checks/registry.hpp"
+#include "core/model/active_hours.hpp"
 #include "core/types.hpp"
 #include "schedule/cron.hpp"
 
@@ -15,17 +16,10 @@
 
 namespace hb::config {
 
-// A daily window in a target's timezone, "09:00" to "21:00". When end <= start the window wraps
-// past midnight ("22:00"-"06:00"). start == end means the whole day.
-struct ActiveHours {
-  int start_minute = 0;  // minutes after local midnight, 0..1439
-  int end_minute = 0;    // 0..1440 (1440 is "24:00")
-  std::string text() const;  // "09:00-21:00"
-  // Parses what text() produces; std::nullopt when malformed.
-  static std::optional<ActiveHours> parse(std::string_view text);
-  // Returns true when `minute_of_day` (0..1439, local time) falls inside the window.
-  bool contains(int minute_of_day) const;
-};
+// Active hours are a model record (core/model/active_hours.hpp): the health judgement reads them
+// too, and it does not depend on the config.
+using hb::ActiveHours;
+using hb::parse_clock_time;
 
 // SPEC §3 `pulse`.
 struct PulseSettings {
@@ -146,9 +140,5 @@ bool is_valid_target_id(std::string_view id);
 
 // Returns true when tzdata knows `name` ("America/New_York", "UTC").
 bool is_valid_timezone(const std::string& name);
-
-// Parses 24-hour "HH:MM" ("00:00".."23:59", and "24:00" as 1440) into minutes after midnight;
-// std::nullopt when malformed.
-std::optional<int> parse_clock_time(std::string_view text);
 
 } // namespace hb::config
