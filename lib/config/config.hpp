@@ -6,6 +6,7 @@
 #include "core/model/active_hours.hpp"
 #include "core/types.hpp"
 #include "schedule/cron.hpp"
+#include "schedule/tasks.hpp"
 
 #include <filesystem>
 #include <map>
@@ -77,20 +78,15 @@ struct Target {
 };
 
 // A scheduled task (SPEC §2 "Schedule"): a program hb-pulse runs when its cron expression is due.
-struct Schedule {
+// A scheduled task: its timing (cron, timezone, retries, catch-up; schedule::TaskTiming, what
+// schedule::decide_task reads) and what it runs.
+struct Schedule : schedule::TaskTiming {
   std::string name;  // slug [a-z0-9_.-]+, unique
-  std::shared_ptr<const schedule::CronExpr> cron;
-  std::string timezone = "UTC";
   std::vector<std::string> command;  // argv, no shell
   std::map<std::string, std::string> env;
   std::string working_dir;
   std::string description;  // the command for people, secrets hidden
-  bool enabled = true;
   Duration timeout{10 * 60'000};
-  int retries = 0;                 // further attempts after a failed run
-  Duration retry_backoff{60'000};  // doubles per attempt...
-  Duration retry_backoff_max{3600'000};  // ...up to this
-  bool catch_up = true;  // run once for a window missed while no pulse ran
   std::string target;    // the target it belongs to, if any
   std::string source;    // "heartbeat.json: schedules[2]"
 };
