@@ -3,8 +3,10 @@
 
 #include "checks/check.hpp"
 #include "checks/registry.hpp"
+#include "core/model/active_hours.hpp"
 #include "core/types.hpp"
 #include "schedule/cron.hpp"
+#include "schedule/tasks.hpp"
 
 #include <filesystem>
 #include <map>
@@ -15,17 +17,10 @@
 
 namespace hb::config {
 
-// A daily window in a target's timezone, "09:00" to "21:00". When end <= start the window wraps
-// past midnight ("22:00"-"06:00"). start == end means the whole day.
-struct ActiveHours {
-  int start_minute = 0;  // minutes after local midnight, 0..1439
-  int end_minute = 0;    // 0..1440 (1440 is "24:00")
-  std::string text() const;  // "09:00-21:00"
-  // Parses what text() produces; std::nullopt when malformed.
-  static std::optional<ActiveHours> parse(std::string_view text);
-  // Returns true when `minute_of_day` (0..1439, local time) falls inside the window.
-  bool contains(int minute_of_day) const;
-};
+// Active hours are a model record (core/model/active_hours.hpp): the health judgement reads them
+// too, and it does not depend on the config.
+using hb::ActiveHours;
+using hb::parse_clock_time;
 
 // SPEC §3 `pulse`.
 struct PulseSettings {
@@ -83,21 +78,16 @@ struct Target {
 };
 
 // A scheduled task (SPEC §2 "Schedule"): a program hb-pulse runs when its cron expression is due.
-struct Schedule {
+// A scheduled task: its timing (cron, timezone, retries, catch-up; schedule::TaskTiming, what
+// schedule::decide_task reads) and what it runs.
+struct Schedule : schedule::TaskTiming {
   std::string name;  // slug [a-z0-9_.-]+, unique
-  std::shared_ptr<const schedule::CronExpr> cron;
-  std::string timezone = "UTC";
   std::vector<std::string> command;  // argv, no shell
   std::map<std::string, std::string> env;
   std::string working_dir;
   std::string description;  // the command for people, secrets hidden
   std::vector<std::string> secrets;  // resolved secret values, redacted from the task's output
-  bool enabled = true;
   Duration timeout{10 * 60'000};
-  int retries = 0;                 // further attempts after a failed run
-  Duration retry_backoff{60'000};  // doubles per attempt...
-  Duration retry_backoff_max{3600'000};  // ...up to this
-  bool catch_up = true;  // run once for a window missed while no pulse ran
   std::string target;    // the target it belongs to, if any
   std::string source;    // "heartbeat.json: schedules[2]"
 };
@@ -152,9 +142,5 @@ bool is_valid_target_id(std::string_view id);
 
 // Returns true when tzdata knows `name` ("America/New_York", "UTC").
 bool is_valid_timezone(const std::string& name);
-
-// Parses 24-hour "HH:MM" ("00:00".."23:59", and "24:00" as 1440) into minutes after midnight;
-// std::nullopt when malformed.
-std::optional<int> parse_clock_time(std::string_view text);
 
 } // namespace hb::config

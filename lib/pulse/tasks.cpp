@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "pulse/tasks.hpp"
 
+#include "schedule/tasks.hpp"
+#include "schedule/zone.hpp"
 #include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
 #include "util/redact.hpp"
 
-#include <date/tz.h>
 #include <fmt/format.h>
 
 #include <map>
@@ -22,15 +23,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::size_t k_output_cap = 64 * 1024;
 constexpr std::size_t k_tail_lines = 20;
 constexpr std::size_t k_tail_bytes = 4096;
-
-const date::time_zone* zone_of(const std::string& name)
-{
-  try {
-    return date::locate_zone(name);
-  } catch (const std::exception&) {
-    return date::locate_zone("UTC");
-  }
-}
 
 struct Finished {
   std::size_t index = 0;
@@ -51,60 +43,6 @@ void sync_schedules(const config::Config& config, store::Store& store, TimePoint
   store.sync_schedules(infos, now);
 }
 
-Duration retry_delay(const config::Schedule& schedule, int attempt)
-{
-  Duration delay = schedule.retry_backoff;
-  for (int i = 1; i < attempt && delay < schedule.retry_backoff_max; ++i) {
-    delay *= 2;
-  }
-  return std::min(delay, schedule.retry_backoff_max);
-}
-
-TaskDecision decide_task(const config::Schedule& schedule, const ScheduleState& state,
-                         TimePoint created_at, TimePoint now, Duration missed_after)
-{
-  TaskDecision d;
-  const auto* zone = zone_of(schedule.timezone);
-  d.next_run = schedule.cron->next_after(now, zone);
-  if (!schedule.enabled) {
-    d.reason = "disabled";
-    d.next_run.reset();
-    return d;
-  }
-  const auto latest = schedule.cron->last_at_or_before(now, zone);
-
-  if (state.pending_fire && (!latest || *latest <= *state.pending_fire)) {
-    if (state.retry_at && now < *state.retry_at) {
-      d.reason = fmt::format("attempt {} failed; attempt {} of {} at {}", state.attempts,
-                             state.attempts + 1, schedule.retries + 1,
-                             util::format_rfc3339(*state.retry_at));
-      d.next_run = state.retry_at;
-      return d;
-    }
-    d.action = TaskAction::run;
-    d.fire = *state.pending_fire;
-    d.attempt = state.attempts + 1;
-    d.reason = fmt::format("attempt {} of {} (a retry)", d.attempt, schedule.retries + 1);
-    return d;
-  }
-
-  const TimePoint baseline = std::max(state.covered_fire.value_or(created_at), created_at);
-  if (latest && *latest > baseline) {
-    d.fire = *latest;
-    if (schedule.catch_up || now - *latest <= missed_after) {
-      d.action = TaskAction::run;
-      d.reason = now - *latest <= missed_after ? "due" : "catching up a missed run";
-    } else {
-      d.action = TaskAction::skip_missed;
-      d.reason = "missed while no pulse ran (catch_up is off)";
-    }
-    return d;
-  }
-  d.reason = d.next_run ? fmt::format("next run {}", util::format_rfc3339(*d.next_run))
-                        : "no future fire time";
-  return d;
-}
-
 std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& store,
                                    const util::Clock& clock, const TaskRunOptions& options)
 {
@@ -119,7 +57,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     created[record.info.name] = record.created_at;
   }
 
-  std::map<std::string, TaskDecision> decisions;
+  std::map<std::string, schedule::TaskDecision> decisions;
   std::map<std::string, const config::Schedule*> by_name;
   std::vector<std::string> names;
   for (const auto& s : config.schedules) {
@@ -129,10 +67,10 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
   auto decide = [&](const std::string& name, const ScheduleState& state) {
     const auto* s = by_name.at(name);
     auto it = created.find(name);
-    TaskDecision d = decide_task(*s, state, it == created.end() ? now : it->second, now,
+    schedule::TaskDecision d = schedule::decide_task(*s, state, it == created.end() ? now : it->second, now,
                                  options.missed_after);
     util::log_debug(fmt::format("task {}: {}", name, d.reason));
-    const bool take = d.action != TaskAction::none;
+    const bool take = d.action != schedule::TaskAction::none;
     decisions[name] = std::move(d);
     return take;
   };
@@ -177,7 +115,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       o.kind = TaskOutcome::Kind::held;
       o.reason = "still running in an overlapping pulse";
     } else if (claimed_set.count(s.name) && options.dry_run) {
-      o.kind = d.action == TaskAction::run ? TaskOutcome::Kind::would_run
+      o.kind = d.action == schedule::TaskAction::run ? TaskOutcome::Kind::would_run
                                            : TaskOutcome::Kind::skipped;
       o.attempt = d.attempt;
     } else {
@@ -203,7 +141,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
   std::vector<std::string> to_run;
   for (const auto& name : claimed) {
     const auto& d = decisions[name];
-    if (d.action != TaskAction::skip_missed) {
+    if (d.action != schedule::TaskAction::skip_missed) {
       to_run.push_back(name);
       continue;
     }
@@ -355,7 +293,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       } else {
         state.attempts = run.attempt;
         state.pending_fire = run.fire_at;
-        state.retry_at = run.completed_at + retry_delay(s, run.attempt);
+        state.retry_at = run.completed_at + schedule::retry_delay(s, run.attempt);
       }
       store.record_task_run(run, state, options.owner);
       states[name] = state;
@@ -377,7 +315,7 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
         o.reason = "interrupted; runs again at the next pulse";
       } else {
         o.reason.clear();
-        o.next_run = s.cron->next_after(run.completed_at, zone_of(s.timezone));
+        o.next_run = s.cron->next_after(run.completed_at, schedule::locate_zone_or_utc(s.timezone));
       }
       ++recorded;
     }

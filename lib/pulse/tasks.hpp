@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The task runner: claims the scheduled tasks that are due (schedule::decide_task decides which),
+// runs them as processes within the pulse deadline and records each run through the store.
+
 #include "config/config.hpp"
 #include "store/store.hpp"
 #include "util/time.hpp"
@@ -12,33 +15,6 @@
 #include <vector>
 
 namespace hb::pulse {
-
-enum class TaskAction {
-  none,         // nothing due
-  run,          // run it for `fire` (a new fire time, or a retry)
-  skip_missed,  // a fire time was missed while no pulse ran and catch_up is off: record a skip
-};
-
-struct TaskDecision {
-  TaskAction action = TaskAction::none;
-  TimePoint fire;                     // the fire time the run is for
-  int attempt = 1;                    // 1: the first run of `fire`, 2: its first retry, ...
-  std::string reason;                 // why not, for people
-  std::optional<TimePoint> next_run;  // when it will next be due
-};
-
-// Decides what a pulse at `now` does with `schedule` (SPEC §2 "Schedule"): its latest fire time
-// at or before `now` runs once if it is newer than the last one dealt with and than the
-// schedule's first sync (`created_at`) — however many fire times were missed, one run covers
-// them (catch-up); with catch_up off, a fire time older than `missed_after` is recorded as
-// skipped instead. A failed run is retried at `retry_at` until `retries` is used up, unless a
-// newer fire time comes first.
-TaskDecision decide_task(const config::Schedule& schedule, const ScheduleState& state,
-                         TimePoint created_at, TimePoint now, Duration missed_after);
-
-// How long to wait before retry number `attempt` + 1: retry_backoff doubled per earlier attempt,
-// at most retry_backoff_max.
-Duration retry_delay(const config::Schedule& schedule, int attempt);
 
 // What happened to one task in a pulse.
 struct TaskOutcome {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "pulse/tasks.hpp"
+#include "schedule/tasks.hpp"
 
 #include "util/time.hpp"
 
@@ -8,16 +8,15 @@
 namespace {
 
 using hb::TimePoint;
-using hb::pulse::decide_task;
-using hb::pulse::TaskAction;
+using hb::schedule::decide_task;
+using hb::schedule::TaskAction;
 using namespace std::chrono_literals;
 
 TimePoint at(const char* text) { return *hb::util::parse_rfc3339(text); }
 
-hb::config::Schedule schedule(const char* cron)
+hb::schedule::TaskTiming schedule(const char* cron)
 {
-  hb::config::Schedule s;
-  s.name = "job";
+  hb::schedule::TaskTiming s;
   std::string error;
   s.cron = std::make_shared<const hb::schedule::CronExpr>(*hb::schedule::CronExpr::parse(cron, error));
   s.timezone = "UTC";
@@ -107,9 +106,9 @@ TEST_CASE("retry_delay")
   auto s = schedule("@daily");
   s.retry_backoff = 60s;
   s.retry_backoff_max = 5min;
-  CHECK(hb::pulse::retry_delay(s, 1) == 60s);
-  CHECK(hb::pulse::retry_delay(s, 2) == 120s);
-  CHECK(hb::pulse::retry_delay(s, 3) == 240s);
-  CHECK(hb::pulse::retry_delay(s, 4) == 300s);
-  CHECK(hb::pulse::retry_delay(s, 40) == 300s);
+  CHECK(hb::schedule::retry_delay(s, 1) == 60s);
+  CHECK(hb::schedule::retry_delay(s, 2) == 120s);
+  CHECK(hb::schedule::retry_delay(s, 3) == 240s);
+  CHECK(hb::schedule::retry_delay(s, 4) == 300s);
+  CHECK(hb::schedule::retry_delay(s, 40) == 300s);
 }
