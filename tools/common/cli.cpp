@@ -196,6 +196,11 @@ Setup load_setup(const CommonOptions& options, ConfigRequired required,
   return setup;
 }
 
+std::unique_ptr<store::Store> open_database(const Setup& setup, store::OpenMode mode)
+{
+  return store::open_store(setup.database, mode);
+}
+
 const std::atomic<int>& install_stop_handlers()
 {
   struct sigaction action {};

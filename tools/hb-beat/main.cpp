@@ -151,7 +151,7 @@ int plain_beat(const Options& options, const hb::tools::CommonOptions& common)
   auto clock = clock_from_environment();
   const auto setup =
     tools::load_setup(common, tools::ConfigRequired::database_only, config::RunDiscovery::no);
-  auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);
+  auto store = tools::open_database(setup, store::OpenMode::read_write);
   const auto now = clock->now();
   const auto write = with_config_fallback(common, *store, options.target, now, [&] {
     return agents::record_beat(*store, options.target, beat,
@@ -335,7 +335,7 @@ int wrap_job(const Options& options, const hb::tools::CommonOptions& common)
   try {
     const auto setup =
       tools::load_setup(common, tools::ConfigRequired::database_only, config::RunDiscovery::no);
-    store = store::open_sqlite(setup.database, store::OpenMode::read_write);
+    store = tools::open_database(setup, store::OpenMode::read_write);
     const auto now = clock->now();
     auto write = with_config_fallback(common, *store, options.target, now, [&] {
       return agents::start_run(*store, options.target, command_line(options.command),

@@ -82,7 +82,7 @@ int main(int argc, char** argv)
     auto clock = clock_from_environment();
     const auto setup =
       tools::load_setup(options.common, tools::ConfigRequired::yes, config::RunDiscovery::yes);
-    auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);
+    auto store = tools::open_database(setup, store::OpenMode::read_write);
 
     // Every run says loudly when the scheduler stopped running us.
     const auto before = pulse::system_pulse(*store, clock->now());

@@ -13,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <iostream>
 
 namespace {
@@ -48,7 +47,8 @@ int main(int argc, char** argv)
     const auto now = clock->now();
     const output::Style style(tools::use_color(options));
 
-    if (!std::filesystem::exists(setup.database)) {
+    auto store = tools::open_database(setup, store::OpenMode::existing);
+    if (!store) {
       const std::string why =
         fmt::format("no data yet: database {} does not exist (has hb-pulse run?)", setup.database);
       if (!target.empty()) {
@@ -66,7 +66,6 @@ int main(int argc, char** argv)
       return static_cast<int>(ExitCode::unknown);
     }
 
-    auto store = store::open_sqlite(setup.database, store::OpenMode::existing);
     // Record what silence has changed for agents and jobs (SPEC §2: every tool run does). The
     // view below derives the same states, so a read-only database only loses the events.
     try {
