@@ -111,7 +111,7 @@ int seed(const Options& options)
   const std::int64_t steps = steps_per_day * options.days;
   const TimePoint start = *end - *interval * steps;
 
-  auto store = store::open_sqlite(options.db, store::OpenMode::read_write);
+  auto store = store::open_store(options.db, store::OpenMode::read_write);
   pulse::sync_config(config, *store, start);
 
   std::mt19937 random(options.seed);

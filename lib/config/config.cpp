@@ -296,6 +296,11 @@ std::string parse_database(const ConfigNode& node, const fs::path& dir)
   if (value.empty()) {
     node.fail("a file path like \"/var/lib/heartbeat/heartbeat.db\"");
   }
+  // A location with a scheme ("sqlite:///...", "postgresql://...") is not a path: the store
+  // reads it (and refuses the schemes it does not serve), so it is passed on unresolved.
+  if (value.find("://") != std::string::npos) {
+    return value;
+  }
   const fs::path path(value);
   return path.is_absolute() ? value : (dir / path).lexically_normal().string();
 }

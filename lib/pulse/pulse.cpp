@@ -327,7 +327,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       by_id[target->id] = target;
     }
     const store::ClaimResult claim = store.claim_targets(
-        candidate_ids, pulse.owner, wall_start, wall_start + config.pulse.deadline + k_claim_margin,
+        candidate_ids, pulse.owner, config.pulse.deadline + k_claim_margin,
         [&](const std::string& id, const TargetState& state) {
           return decide(*by_id.at(id), state);
         });

@@ -92,9 +92,8 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     }
   } else {
     const auto claim = store.claim_tasks(
-      names, options.owner, now,
-      now + std::chrono::duration_cast<Duration>(options.cutoff - SteadyClock::now())
-        + Duration(120'000),
+      names, options.owner,
+      std::chrono::duration_cast<Duration>(options.cutoff - SteadyClock::now()) + Duration(120'000),
       decide);
     claimed = claim.claimed;
     held.insert(claim.held.begin(), claim.held.end());

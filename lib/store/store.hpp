@@ -39,8 +39,29 @@ enum class WithResults { no, yes };
 
 // All persistent state goes through this interface; nothing outside lib/store/ touches SQL.
 // Abstract so that a PostgreSQL backend (many runners on many hosts, claiming work with
-// SELECT ... FOR UPDATE SKIP LOCKED) can be added without changing any caller. Every method
-// throws hb::StoreError on database failure; every write is one transaction.
+// SELECT ... FOR UPDATE SKIP LOCKED) can be added without changing any caller; every backend
+// must pass the contract suite (tests/unit/store/test_store_contract*.cpp). Every method throws
+// hb::StoreError on database failure (hb::TemporaryError when the database stays busy); every
+// write is one transaction unless its comment says otherwise.
+//
+// The concurrency contract, the same for every backend:
+//  - Claims carry a time-to-live and are judged by the database's clock, never by the caller's
+//    (which HB_NOW may replay, and which differs between hosts): a claim taken with `ttl` is
+//    live until the database's now passes its acquisition + ttl, then anyone may take it over.
+//    Whether something is due is still the caller's decision, made with the caller's now by the
+//    predicate, inside the claiming transaction.
+//  - A claim is released by its owner (release_claims, finish_pulse) or with the write that
+//    ends the claimed work (record_executions, record_task_run), in that write's transaction.
+//  - Decisions over many targets (refresh_beat_states) read without locking, then decide again
+//    and write per target, one short transaction per target that needs a change: no write lock
+//    is held across all targets.
+//  - Order never depends on storage order: a check result keeps its position within its
+//    execution, and "newest first" is by time, then by the store-assigned id.
+//  - "No database yet" is the store's answer (open_store with OpenMode::existing returns
+//    nullptr); callers never look for files.
+//  - Every event (from record_executions, record_beat and refresh_beat_states) is written by
+//    one event writer per backend (SQLite: sqlite::EventWriter), inside the transaction of the
+//    change it records; the notification outbox will be filled there, in that transaction.
 class Store {
 public:
   virtual ~Store() = default;
@@ -48,13 +69,16 @@ public:
   // Makes the stored targets and checks match `targets`: inserts new ones (first_seen = now),
   // updates changed ones, and retires the ones no longer configured. Cheap when unchanged.
   virtual void sync_targets(const std::vector<TargetInfo>& targets, TimePoint now) = 0;
+  // Targets by id, each with its checks in config order.
   virtual std::vector<TargetRecord> targets(IncludeRetired include_retired) = 0;
 
   // Atomically claims every target of `candidates` that nobody else holds a live claim on and
-  // that `is_due` accepts given its state read inside the same transaction; a claim expires at
-  // `expires` so a killed pulse does not block its targets forever.
+  // that `is_due` accepts given its state read inside the same transaction. A claim expires
+  // `ttl` after it is taken, by the database's clock, so a killed pulse does not block its
+  // targets forever; a ttl of 0 takes a claim anyone may take over at once. Returns what was
+  // claimed and what was due but held by another owner, both in `candidates` order.
   virtual ClaimResult claim_targets(const std::vector<std::string>& candidates,
-                                    const std::string& owner, TimePoint now, TimePoint expires,
+                                    const std::string& owner, Duration ttl,
                                     const DuePredicate& is_due) = 0;
   // Drops every claim held by `owner` (at the end of a pulse, after recording).
   virtual void release_claims(const std::string& owner) = 0;
@@ -80,7 +104,7 @@ public:
   // Per-target execution counts since `since` (uses the time index; cost does not grow with the
   // length of history).
   virtual std::vector<ExecutionStats> execution_stats(TimePoint since) = 0;
-  // Newest first.
+  // Newest first, up to `limit`; with WithResults::yes each with its results in check order.
   virtual std::vector<ExecutionRecord> recent_executions(const std::string& target_id,
                                                          int limit, WithResults with_results) = 0;
   // Newest first; all targets when `target_id` is empty.
@@ -96,7 +120,7 @@ public:
   // Like claim_targets, for tasks: a task claimed by a live run elsewhere is `held`, so it is
   // never started twice at once, even by two hosts or overlapping pulses.
   virtual ClaimResult claim_tasks(const std::vector<std::string>& candidates,
-                                  const std::string& owner, TimePoint now, TimePoint expires,
+                                  const std::string& owner, Duration ttl,
                                   const TaskDuePredicate& is_due) = 0;
   // Records a run and the schedule's new state, and releases the claim of `release_owner`, in
   // one transaction. Assigns run.id.
@@ -117,9 +141,11 @@ public:
                                                TimePoint now, const BeatDecider& decide) = 0;
   // The context of every live target that pushes beats, by id.
   virtual std::map<std::string, BeatContext> beat_contexts() = 0;
-  // Calls `decide` for every live target that pushes beats and writes the changes it asks for
-  // (states and events) in one transaction; cheap (no write) when nothing changes. Returns the
-  // writes made.
+  // Calls `decide` for every live target that pushes beats; for each target it asks to change,
+  // decides again on the stored context inside a short transaction of that target's own and
+  // writes the change (state and events). So `decide` must be pure; cheap (no write) when
+  // nothing changes. Returns the writes made; a failure part-way keeps the targets already
+  // written.
   virtual std::vector<BeatWrite> refresh_beat_states(const RefreshDecider& decide) = 0;
   // Newest first.
   virtual std::vector<Beat> recent_beats(const std::string& target_id, int limit) = 0;
@@ -132,16 +158,18 @@ public:
 };
 
 enum class OpenMode {
-  read_write,   // create the file (0600) and apply migrations as needed
+  read_write,   // create the database if needed (a file: mode 0600) and apply migrations
   existing,     // open an existing database read-write (migrating it); fall back to read-only
 };
 
-// Opens (and creates/migrates, per `mode`) the SQLite database at `path`. Throws hb::StoreError
-// naming the path, e.g. when the file is newer than this binary understands.
-std::unique_ptr<Store> open_sqlite(const std::string& path, OpenMode mode);
-
-// The schema version this binary writes.
-int sqlite_schema_version();
+// Opens the database at `location`, picking the backend by its scheme: a plain path
+// ("/var/lib/heartbeat/heartbeat.db", "data/hb.db") or "sqlite:///absolute/path" is SQLite.
+// Returns nullptr with OpenMode::existing when there is no database there yet ("no data yet" is
+// the store's answer; callers never look for files). Throws hb::UsageError (exit 64: the
+// location comes from --db, HB_DB or the config's `database`) for any other scheme, e.g.
+// "postgresql://host/db", naming the location and the schemes served; hb::StoreError when the
+// database cannot be opened or is newer than this binary.
+std::unique_ptr<Store> open_store(const std::string& location, OpenMode mode);
 
 // The per-user default database path (SPEC §3): $XDG_STATE_HOME/heartbeat/heartbeat.db,
 // ~/.local/state/heartbeat/heartbeat.db, or /var/lib/heartbeat/heartbeat.db for root.

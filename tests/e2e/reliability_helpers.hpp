@@ -4,7 +4,7 @@
 // that.
 #pragma once
 
-#include "store/store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "support/tool_runner.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -251,6 +251,22 @@ inline const std::vector<Invariant>& beat_invariants()
   return k_invariants;
 }
 
+// Ages every claim in the database at `path` past its expiry, as the database's clock passing
+// the claims' time-to-live would. Claims are judged by the database's wall clock, which HB_NOW
+// does not move, so a test that replays later instants with HB_NOW ages them with this.
+inline void expire_claims(const std::string& path)
+{
+  if (!std::filesystem::exists(path)) {
+    return;
+  }
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  db.setBusyTimeout(30'000);
+  if (db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'leases'").getInt() == 1) {
+    db.exec("UPDATE leases SET expires_at = acquired_at");
+  }
+}
+
 // Everything wrong with the database at `path`: integrity_check and foreign_key_check, then each
 // invariant of `invariants` that does not hold. Empty when all is well (or when there is no
 // database yet).
@@ -272,7 +288,7 @@ inline std::vector<std::string> database_problems(const std::string& path,
     if (integrity != "ok") {
       problems.push_back("integrity_check: " + integrity);
     }
-    if (db.execAndGet("PRAGMA user_version").getInt() < store::sqlite_schema_version()) {
+    if (db.execAndGet("PRAGMA user_version").getInt() < store::sqlite::sqlite_schema_version()) {
       return problems; // killed before the schema was complete: nothing else to look at
     }
     SQLite::Statement fk(db, "PRAGMA foreign_key_check");

@@ -514,7 +514,7 @@ TEST_CASE("hb-status writes nothing: silence is shown, hb-pulse records it")
   ws.write_config(config_with({agent("worker")}));
   REQUIRE(ws.beat({"worker"}, "2026-03-02T12:00:00Z").exit_code == 0);
   auto events = [&] {
-    auto store = hb::store::open_sqlite(ws.db, hb::store::OpenMode::existing);
+    auto store = hb::store::open_store(ws.db, hb::store::OpenMode::existing);
     return store->recent_events("worker", 10);
   };
   REQUIRE(events().size() == 1);  // agent_online

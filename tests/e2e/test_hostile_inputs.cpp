@@ -515,3 +515,56 @@ TEST_CASE("hostile beats: malformed metrics and arguments are refused and nothin
   CHECK(valid_utf8(shown.out));
   CHECK_NOTHROW(json::parse(ws.status({"--json"}).out));
 }
+
+TEST_CASE("hostile database locations: a scheme no backend serves is refused and nothing is "
+          "created",
+          "[hostile]")
+{
+  // Before open_store, `--db postgresql://host/db` made a folder "postgresql:" in the working
+  // folder and a SQLite file inside it.
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(R"({"targets": [{"id": "web", "checks": [{"name": "home", "type": "tcp",
+                      "host": "127.0.0.1", "port": 9}]}]})");
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(ws.dir.path());  // the tools inherit it: relative paths land here
+  struct Restore {
+    std::filesystem::path cwd;
+    ~Restore() { std::filesystem::current_path(cwd); }
+  } restore{cwd};
+
+  const std::string location = "postgresql://host/db";
+  const std::string why = "unsupported database location \"postgresql://host/db\": scheme "
+                          "\"postgresql\" is not served; use a plain file path or sqlite:///path";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> runs{
+      {"hb-pulse", {"--config", ws.config, "--db", location}},
+      {"hb-status", {"--config", ws.config, "--db", location}},
+      {"hb-status", {"--config", ws.config, "--db", location, "web"}},
+      {"hb-beat", {"--config", ws.config, "--db", location, "--create", "agent-1"}},
+  };
+  for (const auto& [tool, args] : runs) {
+    const auto result = run_tool(tool, args);
+    INFO(tool << " stdout: " << result.out << "\nstderr: " << result.err);
+    CHECK(result.exit_code == 64);
+    CHECK(result.err.find(tool + ": error: " + why) != std::string::npos);
+  }
+  // The same location from HB_DB.
+  const auto from_env = run_tool("hb-pulse", {"--config", ws.config}, {{"HB_DB", location}});
+  CHECK(from_env.exit_code == 64);
+  CHECK(from_env.err.find(why) != std::string::npos);
+
+  // And from the config's `database`, which is not resolved against the config's folder.
+  const auto config = ws.dir.write("remote.json", R"({"database": "postgresql://host/db",
+    "targets": [{"id": "web", "checks": [{"name": "home", "type": "tcp", "host": "127.0.0.1",
+    "port": 9}]}]})");
+  const auto from_config = run_tool("hb-status", {"--config", config.string()});
+  CHECK(from_config.exit_code == 64);
+  CHECK(from_config.err.find(why) != std::string::npos);
+
+  std::vector<std::string> entries;
+  for (const auto& entry : std::filesystem::directory_iterator(ws.dir.path())) {
+    entries.push_back(entry.path().filename().string());
+  }
+  std::sort(entries.begin(), entries.end());
+  CHECK(entries == std::vector<std::string>{"heartbeat.json", "remote.json"});
+}

@@ -166,8 +166,9 @@ void pulse_crash_trials(int first, int count)
   constexpr int k_targets = 20;
   const std::uint32_t seed = test_seed(20260302) + static_cast<std::uint32_t>(first);
   std::mt19937 random(seed);
-  // Each trial is ten minutes after the last one: the claims a killed pulse leaves behind have
-  // expired (deadline + 1 min) by the next run, which must therefore run every target.
+  // Each trial is ten minutes after the last one, and the claims a killed pulse leaves behind
+  // are aged past their time-to-live (deadline + 1 min, on the database's clock, which HB_NOW
+  // does not move) before the next run, which must therefore run every target.
   const auto base = *hb::util::parse_rfc3339("2026-03-02T00:00:00Z");
   auto at = [&](int trial, int minutes) {
     return hb::util::format_rfc3339(base + std::chrono::minutes(trial * 10 + minutes));
@@ -216,6 +217,8 @@ void pulse_crash_trials(int first, int count)
     REQUIRE(after_kill >= executions);
     REQUIRE(after_kill <= executions + k_targets);
 
+    // Ten minutes pass for the database's clock too: the killed pulse's claims have expired.
+    expire_claims(ws.db);
     const auto next_started = Clock::now();
     const auto next = ws.pulse({"--force", "--json"}, at(trial, 5));
     recent.push_back(Clock::now() - next_started);

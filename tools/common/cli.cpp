@@ -207,6 +207,11 @@ Setup load_setup(const CommonOptions& options, ConfigRequired required,
   return setup;
 }
 
+std::unique_ptr<store::Store> open_database(const Setup& setup, store::OpenMode mode)
+{
+  return store::open_store(setup.database, mode);
+}
+
 const std::atomic<int>& install_stop_handlers()
 {
   struct sigaction action {};
@@ -284,7 +289,7 @@ agents::Recorder beat_recorder(const CommonOptions& options, const util::Clock& 
   agents::Recorder recorder;
   recorder.open_store = [&options, &clock] {
     const auto setup = load_setup(options, ConfigRequired::database_only, config::RunDiscovery::no);
-    auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);
+    auto store = open_database(setup, store::OpenMode::read_write);
     warn_if_pulse_stale(*store, clock.now());
     return store;
   };

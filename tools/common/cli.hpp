@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,12 @@ struct Setup {
 // missing or invalid.
 Setup load_setup(const CommonOptions& options, ConfigRequired required,
                  config::RunDiscovery discovery);
+
+// Opens the database `setup` resolved, through store::open_store (the backend follows the
+// location's scheme). Returns nullptr with OpenMode::existing when there is no database yet.
+// Throws hb::UsageError (64) for a location no backend serves, hb::StoreError (74) when the
+// database cannot be opened.
+std::unique_ptr<store::Store> open_database(const Setup& setup, store::OpenMode mode);
 
 // Installs SIGTERM/SIGINT handlers that store the signal number in the returned flag; a second
 // signal ends the process at once with util::exit_code_for_signal (128+signal).

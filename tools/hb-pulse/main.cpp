@@ -82,7 +82,7 @@ int main(int argc, char** argv)
     auto clock = clock_from_environment();
     const auto setup =
       tools::load_setup(options.common, tools::ConfigRequired::yes, config::RunDiscovery::keep_going);
-    auto store = store::open_sqlite(setup.database, store::OpenMode::read_write);
+    auto store = tools::open_database(setup, store::OpenMode::read_write);
 
     tools::warn_if_pulse_stale(*store, clock->now());
 

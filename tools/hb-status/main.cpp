@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <iostream>
 
 namespace {
@@ -50,7 +49,8 @@ int main(int argc, char** argv)
     const auto now = clock->now();
     const output::Style style(tools::use_color(options));
 
-    if (!std::filesystem::exists(setup.database)) {
+    auto store = tools::open_database(setup, store::OpenMode::existing);
+    if (!store) {
       const std::string why =
         fmt::format("no data yet: database {} does not exist (has hb-pulse run?)", setup.database);
       if (!target.empty()) {
@@ -68,7 +68,6 @@ int main(int argc, char** argv)
       return static_cast<int>(ExitCode::unknown);
     }
 
-    auto store = store::open_sqlite(setup.database, store::OpenMode::existing);
     // Read-only (SPEC §4.4): agent and job states that silence has changed are derived in memory
     // for display; hb-pulse and hb-beat record the transitions.
     if (!target.empty()) {

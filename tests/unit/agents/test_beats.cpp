@@ -5,7 +5,6 @@
 #include "support/tool_runner.hpp"
 #include "util/time.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
 
 #include <thread>
@@ -28,7 +27,7 @@ std::string db_path(const hb::test::TempDir& dir) { return (dir / "heartbeat.db"
 
 std::unique_ptr<hb::store::Store> open_store(const hb::test::TempDir& dir)
 {
-  return hb::store::open_sqlite(db_path(dir), hb::store::OpenMode::read_write);
+  return hb::store::open_store(db_path(dir), hb::store::OpenMode::read_write);
 }
 
 hb::TargetInfo agent(const std::string& id)
@@ -65,10 +64,23 @@ BeatInput beat(BeatStatus status = BeatStatus::healthy)
   return b;
 }
 
-long long count(const hb::test::TempDir& dir, const char* sql)
+constexpr int k_all = 100'000;
+
+// The number of events of `type` (of every target when `target` is empty), read through the
+// store.
+long long count_events(hb::store::Store& store, hb::EventType type, const std::string& target = "")
 {
-  SQLite::Database db(db_path(dir), SQLite::OPEN_READONLY);
-  return db.execAndGet(sql).getInt64();
+  long long n = 0;
+  for (const auto& e : store.recent_events(target, k_all)) {
+    n += e.type == type ? 1 : 0;
+  }
+  return n;
+}
+
+// The beats of `target`, read through the store.
+long long count_beats(hb::store::Store& store, const std::string& target)
+{
+  return static_cast<long long>(store.recent_beats(target, k_all).size());
 }
 
 } // namespace
@@ -87,8 +99,8 @@ TEST_CASE("record_beat")
     CHECK(w.beat->id > 0);
     REQUIRE(w.events.size() == 1);
     CHECK(w.events[0].id > 0);
-    CHECK(count(dir, "SELECT count(*) FROM beats WHERE target_id = 'worker'") == 1);
-    CHECK(count(dir, "SELECT count(*) FROM events WHERE type = 'agent_online'") == 1);
+    CHECK(count_beats(*store, "worker") == 1);
+    CHECK(count_events(*store, hb::EventType::agent_online) == 1);
     const auto contexts = store->beat_contexts();
     REQUIRE(contexts.count("worker"));
     CHECK(to_string(contexts.at("worker").state.state) == "online");
@@ -102,7 +114,8 @@ TEST_CASE("record_beat")
       hb::agents::record_beat(*store, "ghost", beat(), Create::no, k_t0), hb::agents::UnknownTarget,
       Message("unknown target \"ghost\": it is not in the database (targets in the config are "
               "synced by hb-pulse; pass --create to create it from this beat)"));
-    CHECK(count(dir, "SELECT count(*) FROM beats") == 0);
+    CHECK(count_beats(*store, "ghost") == 0);
+    CHECK(count_beats(*store, "worker") == 0);
     const auto w = hb::agents::record_beat(*store, "ghost", beat(), Create::yes, k_t0);
     CHECK(to_string(w.state.state) == "online");
     const auto records = store->targets(hb::store::IncludeRetired::no);
@@ -143,7 +156,7 @@ TEST_CASE("record_beat")
     store->sync_targets({service("api")}, k_t0 + 3h);  // retired
     store->sync_targets({agent("worker"), service("api")}, k_t0 + 30h);  // back
     CHECK(to_string(store->beat_contexts().at("worker").state.state) == "unknown");
-    CHECK(count(dir, "SELECT count(*) FROM beats WHERE target_id = 'worker'") == 2);  // history kept
+    CHECK(count_beats(*store, "worker") == 2);  // history kept
   }
 
   SECTION("a target without heartbeat settings takes no beats")
@@ -168,15 +181,17 @@ TEST_CASE("record_beat")
     auto run = hb::agents::start_run(*store, "nightly", "backup --full", Create::yes, k_t0).run;
     REQUIRE(run);
     CHECK(run->id > 0);
-    CHECK(count(dir, "SELECT count(*) FROM job_runs WHERE status = 'running'") == 1);
+    const auto running = store->recent_job_runs("nightly", 10);
+    REQUIRE(running.size() == 1);
+    CHECK(running[0].status == hb::JobRunStatus::running);
     const auto w =
       hb::agents::finish_run(*store, *run, {hb::JobRunStatus::failed, 3, "exit code 3", "oops\n"}, k_t0 + 5min);
     CHECK(to_string(w.state.state) == "failed");
-    CHECK(count(dir, "SELECT count(*) FROM job_runs WHERE status = 'failed' AND exit_code = 3 "
-                     "AND output_tail = 'oops\n' AND completed_at IS NOT NULL")
-          == 1);
     const auto runs = store->recent_job_runs("nightly", 10);
     REQUIRE(runs.size() == 1);
+    CHECK(runs[0].status == hb::JobRunStatus::failed);
+    CHECK(runs[0].exit_code == std::optional<int>(3));
+    CHECK(runs[0].output_tail == "oops\n");
     CHECK(runs[0].command == "backup --full");
     CHECK(runs[0].completed_at == k_t0 + 5min);
   }
@@ -199,7 +214,7 @@ TEST_CASE("refresh_all")
     REQUIRE(writes[0].events.size() == 2);
     CHECK(writes[0].events[1].at == k_t0 + 93s);
     CHECK(hb::agents::refresh_all(*store, k_t0 + 5min + 20s).empty());
-    CHECK(count(dir, "SELECT count(*) FROM events WHERE target_id = 'a' AND type = 'agent_offline'") == 1);
+    CHECK(count_events(*store, hb::EventType::agent_offline, "a") == 1);
   }
 
   SECTION("views derive the same state without writing")
@@ -207,7 +222,7 @@ TEST_CASE("refresh_all")
     const auto v = hb::agents::views(*store, k_t0 + 5min + 10s);
     CHECK(v.at("a").state == "offline");
     CHECK(v.at("b").state == "online");
-    CHECK(count(dir, "SELECT count(*) FROM events WHERE type = 'agent_offline'") == 0);
+    CHECK(count_events(*store, hb::EventType::agent_offline) == 0);
   }
 }
 
@@ -239,10 +254,12 @@ TEST_CASE("record_beat: concurrent writers lose nothing")
     t.join();
   }
   CHECK(failures == 0);
-  CHECK(count(dir, "SELECT count(*) FROM beats") == k_threads * k_beats);
-  CHECK(count(dir, "SELECT sum(beats) FROM beat_states") == k_threads * k_beats);
+  auto store = open_store(dir);
+  CHECK(count_beats(*store, "a") + count_beats(*store, "b") == k_threads * k_beats);
+  const auto contexts = store->beat_contexts();
+  CHECK(contexts.at("a").state.beats + contexts.at("b").state.beats == k_threads * k_beats);
   // Each agent came online exactly once.
-  CHECK(count(dir, "SELECT count(*) FROM events WHERE type = 'agent_online'") == 2);
+  CHECK(count_events(*store, hb::EventType::agent_online) == 2);
 }
 
 TEST_CASE("parse_metric_arg")

@@ -47,7 +47,7 @@ struct Fixture {
 
   Fixture()
   {
-    hb::store::open_sqlite(db, hb::store::OpenMode::read_write)
+    hb::store::open_store(db, hb::store::OpenMode::read_write)
       ->sync_targets({target("nightly", hb::TargetKind::job),
                       target("worker", hb::TargetKind::agent)},
                      k_t0 - 1h);
@@ -56,7 +56,7 @@ struct Fixture {
   hb::agents::Recorder recorder()
   {
     hb::agents::Recorder r;
-    r.open_store = [this] { return hb::store::open_sqlite(db, hb::store::OpenMode::read_write); };
+    r.open_store = [this] { return hb::store::open_store(db, hb::store::OpenMode::read_write); };
     r.sync_target = [this](hb::store::Store& store, const std::string& id, TimePoint now) {
       if (id != "from-config") {
         return false;

@@ -119,7 +119,7 @@ struct Fixture {
   hb::test::TempDir dir;
   hb::checks::Registry registry = make_registry();
   std::unique_ptr<hb::store::Store> store =
-    hb::store::open_sqlite((dir / "heartbeat.db").string(), hb::store::OpenMode::read_write);
+    hb::store::open_store((dir / "heartbeat.db").string(), hb::store::OpenMode::read_write);
   hb::util::ManualClock clock{k_t0};
 
   hb::config::Config load(const std::string& text)
@@ -251,7 +251,7 @@ TEST_CASE("run_pulse")
     // The targets were synced, and every claim was released.
     CHECK(f.store->targets(hb::store::IncludeRetired::no).size() == 4);
     const auto claim = f.store->claim_targets(
-      {"alpha", "beta"}, "someone-else", k_t0, k_t0 + 1min,
+      {"alpha", "beta"}, "someone-else", 1min,
       [](const std::string&, const hb::TargetState&) { return true; });
     CHECK(claim.held.empty());
   }
@@ -316,7 +316,7 @@ TEST_CASE("run_pulse")
   {
     const auto config = f.load(k_config);
     const auto taken = f.store->claim_targets(
-      {"beta"}, "other-host:1:deadbeef", k_t0, k_t0 + 10min,
+      {"beta"}, "other-host:1:deadbeef", 10min,
       [](const std::string&, const hb::TargetState&) { return true; });
     REQUIRE(taken.claimed == std::vector<std::string>{"beta"});
 

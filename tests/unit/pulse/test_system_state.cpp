@@ -39,7 +39,7 @@ PulseRecord finished(TimePoint started, hb::PulseStatus status = hb::PulseStatus
 struct Fixture {
   hb::test::TempDir dir;
   std::unique_ptr<hb::store::Store> store =
-    hb::store::open_sqlite((dir / "heartbeat.db").string(), hb::store::OpenMode::read_write);
+    hb::store::open_store((dir / "heartbeat.db").string(), hb::store::OpenMode::read_write);
 
   std::int64_t add_finished(PulseRecord p)
   {

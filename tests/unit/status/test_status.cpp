@@ -40,7 +40,7 @@ hb::TargetInfo target(const std::string& id, bool paused = false)
 struct Fixture {
   hb::test::TempDir dir;
   std::unique_ptr<hb::store::Store> store =
-    hb::store::open_sqlite((dir / "heartbeat.db").string(), hb::store::OpenMode::read_write);
+    hb::store::open_store((dir / "heartbeat.db").string(), hb::store::OpenMode::read_write);
 
   void sync(const std::vector<hb::TargetInfo>& targets)
   {

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "store/migrations.hpp"
+#include "store/sqlite/migrations.hpp"
 
-namespace hb::store {
+#include "core/errors.hpp"
+
+#include <fmt/format.h>
+
+namespace hb::store::sqlite {
 
 const std::vector<std::string_view>& sqlite_migrations()
 {
@@ -229,8 +233,68 @@ DROP INDEX executions_by_time;
     R"sql(
 ALTER TABLE pulses ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 1;
 )sql",
+    // 6: a check result's place within its execution (the check order), read back in that order
+    // rather than by rowid, which no other backend has. Existing rows were inserted in check
+    // order, so their rowid order gives their position.
+    R"sql(
+ALTER TABLE check_results ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+UPDATE check_results SET position = (
+  SELECT count(*) FROM check_results earlier
+  WHERE earlier.execution_id = check_results.execution_id AND earlier.rowid < check_results.rowid);
+)sql",
   };
   return k_steps;
 }
 
-} // namespace hb::store
+int schema_version() { return static_cast<int>(sqlite_migrations().size()); }
+
+void migrate(Connection& connection)
+{
+  const auto& steps = sqlite_migrations();
+  const int target = schema_version();
+  SQLite::Database& db = connection.db();
+  const std::string& path = connection.path();
+  auto current = [&] { return db.execAndGet("PRAGMA user_version").getInt(); };
+  const int found = connection.guarded("reading the schema version", current);
+  if (found > target) {
+    throw StoreError(fmt::format(
+      "database {} has schema version {}, newer than this heartbeat understands ({}); "
+      "upgrade heartbeat or point --db at another file",
+      path, found, target));
+  }
+  if (found == target) {
+    return;
+  }
+  if (connection.read_only()) {
+    throw StoreError(fmt::format(
+      "database {} needs a schema upgrade (version {} to {}) but is read-only here", path, found,
+      target));
+  }
+  const bool migrated = connection.guarded("migrating the schema", [&] {
+    // Each step in its own IMMEDIATE transaction; re-read the version inside it because another
+    // process may have migrated meanwhile.
+    bool any = false;
+    for (;;) {
+      SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+      const int version = current();
+      if (version >= target) {
+        return any;
+      }
+      db.exec(std::string(steps[static_cast<std::size_t>(version)]));
+      db.exec(fmt::format("PRAGMA user_version = {}", version + 1));
+      txn.commit();
+      any = true;
+    }
+  });
+  if (migrated) {
+    // A step that builds an index over a long history leaves tens of megabytes in the WAL, and
+    // every later process (each is the first connection, so it rebuilds the WAL index) would
+    // read all of it until the next write resets the log. Best effort: a reader may block it.
+    try {
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const SQLite::Exception&) {
+    }
+  }
+}
+
+} // namespace hb::store::sqlite

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Row codecs: how heartbeat's values map to SQLite columns and back, for every per-aggregate
+// file. Times are integer milliseconds since the Unix epoch; enums their lowercase names.
+
+#include "core/model/beat.hpp"
+#include "core/model/target.hpp"
+#include "core/types.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace hb::store::sqlite {
+
+// Returns the value of `parsed`, or `fallback` for a name this binary does not know.
+template <typename E>
+E parse_or(std::optional<E> parsed, E fallback)
+{
+  return parsed ? *parsed : fallback;
+}
+
+// Binds `t` as Unix milliseconds.
+void bind_time(SQLite::Statement& statement, int index, TimePoint t);
+// Binds `t` as Unix milliseconds, or NULL.
+void bind_optional_time(SQLite::Statement& statement, int index, const std::optional<TimePoint>& t);
+void bind_optional_int(SQLite::Statement& statement, int index, const std::optional<int>& value);
+void bind_optional_int64(SQLite::Statement& statement, int index,
+                         const std::optional<std::int64_t>& value);
+// Binds `text`, or NULL when it is std::nullopt.
+void bind_optional_text(SQLite::Statement& statement, int index,
+                        const std::optional<std::string>& text);
+
+// Returns the time in `column`, std::nullopt for NULL.
+std::optional<TimePoint> optional_time(const SQLite::Column& column);
+std::optional<int> optional_int(const SQLite::Column& column);
+std::optional<std::int64_t> optional_int64(const SQLite::Column& column);
+
+// Returns the columns of `targets` read_target() reads, each prefixed with `table` ("t." in
+// joins); there are k_target_column_count of them.
+std::string target_columns(const std::string& table);
+inline constexpr int k_target_column_count = 11;
+// Returns the target (without its checks) in the target_columns() starting at `first`.
+TargetRecord read_target(SQLite::Statement& q, int first);
+
+// The same for job_runs.
+std::string job_run_columns(const std::string& table);
+inline constexpr int k_job_run_column_count = 11;
+JobRun read_job_run(SQLite::Statement& q, int first);
+
+} // namespace hb::store::sqlite

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "store/store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <memory>
+#include <string>
+
+namespace hb::store::sqlite {
+
+// The database's own wall clock in Unix milliseconds, as an SQL expression: claims are judged
+// by it rather than by the caller's clock (HB_NOW), so that every process sharing the file
+// agrees on when a claim expires.
+inline constexpr const char* k_db_now_ms =
+  "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+// One open SQLite database with heartbeat's pragmas, shared by the per-aggregate parts of
+// SqliteStore. Not thread-safe: one per thread, as SQLite connections are.
+class Connection {
+public:
+  // Opens `path` with the heartbeat VFS, creating it (mode 0600, missing folders 0700) with
+  // OpenMode::read_write; with OpenMode::existing the file must exist and is opened read-only
+  // when it cannot be opened read-write. Throws hb::StoreError naming the path.
+  Connection(std::string path, OpenMode mode);
+
+  SQLite::Database& db() { return *m_db; }
+  const std::string& path() const { return m_path; }
+  // Whether the file was opened read-only.
+  bool read_only() const;
+
+  // Returns fn(), turning SQLite failures into hb::TemporaryError (busy or locked) or
+  // hb::StoreError, each naming the database and `operation`.
+  template <typename Fn>
+  auto guarded(const char* operation, Fn&& fn) -> decltype(fn())
+  {
+    try {
+      return fn();
+    } catch (const SQLite::Exception& e) {
+      fail(operation, e);
+    }
+  }
+
+private:
+  [[noreturn]] void fail(const char* operation, const SQLite::Exception& e) const;
+
+  std::string m_path;
+  std::unique_ptr<SQLite::Database> m_db;
+};
+
+} // namespace hb::store::sqlite

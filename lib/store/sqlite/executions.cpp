@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+#include "store/sqlite/executions.hpp"
+
+#include "store/encoding.hpp"
+#include "store/sqlite/claims.hpp"
+#include "store/sqlite/codecs.hpp"
+#include "store/sqlite/events.hpp"
+
+#include "util/time.hpp"
+
+namespace hb::store::sqlite {
+
+void Executions::record(std::vector<ExecutionWrite>& writes)
+{
+  if (writes.empty()) {
+    return;
+  }
+  SQLite::Database& db = m_connection.db();
+  m_connection.guarded("recording executions", [&] {
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement insert_execution(db, R"sql(
+      INSERT INTO executions (target_id, started_at, completed_at, trigger, forced, status, pulse_id)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
+    SQLite::Statement insert_result(db, R"sql(
+      INSERT INTO check_results (execution_id, check_name, status, message, latency_ms, phase,
+                                 metrics, position)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql");
+    SQLite::Statement upsert_state(db, R"sql(
+      INSERT INTO target_states (target_id, health, since, consecutive_failures,
+        consecutive_successes, last_execution_at, last_status, last_success_at, last_failure_at,
+        last_message)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+      ON CONFLICT(target_id) DO UPDATE SET health = ?2, since = ?3, consecutive_failures = ?4,
+        consecutive_successes = ?5, last_execution_at = ?6, last_status = ?7,
+        last_success_at = ?8, last_failure_at = ?9, last_message = ?10)sql");
+    SQLite::Statement upsert_check(db, R"sql(
+      INSERT INTO check_states (target_id, check_name, last_status, consecutive_failures,
+        consecutive_successes, confirmed, bad_since, last_message)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+      ON CONFLICT(target_id, check_name) DO UPDATE SET last_status = ?3,
+        consecutive_failures = ?4, consecutive_successes = ?5, confirmed = ?6, bad_since = ?7,
+        last_message = ?8)sql");
+    // A check removed from the config leaves no state behind.
+    SQLite::Statement drop_check_states(db, "DELETE FROM check_states WHERE target_id = ?1");
+    EventWriter events(db);
+
+    for (auto& w : writes) {
+      auto& e = w.execution;
+      insert_execution.bind(1, e.target_id);
+      bind_time(insert_execution, 2, e.started_at);
+      bind_time(insert_execution, 3, e.completed_at);
+      insert_execution.bind(4, std::string(to_string(e.trigger)));
+      insert_execution.bind(5, e.forced ? 1 : 0);
+      insert_execution.bind(6, std::string(to_string(e.status)));
+      bind_optional_int64(insert_execution, 7, e.pulse_id);
+      insert_execution.exec();
+      insert_execution.reset();
+      e.id = db.getLastInsertRowid();
+
+      int position = 0;
+      for (const auto& r : e.results) {
+        insert_result.bind(1, static_cast<int64_t>(e.id));
+        insert_result.bind(2, r.check_name);
+        insert_result.bind(3, std::string(to_string(r.status)));
+        insert_result.bind(4, r.message);
+        insert_result.bind(5, static_cast<int64_t>(r.latency.count()));
+        insert_result.bind(6, r.phase);
+        insert_result.bind(7, encode_metrics(r.metrics));
+        insert_result.bind(8, position++);
+        insert_result.exec();
+        insert_result.reset();
+      }
+
+      const auto& s = w.state;
+      upsert_state.bind(1, s.target_id);
+      upsert_state.bind(2, std::string(to_string(s.health)));
+      bind_optional_time(upsert_state, 3, s.since);
+      upsert_state.bind(4, s.consecutive_failures);
+      upsert_state.bind(5, s.consecutive_successes);
+      bind_optional_time(upsert_state, 6, s.last_execution_at);
+      bind_optional_text(upsert_state, 7,
+                         s.last_status ? std::optional(std::string(to_string(*s.last_status)))
+                                       : std::nullopt);
+      bind_optional_time(upsert_state, 8, s.last_success_at);
+      bind_optional_time(upsert_state, 9, s.last_failure_at);
+      upsert_state.bind(10, s.last_message);
+      upsert_state.exec();
+      upsert_state.reset();
+
+      drop_check_states.bind(1, s.target_id);
+      drop_check_states.exec();
+      drop_check_states.reset();
+      for (const auto& c : s.checks) {
+        upsert_check.bind(1, s.target_id);
+        upsert_check.bind(2, c.check_name);
+        upsert_check.bind(3, std::string(to_string(c.last_status)));
+        upsert_check.bind(4, c.consecutive_failures);
+        upsert_check.bind(5, c.consecutive_successes);
+        upsert_check.bind(6, std::string(to_string(c.confirmed)));
+        bind_optional_time(upsert_check, 7, c.bad_since);
+        upsert_check.bind(8, c.last_message);
+        upsert_check.exec();
+        upsert_check.reset();
+      }
+
+      for (auto& ev : w.events) {
+        events.write(txn, ev);
+      }
+
+      if (!w.release_owner.empty()) {
+        Claims::release(db, target_claim(e.target_id), w.release_owner);
+      }
+    }
+    txn.commit();
+  });
+}
+
+std::map<std::string, TargetState> Executions::read_states(const std::string* only_target)
+{
+  SQLite::Database& db = m_connection.db();
+  std::map<std::string, TargetState> out;
+  const char* filter = only_target ? " WHERE target_id = ?1" : "";
+  SQLite::Statement q(db, std::string(R"sql(
+    SELECT target_id, health, since, consecutive_failures, consecutive_successes,
+           last_execution_at, last_status, last_success_at, last_failure_at, last_message
+    FROM target_states)sql") + filter);
+  if (only_target) {
+    q.bind(1, *only_target);
+  }
+  while (q.executeStep()) {
+    TargetState s;
+    s.target_id = q.getColumn(0).getString();
+    s.health = parse_or(parse_health(q.getColumn(1).getString()), Health::unknown);
+    s.since = optional_time(q.getColumn(2));
+    s.consecutive_failures = q.getColumn(3).getInt();
+    s.consecutive_successes = q.getColumn(4).getInt();
+    s.last_execution_at = optional_time(q.getColumn(5));
+    if (!q.getColumn(6).isNull()) {
+      s.last_status = parse_exec_status(q.getColumn(6).getString());
+    }
+    s.last_success_at = optional_time(q.getColumn(7));
+    s.last_failure_at = optional_time(q.getColumn(8));
+    s.last_message = q.getColumn(9).getString();
+    out.emplace(s.target_id, std::move(s));
+  }
+  SQLite::Statement c(db, std::string(R"sql(
+    SELECT target_id, check_name, last_status, consecutive_failures, consecutive_successes,
+           confirmed, bad_since, last_message
+    FROM check_states)sql") + filter + " ORDER BY target_id, check_name");
+  if (only_target) {
+    c.bind(1, *only_target);
+  }
+  while (c.executeStep()) {
+    auto it = out.find(c.getColumn(0).getString());
+    if (it == out.end()) {
+      continue;
+    }
+    CheckState cs;
+    cs.check_name = c.getColumn(1).getString();
+    cs.last_status = parse_or(parse_check_status(c.getColumn(2).getString()), CheckStatus::error);
+    cs.consecutive_failures = c.getColumn(3).getInt();
+    cs.consecutive_successes = c.getColumn(4).getInt();
+    cs.confirmed = parse_or(parse_check_status(c.getColumn(5).getString()), CheckStatus::ok);
+    cs.bad_since = optional_time(c.getColumn(6));
+    cs.last_message = c.getColumn(7).getString();
+    it->second.checks.push_back(std::move(cs));
+  }
+  return out;
+}
+
+std::optional<TargetState> Executions::state(const std::string& target_id)
+{
+  return m_connection.guarded("reading target state", [&]() -> std::optional<TargetState> {
+    auto states = read_states(&target_id);
+    if (states.empty()) {
+      return std::nullopt;
+    }
+    return std::move(states.begin()->second);
+  });
+}
+
+std::map<std::string, TargetState> Executions::states()
+{
+  return m_connection.guarded("reading target states", [&] { return read_states(nullptr); });
+}
+
+std::vector<ExecutionStats> Executions::stats(TimePoint since)
+{
+  SQLite::Database& db = m_connection.db();
+  return m_connection.guarded("reading execution counts", [&] {
+    std::vector<ExecutionStats> out;
+    // "+target_id" keeps the grouping from steering SQLite to executions_by_target, which reads
+    // the whole history in target order; executions_by_time_covering reads only the window.
+    SQLite::Statement q(db, R"sql(
+      SELECT target_id, count(*), sum(status != 'all_clear')
+      FROM executions WHERE started_at >= ?1 GROUP BY +target_id)sql");
+    bind_time(q, 1, since);
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt(), q.getColumn(2).getInt()});
+    }
+    return out;
+  });
+}
+
+std::vector<ExecutionRecord> Executions::recent(const std::string& target_id, int limit,
+                                                WithResults with_results)
+{
+  SQLite::Database& db = m_connection.db();
+  return m_connection.guarded("reading executions", [&] {
+    std::vector<ExecutionRecord> out;
+    SQLite::Statement q(db, R"sql(
+      SELECT id, target_id, started_at, completed_at, trigger, forced, status, pulse_id
+      FROM executions WHERE target_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)sql");
+    q.bind(1, target_id);
+    q.bind(2, limit);
+    while (q.executeStep()) {
+      ExecutionRecord e;
+      e.id = q.getColumn(0).getInt64();
+      e.target_id = q.getColumn(1).getString();
+      e.started_at = util::from_unix_ms(q.getColumn(2).getInt64());
+      e.completed_at = util::from_unix_ms(q.getColumn(3).getInt64());
+      e.trigger = parse_or(parse_trigger(q.getColumn(4).getString()), Trigger::pulse);
+      e.forced = q.getColumn(5).getInt() != 0;
+      e.status = parse_or(parse_exec_status(q.getColumn(6).getString()), ExecStatus::error);
+      e.pulse_id = optional_int64(q.getColumn(7));
+      out.push_back(std::move(e));
+    }
+    if (with_results == WithResults::yes) {
+      SQLite::Statement r(db, R"sql(
+        SELECT check_name, status, message, latency_ms, phase, metrics
+        FROM check_results WHERE execution_id = ?1 ORDER BY position)sql");
+      for (auto& e : out) {
+        r.bind(1, static_cast<int64_t>(e.id));
+        while (r.executeStep()) {
+          CheckResultRecord c;
+          c.check_name = r.getColumn(0).getString();
+          c.status = parse_or(parse_check_status(r.getColumn(1).getString()), CheckStatus::error);
+          c.message = r.getColumn(2).getString();
+          c.latency = Duration(r.getColumn(3).getInt64());
+          c.phase = r.getColumn(4).getString();
+          c.metrics = decode_metrics(r.getColumn(5).getString());
+          e.results.push_back(std::move(c));
+        }
+        r.reset();
+      }
+    }
+    return out;
+  });
+}
+
+std::vector<Event> Executions::recent_events(const std::string& target_id, int limit)
+{
+  return m_connection.guarded("reading events", [&] {
+    return read_recent_events(m_connection.db(), target_id, limit);
+  });
+}
+
+void Executions::record_event(Event& event)
+{
+  SQLite::Database& db = m_connection.db();
+  m_connection.guarded("recording an event", [&] {
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    EventWriter events(db);
+    events.write(txn, event);
+    txn.commit();
+  });
+}
+
+std::map<std::string, int> Executions::count_events(TimePoint since,
+                                                    const std::vector<EventType>& types)
+{
+  return m_connection.guarded("counting events", [&] {
+    return read_event_counts(m_connection.db(), since, types);
+  });
+}
+
+} // namespace hb::store::sqlite

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hb::store::sqlite {
+
+// Executions with their check results, the target and check states they leave, and the events
+// (Store::record_executions, target_state(s), execution_stats, recent_executions,
+// record_event, recent_events, count_events).
+class Executions {
+public:
+  explicit Executions(Connection& connection) : m_connection(connection) {}
+
+  void record(std::vector<ExecutionWrite>& writes);
+  std::optional<TargetState> state(const std::string& target_id);
+  std::map<std::string, TargetState> states();
+  // Returns the states of every target (or only of `*only_target`) without opening a
+  // transaction or translating errors: for use inside a caller's transaction. Throws
+  // SQLite::Exception.
+  std::map<std::string, TargetState> read_states(const std::string* only_target);
+  std::vector<ExecutionStats> stats(TimePoint since);
+  std::vector<ExecutionRecord> recent(const std::string& target_id, int limit,
+                                      WithResults with_results);
+  // Records an event no execution caused (discovery_failed), in its own transaction.
+  void record_event(Event& event);
+  std::vector<Event> recent_events(const std::string& target_id, int limit);
+  std::map<std::string, int> count_events(TimePoint since, const std::vector<EventType>& types);
+
+private:
+  Connection& m_connection;
+};
+
+} // namespace hb::store::sqlite

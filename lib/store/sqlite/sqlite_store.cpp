@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+#include "store/sqlite/sqlite_store.hpp"
+
+#include "store/sqlite/beats.hpp"
+#include "store/sqlite/claims.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/executions.hpp"
+#include "store/sqlite/migrations.hpp"
+#include "store/sqlite/pulses.hpp"
+#include "store/sqlite/schedules.hpp"
+#include "store/sqlite/targets.hpp"
+
+#include <filesystem>
+
+namespace hb::store::sqlite {
+namespace {
+
+// Store on one SQLite connection: each call goes to the part that owns its aggregate. The only
+// logic here is what joins two parts: a claim reads the state of what it claims inside its own
+// transaction.
+class SqliteStore final : public Store {
+public:
+  SqliteStore(std::string path, OpenMode mode)
+    : m_connection(std::move(path), mode),
+      m_targets(m_connection),
+      m_claims(m_connection),
+      m_pulses(m_connection),
+      m_executions(m_connection),
+      m_schedules(m_connection),
+      m_beats(m_connection)
+  {
+    migrate(m_connection);
+  }
+
+  void sync_targets(const std::vector<TargetInfo>& targets, TimePoint now) override
+  {
+    m_targets.sync(targets, now);
+  }
+  std::vector<TargetRecord> targets(IncludeRetired include_retired) override
+  {
+    return m_targets.list(include_retired);
+  }
+
+  ClaimResult claim_targets(const std::vector<std::string>& candidates, const std::string& owner,
+                            Duration ttl, const DuePredicate& is_due) override
+  {
+    // The states are read inside the claim's transaction, so a target that an overlapping
+    // pulse has just run is seen as not due.
+    std::optional<std::map<std::string, TargetState>> states;
+    return m_claims.claim("claiming targets", candidates, owner, ttl, target_claim,
+                          [&](const std::string& id) {
+                            if (!states) {
+                              states = m_executions.read_states(nullptr);
+                            }
+                            TargetState state;
+                            state.target_id = id;
+                            if (auto it = states->find(id); it != states->end()) {
+                              state = it->second;
+                            }
+                            return is_due(id, state);
+                          });
+  }
+  void release_claims(const std::string& owner) override { m_claims.release_all(owner); }
+
+  std::int64_t begin_pulse(const PulseRecord& pulse) override { return m_pulses.begin(pulse); }
+  void finish_pulse(const PulseRecord& pulse) override { m_pulses.finish(pulse); }
+  std::optional<PulseRecord> last_pulse(PulseScope scope) override { return m_pulses.last(scope); }
+  std::optional<PulseRecord> last_finished_pulse(PulseScope scope) override
+  {
+    return m_pulses.last_finished(scope);
+  }
+  void record_event(Event& event) override { m_executions.record_event(event); }
+
+  void record_executions(std::vector<ExecutionWrite>& writes) override
+  {
+    m_executions.record(writes);
+  }
+  std::optional<TargetState> target_state(const std::string& target_id) override
+  {
+    return m_executions.state(target_id);
+  }
+  std::map<std::string, TargetState> target_states() override { return m_executions.states(); }
+  std::vector<ExecutionStats> execution_stats(TimePoint since) override
+  {
+    return m_executions.stats(since);
+  }
+  std::vector<ExecutionRecord> recent_executions(const std::string& target_id, int limit,
+                                                 WithResults with_results) override
+  {
+    return m_executions.recent(target_id, limit, with_results);
+  }
+  std::vector<Event> recent_events(const std::string& target_id, int limit) override
+  {
+    return m_executions.recent_events(target_id, limit);
+  }
+  std::map<std::string, int> count_events(TimePoint since,
+                                          const std::vector<EventType>& types) override
+  {
+    return m_executions.count_events(since, types);
+  }
+
+  void sync_schedules(const std::vector<ScheduleInfo>& schedules, TimePoint now) override
+  {
+    m_schedules.sync(schedules, now);
+  }
+  std::vector<ScheduleRecord> schedules(IncludeRetired include_retired) override
+  {
+    return m_schedules.list(include_retired);
+  }
+  std::map<std::string, ScheduleState> schedule_states() override { return m_schedules.states(); }
+  ClaimResult claim_tasks(const std::vector<std::string>& candidates, const std::string& owner,
+                          Duration ttl, const TaskDuePredicate& is_due) override
+  {
+    std::optional<std::map<std::string, ScheduleState>> states;
+    return m_claims.claim("claiming tasks", candidates, owner, ttl, task_claim,
+                          [&](const std::string& name) {
+                            if (!states) {
+                              states = m_schedules.read_states();
+                            }
+                            ScheduleState state;
+                            state.name = name;
+                            if (auto it = states->find(name); it != states->end()) {
+                              state = it->second;
+                            }
+                            return is_due(name, state);
+                          });
+  }
+  void record_task_run(TaskRun& run, const ScheduleState& state,
+                       const std::string& release_owner) override
+  {
+    m_schedules.record_run(run, state, release_owner);
+  }
+  std::vector<TaskRun> recent_task_runs(const std::string& schedule, int limit) override
+  {
+    return m_schedules.recent_runs(schedule, limit);
+  }
+
+  std::optional<BeatWrite> record_beat(const std::string& target_id,
+                                       const std::optional<TargetInfo>& create, TimePoint now,
+                                       const BeatDecider& decide) override
+  {
+    return m_beats.record(target_id, create, now, decide);
+  }
+  std::map<std::string, BeatContext> beat_contexts() override { return m_beats.contexts(); }
+  std::vector<BeatWrite> refresh_beat_states(const RefreshDecider& decide) override
+  {
+    return m_beats.refresh(decide);
+  }
+  std::vector<Beat> recent_beats(const std::string& target_id, int limit) override
+  {
+    return m_beats.recent_beats(target_id, limit);
+  }
+  std::vector<JobRun> recent_job_runs(const std::string& target_id, int limit) override
+  {
+    return m_beats.recent_runs(target_id, limit);
+  }
+
+private:
+  Connection m_connection;
+  Targets m_targets;
+  Claims m_claims;
+  Pulses m_pulses;
+  Executions m_executions;
+  Schedules m_schedules;
+  Beats m_beats;
+};
+
+} // namespace
+
+std::unique_ptr<Store> open_sqlite(const std::string& path, OpenMode mode)
+{
+  if (mode == OpenMode::existing && !std::filesystem::exists(path)) {
+    return nullptr;
+  }
+  return std::make_unique<SqliteStore>(path, mode);
+}
+
+int sqlite_schema_version() { return schema_version(); }
+
+} // namespace hb::store::sqlite
