@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "agents/state.hpp"
 
-#include "config/config.hpp"
+#include "health/judgement.hpp"
+#include "health/windows.hpp"
 #include "schedule/cron.hpp"
+#include "schedule/zone.hpp"
 #include "util/duration.hpp"
 #include "util/text.hpp"
 #include "util/time.hpp"
 
-#include <date/tz.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -30,48 +31,9 @@ const HeartbeatInfo& settings(const BeatContext& context)
   return context.target.info.heartbeat ? *context.target.info.heartbeat : k_none;
 }
 
-const date::time_zone* zone_of(const HeartbeatInfo& hb)
-{
-  try {
-    return date::locate_zone(hb.timezone.empty() ? "UTC" : hb.timezone);
-  } catch (const std::exception&) {
-    return date::locate_zone("UTC");
-  }
-}
-
 bool in_grace(const BeatContext& context, TimePoint now)
 {
-  const Duration grace = settings(context).new_target_grace;
-  return grace.count() > 0 && now - context.target.first_seen < grace;
-}
-
-// The start of the active-hours window `now` falls in, or std::nullopt when `now` is outside it.
-// Without active hours (or with a whole-day window) returns `unbounded`.
-std::optional<TimePoint> active_window_start(const HeartbeatInfo& hb, TimePoint now,
-                                             TimePoint unbounded)
-{
-  if (hb.active_hours.empty()) {
-    return unbounded;
-  }
-  const auto hours = config::ActiveHours::parse(hb.active_hours);
-  if (!hours || hours->start_minute == hours->end_minute) {
-    return unbounded;
-  }
-  const auto* zone = zone_of(hb);
-  const auto local = zone->to_local(now);
-  const auto day = date::floor<date::days>(local);
-  const int minute = static_cast<int>(
-    std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
-  if (!hours->contains(minute)) {
-    return std::nullopt;
-  }
-  // A window that wraps past midnight and is in its after-midnight part began yesterday.
-  const bool began_yesterday = minute < hours->start_minute;
-  const auto start_local = (began_yesterday ? day - date::days(1) : day)
-                           + std::chrono::minutes(hours->start_minute);
-  // A start inside a DST gap maps to the transition instant.
-  const auto start = zone->to_sys(start_local, date::choose::earliest);
-  return std::chrono::time_point_cast<Duration>(start);
+  return health::in_grace(context.target.first_seen, settings(context).new_target_grace, now);
 }
 
 // The event a transition is recorded as. A job back to ok after failing, being late or hung has
@@ -161,7 +123,9 @@ AgentEval evaluate_agent(const BeatContext& context, TimePoint now)
   if (!last_seen || context.target.info.paused || hb.every.count() <= 0) {
     return eval;
   }
-  const auto window = active_window_start(hb, now, *last_seen);
+  // Outside active hours nothing is expected, and the timer restarts when the window opens.
+  const auto window = health::active_window_start(ActiveHours::parse(hb.active_hours),
+                                                  hb.timezone, now, *last_seen);
   if (!window) {
     return eval;
   }
@@ -279,7 +243,7 @@ JobEval evaluate_job(const BeatContext& context, TimePoint now)
     if (auto cron = schedule::CronExpr::parse(hb.schedule, error)) {
       const TimePoint base = last_start ? *last_start + std::min(k_early_start, hb.grace)
                                         : context.target.first_seen;
-      eval.next_expected = cron->next_after(base, zone_of(hb));
+      eval.next_expected = cron->next_after(base, schedule::locate_zone_or_utc(hb.timezone));
     }
   }
   if (context.target.info.paused) {
@@ -415,34 +379,6 @@ std::optional<BeatWrite> refresh(const BeatContext& context, TimePoint now)
   return write;
 }
 
-Health health_of(const BeatPhase& state)
-{
-  if (const auto* job = std::get_if<JobState>(&state)) {
-    switch (*job) {
-    case JobState::ok:
-      return Health::healthy;
-    case JobState::failed:
-    case JobState::late:
-    case JobState::hung:
-      return Health::failing;
-    case JobState::unknown:
-      return Health::unknown;
-    }
-    return Health::unknown;
-  }
-  switch (std::get<AgentState>(state)) {
-  case AgentState::online:
-    return Health::healthy;
-  case AgentState::degraded:
-    return Health::warning;
-  case AgentState::offline:
-    return Health::failing;
-  case AgentState::unknown:
-    return Health::unknown;
-  }
-  return Health::unknown;
-}
-
 BeatView view(const BeatContext& context, int recent_transitions, TimePoint now)
 {
   const auto& hb = settings(context);
@@ -459,7 +395,7 @@ BeatView view(const BeatContext& context, int recent_transitions, TimePoint now)
     const JobEval eval = evaluate_job(context, now);
     v.state = std::string(to_string(eval.state));
     v.since = eval.since;
-    v.health = health_of(eval.state);
+    v.health = health::health_of(eval.state);
     v.next_expected = eval.next_expected;
     v.last_run = context.last_run;
     if (eval.running && !eval.hung && !eval.late) {
@@ -495,22 +431,17 @@ BeatView view(const BeatContext& context, int recent_transitions, TimePoint now)
     v.state = std::string(to_string(eval.state));
     v.since = eval.since;
     v.missed = eval.missed;
-    v.health = health_of(eval.state);
+    v.health = health::health_of(eval.state);
     if (!paused && hb.every.count() > 0) {
-      const Duration stale_after = hb.every * hb.offline_after;
-      const TimePoint seen = v.last_seen.value_or(context.target.first_seen);
-      // As for missed beats: outside active hours nothing is expected, and the clock restarts
-      // when they begin.
-      const auto window = active_window_start(hb, now, seen);
-      const TimePoint reference = window ? std::max(seen, *window) : seen;
-      if (window && now - reference >= stale_after) {
+      const auto staleness = health::beat_staleness(context.target, context.state, now);
+      if (staleness.stale) {
         v.issues.push_back(
           {"stale", Severity::alert,
            v.last_seen ? fmt::format("no beat for {} (offline_after {} × every {})",
-                                     util::format_duration(now - reference), hb.offline_after,
+                                     util::format_duration(staleness.silent), hb.offline_after,
                                      util::format_duration(hb.every))
                        : fmt::format("no beat since it appeared {}",
-                                     util::format_age(reference, now))});
+                                     util::format_age(staleness.reference, now))});
       }
       if (eval.state == AgentState::offline && eval.since
           && now - *eval.since >= hb.extended_offline_after) {

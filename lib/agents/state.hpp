@@ -105,10 +105,6 @@ BeatWrite apply_job_beat(const BeatContext& context, const BeatInput& beat,
 // jobs), or std::nullopt when the stored state is right.
 std::optional<BeatWrite> refresh(const BeatContext& context, TimePoint now);
 
-// Maps a state to target health: online/ok healthy, degraded warning, offline/failed/late/hung
-// failing, unknown unknown.
-Health health_of(const BeatPhase& state);
-
 // An agent or job as hb-status shows it at `now`.
 struct BeatView {
   bool job = false;

@@ -1,34 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "pulse/due.hpp"
 
+#include "health/windows.hpp"
 #include "util/duration.hpp"
 #include "util/time.hpp"
 
-#include <date/tz.h>
 #include <fmt/format.h>
 
 namespace hb::pulse {
-namespace {
-
-int local_minute_of_day(const std::string& timezone, TimePoint now)
-{
-  const auto* zone = date::locate_zone(timezone);
-  const auto local = zone->to_local(now);
-  const auto day = date::floor<date::days>(local);
-  return static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
-}
-
-} // namespace
 
 Duration interval_slack(Duration interval)
 {
   return std::min(Duration(interval.count() / 10), Duration(30'000));
-}
-
-bool within_active_hours(const config::ActiveHours& hours, const std::string& timezone,
-                         TimePoint now)
-{
-  return hours.contains(local_minute_of_day(timezone, now));
 }
 
 DueDecision check_due(const config::Target& target, std::optional<TimePoint> last_execution,
@@ -44,7 +27,8 @@ DueDecision check_due(const config::Target& target, std::optional<TimePoint> las
     decision.reason = "forced";
     return decision;
   }
-  if (target.active_hours && !within_active_hours(*target.active_hours, target.timezone, now)) {
+  if (target.active_hours
+      && !health::within_active_hours(*target.active_hours, target.timezone, now)) {
     decision.reason =
       fmt::format("outside active hours {} {}", target.active_hours->text(), target.timezone);
     return decision;

@@ -18,15 +18,12 @@ struct DueDecision {
 };
 
 // Decides whether `target` is due at `now` given the start of its last execution (SPEC §4.1
-// step 3). Paused targets are never due. With Force::yes active hours and the interval are
-// ignored. An interval counts as elapsed a little early (a tenth of it, at most 30 s), so that a
-// 5-minute target run by a 5-minute cron is not pushed to every 10 minutes by start-up jitter.
+// step 3). Paused targets are never due, nor targets outside their active hours
+// (health::within_active_hours). With Force::yes active hours and the interval are ignored. An
+// interval counts as elapsed a little early (a tenth of it, at most 30 s), so that a 5-minute
+// target run by a 5-minute cron is not pushed to every 10 minutes by start-up jitter.
 DueDecision check_due(const config::Target& target, std::optional<TimePoint> last_execution,
                       TimePoint now, Force force);
-
-// Returns true when `now`, seen in `timezone`, falls inside `hours`.
-bool within_active_hours(const config::ActiveHours& hours, const std::string& timezone,
-                         TimePoint now);
 
 // The slack granted on an interval (see check_due).
 Duration interval_slack(Duration interval);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "pulse/evaluate.hpp"
 
+#include "health/judgement.hpp"
+
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <map>
 
 namespace hb::pulse {
@@ -19,38 +20,6 @@ ExecStatus aggregate(const std::vector<CheckResultRecord>& results)
   }
   return worst;
 }
-
-namespace {
-
-Health health_of(CheckStatus confirmed)
-{
-  switch (confirmed) {
-  case CheckStatus::ok:
-    return Health::healthy;
-  case CheckStatus::warning:
-    return Health::warning;
-  case CheckStatus::alert:
-  case CheckStatus::error:
-    return Health::failing;
-  }
-  return Health::failing;
-}
-
-int health_rank(Health h)
-{
-  switch (h) {
-  case Health::unknown:
-  case Health::healthy:
-    return 0;
-  case Health::warning:
-    return 1;
-  case Health::failing:
-    return 2;
-  }
-  return 0;
-}
-
-} // namespace
 
 Evaluation evaluate(const config::Target& target, const TargetState& previous,
                     const ExecutionRecord& execution, InGrace in_grace)
@@ -75,83 +44,37 @@ Evaluation evaluate(const config::Target& target, const TargetState& previous,
     state.last_failure_at = execution.started_at;
   }
 
-  std::map<std::string, const CheckState*> prior;
-  for (const auto& c : previous.checks) {
-    prior[c.check_name] = &c;
-  }
-  std::map<std::string, const checks::CheckDef*> defs;
+  std::map<std::string, health::Thresholds> thresholds;
   for (const auto& def : target.checks) {
-    defs[def.name] = &def;
+    thresholds[def.name] = {def.confirm, def.recover_after};
   }
+  health::ChecksJudgement judged =
+    health::judge_checks(previous.checks, execution.results, thresholds, execution.started_at);
 
-  Health health = Health::healthy;
-  std::optional<TimePoint> incident_start;
   std::vector<std::string> bad_messages;
-  int worst_rank = -1;
-  bool observed = false;  // at least one result that was not cut off
-  for (const auto& result : execution.results) {
-    CheckState cs;
-    cs.check_name = result.check_name;
-    if (auto it = prior.find(result.check_name); it != prior.end()) {
-      cs = *it->second;
-    }
-    const auto def_it = defs.find(result.check_name);
-    const int confirm = def_it != defs.end() ? def_it->second->confirm : 1;
-    const int recover_after = def_it != defs.end() ? def_it->second->recover_after : 1;
-
-    // A check cut off by the pulse deadline or a shutdown says nothing about the target: the
-    // monitor ran out of time. It is recorded (as error) but leaves the check's state as it was,
-    // so a slow pulse never pages anyone about a healthy target.
-    const bool cut_off = result.phase == "cancelled" || result.phase == "not_started";
-    if (!cut_off) {
-      observed = true;
-      cs.last_status = result.status;
-      cs.last_message = result.message;
-    }
-    if (!cut_off && result.status != CheckStatus::ok) {
-      cs.consecutive_failures += 1;
-      cs.consecutive_successes = 0;
-      if (!cs.bad_since) {
-        cs.bad_since = execution.started_at;
-      }
-      if (cs.confirmed != CheckStatus::ok || cs.consecutive_failures >= confirm) {
-        cs.confirmed = result.status;
-      }
-    } else if (!cut_off) {
-      cs.consecutive_successes += 1;
-      cs.consecutive_failures = 0;
-      if (cs.confirmed == CheckStatus::ok || cs.consecutive_successes >= recover_after) {
-        cs.confirmed = CheckStatus::ok;
-        cs.bad_since.reset();
-      }
-    }
-
-    const Health check_health = health_of(cs.confirmed);
-    if (check_health != Health::healthy) {
-      if (health_rank(check_health) > health_rank(health)) {
-        health = check_health;
-      }
-      if (cs.bad_since && (!incident_start || *cs.bad_since < *incident_start)) {
-        incident_start = cs.bad_since;
-      }
+  for (const auto& cs : judged.checks) {
+    if (health::health_of(cs.confirmed) != Health::healthy) {
       bad_messages.push_back(fmt::format("{}: {}", cs.check_name, cs.last_message));
     }
+  }
+  // The message names the worst raw result, confirmed or not, so that people see what is wrong
+  // before it counts.
+  int worst_rank = -1;
+  for (const auto& result : execution.results) {
     if (result.status != CheckStatus::ok && rank(result.status) > worst_rank) {
       worst_rank = rank(result.status);
       state.last_message = fmt::format("{}: {}", result.check_name, result.message);
     }
-    state.checks.push_back(std::move(cs));
   }
+  state.checks = std::move(judged.checks);
 
   const Health old_health = previous.health;
-  if (!observed) {
-    // Nothing was learned: health and its start stay as they were.
-    health = old_health;
-  }
+  // Nothing observed, nothing learned: health and its start stay as they were.
+  const Health health = judged.observed ? judged.health : old_health;
   if (health != old_health) {
     state.health = health;
     state.since = health == Health::healthy ? execution.started_at
-                                            : incident_start.value_or(execution.started_at);
+                                            : judged.incident_start.value_or(execution.started_at);
     const bool first_and_fine = old_health == Health::unknown && health == Health::healthy;
     if (!first_and_fine) {
       Event event;

@@ -19,13 +19,15 @@ struct Evaluation {
   std::vector<Event> events;
 };
 
-// Folds one finished execution into the target's health (SPEC §2 "Target health state"): each
-// check's confirm / recover_after thresholds decide what it counts as; the target is failing
-// when a check counts as alert or error, warning when one counts as warning, else healthy.
+// Folds one finished execution into the target's health (SPEC §2 "Target health state") as
+// health::judge_checks judges it: each check's confirm / recover_after thresholds decide what it
+// counts as; the target is failing when a check counts as alert or error, warning when one counts
+// as warning, else healthy.
 // A change of health is an event ("failing", "warning", "recovered"); the first healthy result
 // of a new target is not. Incidents are dated from their first bad observation. Results cut off
 // by the pulse deadline or a shutdown (phase "cancelled" or "not_started") leave their check's
-// state unchanged: running out of time is the monitor's problem, not evidence about the target.
+// state unchanged (health::is_observation): running out of time is the monitor's problem, not
+// evidence about the target.
 Evaluation evaluate(const config::Target& target, const TargetState& previous,
                     const ExecutionRecord& execution, InGrace in_grace);
 

@@ -5,6 +5,7 @@
 
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
+#include "health/windows.hpp"
 #include "pulse/evaluate.hpp"
 #include "pulse/runner.hpp"
 #include "util/duration.hpp"
@@ -234,8 +235,8 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   };
   auto in_grace = [&](const config::Target& target) {
     auto it = first_seen.find(target.id);
-    return it != first_seen.end() && target.new_target_grace.count() > 0 &&
-           wall_start - it->second < target.new_target_grace;
+    return it != first_seen.end()
+           && health::in_grace(it->second, target.new_target_grace, wall_start);
   };
 
   // Targets discovery listed before: their checks need the discovered config (resolved

@@ -3,7 +3,9 @@
 
 #include "agents/beats.hpp"
 #include "core/config_node.hpp"
+#include "health/judgement.hpp"
 #include "schedule/cron.hpp"
+#include "schedule/zone.hpp"
 #include "util/duration.hpp"
 
 #include <fmt/format.h>
@@ -14,21 +16,6 @@ namespace hb::status {
 namespace {
 
 constexpr Duration k_day{24 * 3600'000};
-
-int health_rank(Health h)
-{
-  switch (h) {
-  case Health::unknown:
-    return 0;
-  case Health::healthy:
-    return 1;
-  case Health::warning:
-    return 2;
-  case Health::failing:
-    return 3;
-  }
-  return 0;
-}
 
 // The exit-code level of a beat view: its health and its issues.
 int beat_level(const agents::BeatView& view)
@@ -58,9 +45,16 @@ TargetRow make_row(const TargetRecord& record, const TargetState* state,
   TargetRow row;
   row.info = record.info;
   row.retired_at = record.retired_at;
+  health::BeatHealth beat_health;
+  if (beat != nullptr) {
+    beat_health = {beat->health, beat->since};
+  }
+  const health::Judgement judged =
+    health::judge(record, state, beat != nullptr ? &beat_health : nullptr, now);
+  row.health = judged.health;
+  row.since = judged.since;
+  row.stale = judged.staleness.stale;
   if (state != nullptr) {
-    row.health = state->health;
-    row.since = state->since;
     row.last_run = state->last_execution_at;
     row.last_status = state->last_status;
     if (state->health != Health::healthy) {
@@ -74,28 +68,19 @@ TargetRow make_row(const TargetRecord& record, const TargetState* state,
       row.failure_rate_24h = static_cast<double>(stats->failures) / stats->executions;
     }
   }
-  const Duration stale_after = record.info.stale_after;
-  if (!record.info.paused && !record.retired_at && stale_after.count() > 0
-      && !record.info.checks.empty()) {
-    const TimePoint reference = row.last_run.value_or(record.first_seen);
-    if (now - reference > stale_after) {
-      row.stale = true;
-      const std::string stale_message =
-        row.last_run ? fmt::format("stale: last run {} (stale_after {})",
-                                   util::format_age(*row.last_run, now),
-                                   util::format_duration(stale_after))
-                     : fmt::format("stale: never ran since it appeared {} (stale_after {})",
-                                   util::format_age(record.first_seen, now),
-                                   util::format_duration(stale_after));
-      row.message = row.message.empty() ? stale_message : stale_message + "; " + row.message;
-    }
+  if (row.stale) {
+    const Duration stale_after = judged.staleness.limit;
+    const std::string stale_message =
+      row.last_run ? fmt::format("stale: last run {} (stale_after {})",
+                                 util::format_age(*row.last_run, now),
+                                 util::format_duration(stale_after))
+                   : fmt::format("stale: never ran since it appeared {} (stale_after {})",
+                                 util::format_age(record.first_seen, now),
+                                 util::format_duration(stale_after));
+    row.message = row.message.empty() ? stale_message : stale_message + "; " + row.message;
   }
   if (beat != nullptr) {
     row.beat = *beat;
-    if (record.info.checks.empty() || health_rank(beat->health) > health_rank(row.health)) {
-      row.health = beat->health;
-      row.since = beat->since;
-    }
     const std::string said = beat_message(*beat);
     if (!said.empty()) {
       row.message = row.message.empty() ? said : said + "; " + row.message;
@@ -250,14 +235,9 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
     std::string error;
     if (record.info.enabled) {
       if (auto cron = schedule::CronExpr::parse(record.info.cron, error)) {
-        const date::time_zone* zone = nullptr;
-        try {
-          zone = date::locate_zone(record.info.timezone);
-        } catch (const std::exception&) {
-          zone = date::locate_zone("UTC");
-        }
+        const auto* zone = schedule::locate_zone_or_utc(record.info.timezone);
         row.next_run = cron->next_after(now, zone);
-        // The rule hb-pulse runs tasks by (pulse::decide_task): the latest fire time is due
+        // The rule hb-pulse runs tasks by (schedule::decide_task): the latest fire time is due
         // when it is newer than the last one dealt with and than the schedule itself.
         const auto latest = cron->last_at_or_before(now, zone);
         const TimePoint covered =

@@ -17,7 +17,6 @@ using hb::config::ActiveHours;
 using hb::config::Target;
 using hb::pulse::check_due;
 using hb::pulse::Force;
-using hb::pulse::within_active_hours;
 using namespace std::chrono_literals;
 
 TimePoint at(const char* rfc3339)
@@ -144,81 +143,5 @@ TEST_CASE("check_due")
     const auto d = check_due(t, later - 5min, later, Force::no);
     CHECK_FALSE(d.due);
     CHECK(d.reason == "ran 5m ago, interval 30m");
-  }
-}
-
-TEST_CASE("within_active_hours")
-{
-  SECTION("UTC window, end exclusive")
-  {
-    const auto h = hours(9, 0, 17, 0);
-    CHECK(within_active_hours(h, "UTC", at("2026-02-18T09:00:00Z")));
-    CHECK(within_active_hours(h, "UTC", at("2026-02-18T16:59:59Z")));
-    CHECK_FALSE(within_active_hours(h, "UTC", at("2026-02-18T17:00:00Z")));
-    CHECK_FALSE(within_active_hours(h, "UTC", at("2026-02-18T08:59:59Z")));
-  }
-
-  SECTION("America/New_York across the DST change of 2026-03-08")
-  {
-    const auto h = hours(9, 0, 17, 0);
-    const std::string zone = "America/New_York";
-    // The day before, 13:30Z is 08:30 EST: outside.
-    CHECK_FALSE(within_active_hours(h, zone, at("2026-03-07T13:30:00Z")));
-    // On the DST day, 13:30Z is 09:30 EDT: inside (it would be 08:30 if EST were still used).
-    CHECK(within_active_hours(h, zone, at("2026-03-08T13:30:00Z")));
-    CHECK_FALSE(within_active_hours(h, zone, at("2026-03-08T12:59:00Z")));
-    CHECK(within_active_hours(h, zone, at("2026-03-08T13:00:00Z")));
-    // 17:00 EDT is 21:00Z.
-    CHECK(within_active_hours(h, zone, at("2026-03-08T20:59:00Z")));
-    CHECK_FALSE(within_active_hours(h, zone, at("2026-03-08T21:00:00Z")));
-  }
-
-  SECTION("Europe/London across the DST change of 2026-03-29")
-  {
-    const auto h = hours(9, 0, 17, 0);
-    const std::string zone = "Europe/London";
-    CHECK_FALSE(within_active_hours(h, zone, at("2026-03-28T08:30:00Z")));  // 08:30 GMT
-    CHECK(within_active_hours(h, zone, at("2026-03-29T08:30:00Z")));        // 09:30 BST
-    CHECK(within_active_hours(h, zone, at("2026-03-29T15:59:00Z")));        // 16:59 BST
-    CHECK_FALSE(within_active_hours(h, zone, at("2026-03-29T16:00:00Z")));  // 17:00 BST
-  }
-
-  SECTION("a window that wraps past midnight")
-  {
-    const auto h = hours(22, 0, 6, 0);
-    CHECK(within_active_hours(h, "UTC", at("2026-02-18T22:00:00Z")));
-    CHECK(within_active_hours(h, "UTC", at("2026-02-18T23:30:00Z")));
-    CHECK(within_active_hours(h, "UTC", at("2026-02-18T00:00:00Z")));
-    CHECK(within_active_hours(h, "UTC", at("2026-02-18T05:59:00Z")));
-    CHECK_FALSE(within_active_hours(h, "UTC", at("2026-02-18T06:00:00Z")));
-    CHECK_FALSE(within_active_hours(h, "UTC", at("2026-02-18T12:00:00Z")));
-    CHECK_FALSE(within_active_hours(h, "UTC", at("2026-02-18T21:59:00Z")));
-  }
-
-  SECTION("a wrapping window in a timezone")
-  {
-    const auto h = hours(22, 0, 6, 0);
-    // 03:30Z is 22:30 EST the day before.
-    CHECK(within_active_hours(h, "America/New_York", at("2026-02-18T03:30:00Z")));
-    // 12:00Z is 07:00 EST.
-    CHECK_FALSE(within_active_hours(h, "America/New_York", at("2026-02-18T12:00:00Z")));
-  }
-
-  SECTION("start == end is the whole day")
-  {
-    const auto h = hours(8, 0, 8, 0);
-    for (const char* t : {"2026-02-18T00:00:00Z", "2026-02-18T07:59:00Z", "2026-02-18T08:00:00Z",
-                          "2026-02-18T23:59:59Z"}) {
-      INFO(t);
-      CHECK(within_active_hours(h, "Europe/London", at(t)));
-    }
-  }
-
-  SECTION("an end of 24:00")
-  {
-    const auto h = ActiveHours{18 * 60, 1440};
-    CHECK(within_active_hours(h, "UTC", at("2026-02-18T23:59:00Z")));
-    CHECK_FALSE(within_active_hours(h, "UTC", at("2026-02-18T00:00:00Z")));
-    CHECK_FALSE(within_active_hours(h, "UTC", at("2026-02-18T17:59:00Z")));
   }
 }
