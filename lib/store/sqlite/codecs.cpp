@@ -5,6 +5,8 @@
 
 #include "util/time.hpp"
 
+#include <vector>
+
 namespace hb::store::sqlite {
 
 using util::from_unix_ms;
@@ -139,6 +141,49 @@ JobRun read_job_run(SQLite::Statement& q, int first)
   r.host = q.getColumn(first + 9).getString();
   r.pid = q.getColumn(first + 10).getInt();
   return r;
+}
+
+std::optional<std::string> read_meta(SQLite::Database& db, const std::string& key)
+{
+  SQLite::Statement read(db, "SELECT value FROM meta WHERE key = ?1");
+  read.bind(1, key);
+  if (!read.executeStep()) {
+    return std::nullopt;
+  }
+  return read.getColumn(0).getString();
+}
+
+void write_meta(SQLite::Database& db, const std::string& key, const std::string& value)
+{
+  SQLite::Statement save(db, R"sql(
+    INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2)sql");
+  save.bind(1, key);
+  save.bind(2, value);
+  save.exec();
+}
+
+void retire_missing(SQLite::Database& db, const std::string& table, const std::string& key,
+                    const std::string& live_filter, const std::set<std::string>& keep,
+                    TimePoint now)
+{
+  std::vector<std::string> retired;
+  {
+    SQLite::Statement live(db, "SELECT " + key + " FROM " + table + " WHERE retired_at IS NULL"
+                                 + (live_filter.empty() ? "" : " AND " + live_filter));
+    while (live.executeStep()) {
+      std::string name = live.getColumn(0).getString();
+      if (!keep.count(name)) {
+        retired.push_back(std::move(name));
+      }
+    }
+  }
+  SQLite::Statement retire(db, "UPDATE " + table + " SET retired_at = ?2 WHERE " + key + " = ?1");
+  for (const auto& name : retired) {
+    retire.bind(1, name);
+    bind_time(retire, 2, now);
+    retire.exec();
+    retire.reset();
+  }
 }
 
 } // namespace hb::store::sqlite

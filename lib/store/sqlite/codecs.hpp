@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace hb::store::sqlite {
@@ -50,5 +51,16 @@ TargetRecord read_target(SQLite::Statement& q, int first);
 std::string job_run_columns(const std::string& table);
 inline constexpr int k_job_run_column_count = 11;
 JobRun read_job_run(SQLite::Statement& q, int first);
+
+// The value stored under `key` in the meta table, if any.
+std::optional<std::string> read_meta(SQLite::Database& db, const std::string& key);
+void write_meta(SQLite::Database& db, const std::string& key, const std::string& value);
+
+// Marks retired at `now` every live row of `table` (its key column `key`, live when retired_at
+// IS NULL and `live_filter` holds) whose key is not in `keep`: what a config sync does to the
+// targets and schedules the config no longer names. Inside the caller's transaction.
+void retire_missing(SQLite::Database& db, const std::string& table, const std::string& key,
+                    const std::string& live_filter, const std::set<std::string>& keep,
+                    TimePoint now);
 
 } // namespace hb::store::sqlite

@@ -16,11 +16,8 @@ void Schedules::sync(const std::vector<ScheduleInfo>& schedules, TimePoint now)
   const std::string hash = schedules_fingerprint(schedules);
   SQLite::Database& db = m_connection.db();
   m_connection.guarded("syncing schedules", [&] {
-    {
-      SQLite::Statement read(db, "SELECT value FROM meta WHERE key = 'schedules_fingerprint'");
-      if (read.executeStep() && read.getColumn(0).getString() == hash) {
-        return;
-      }
+    if (read_meta(db, "schedules_fingerprint") == hash) {
+      return;
     }
     SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement upsert(db, R"sql(
@@ -46,28 +43,8 @@ void Schedules::sync(const std::vector<ScheduleInfo>& schedules, TimePoint now)
       upsert.exec();
       upsert.reset();
     }
-    std::vector<std::string> retired;
-    {
-      SQLite::Statement live(db, "SELECT name FROM schedules WHERE retired_at IS NULL");
-      while (live.executeStep()) {
-        std::string name = live.getColumn(0).getString();
-        if (!names.count(name)) {
-          retired.push_back(std::move(name));
-        }
-      }
-    }
-    SQLite::Statement retire(db, "UPDATE schedules SET retired_at = ?2 WHERE name = ?1");
-    for (const auto& name : retired) {
-      retire.bind(1, name);
-      bind_time(retire, 2, now);
-      retire.exec();
-      retire.reset();
-    }
-    SQLite::Statement save(db, R"sql(
-      INSERT INTO meta (key, value) VALUES ('schedules_fingerprint', ?1)
-      ON CONFLICT(key) DO UPDATE SET value = ?1)sql");
-    save.bind(1, hash);
-    save.exec();
+    retire_missing(db, "schedules", "name", "", names, now);
+    write_meta(db, "schedules_fingerprint", hash);
     txn.commit();
   });
 }

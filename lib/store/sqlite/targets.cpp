@@ -14,11 +14,8 @@ void Targets::sync(const std::vector<TargetInfo>& targets, TimePoint now)
   const std::string hash = targets_fingerprint(targets);
   SQLite::Database& db = m_connection.db();
   m_connection.guarded("syncing targets", [&] {
-    {
-      SQLite::Statement read(db, "SELECT value FROM meta WHERE key = 'targets_fingerprint'");
-      if (read.executeStep() && read.getColumn(0).getString() == hash) {
-        return;
-      }
+    if (read_meta(db, "targets_fingerprint") == hash) {
+      return;
     }
     SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement upsert(db, R"sql(
@@ -73,29 +70,8 @@ void Targets::sync(const std::vector<TargetInfo>& targets, TimePoint now)
     }
     // Retire what left the config; its history stays. Targets hb-beat created are not the
     // config's to retire.
-    std::vector<std::string> retired;
-    {
-      SQLite::Statement live(
-        db, "SELECT id FROM targets WHERE retired_at IS NULL AND origin = 'config'");
-      while (live.executeStep()) {
-        std::string id = live.getColumn(0).getString();
-        if (!ids.count(id)) {
-          retired.push_back(std::move(id));
-        }
-      }
-    }
-    SQLite::Statement retire(db, "UPDATE targets SET retired_at = ?2 WHERE id = ?1");
-    for (const auto& id : retired) {
-      retire.bind(1, id);
-      bind_time(retire, 2, now);
-      retire.exec();
-      retire.reset();
-    }
-    SQLite::Statement save(db, R"sql(
-      INSERT INTO meta (key, value) VALUES ('targets_fingerprint', ?1)
-      ON CONFLICT(key) DO UPDATE SET value = ?1)sql");
-    save.bind(1, hash);
-    save.exec();
+    retire_missing(db, "targets", "id", "origin = 'config'", ids, now);
+    write_meta(db, "targets_fingerprint", hash);
     txn.commit();
   });
 }
