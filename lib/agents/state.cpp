@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "agents/state.hpp"
 
+#include "core/clock.hpp"
 #include "health/judgement.hpp"
 #include "health/windows.hpp"
 #include "schedule/cron.hpp"
@@ -106,6 +107,33 @@ JobState job_state(const BeatState& state)
 
 } // namespace
 
+BeatContext without_future(const BeatContext& context, TimePoint now,
+                           std::optional<TimePoint>* skewed)
+{
+  BeatContext out = context;
+  std::optional<TimePoint> latest;
+  auto fix = [&](std::optional<TimePoint>& t) {
+    if (from_the_future(t, now)) {
+      latest = std::max(latest.value_or(*t), *t);
+      t = now;
+    }
+  };
+  fix(out.state.last_seen);
+  fix(out.state.since);
+  // The last run's row is not part of the state a refresh writes: moved in memory only, and
+  // not reported again on every refresh.
+  if (out.last_run && from_the_future(out.last_run->started_at, now)) {
+    out.last_run->started_at = now;
+  }
+  if (out.last_run && from_the_future(out.last_run->completed_at, now)) {
+    out.last_run->completed_at = now;
+  }
+  if (skewed != nullptr) {
+    *skewed = latest;
+  }
+  return out;
+}
+
 bool is_beat_event(const BeatContext& context, EventType type)
 {
   return is_job(context) ? is_job_event(type) : is_agent_event(type);
@@ -113,8 +141,9 @@ bool is_beat_event(const BeatContext& context, EventType type)
 
 // --- Agents ----------------------------------------------------------------------------------
 
-AgentEval evaluate_agent(const BeatContext& context, TimePoint now)
+AgentEval evaluate_agent(const BeatContext& raw, TimePoint now)
 {
+  const BeatContext context = without_future(raw, now);
   const auto& hb = settings(context);
   AgentEval eval;
   eval.state = agent_state(context.state);
@@ -159,9 +188,9 @@ AgentEval evaluate_agent(const BeatContext& context, TimePoint now)
   return eval;
 }
 
-BeatWrite apply_agent_beat(const BeatContext& context, const BeatInput& beat,
-                                  TimePoint now)
+BeatWrite apply_agent_beat(const BeatContext& raw, const BeatInput& beat, TimePoint now)
 {
+  const BeatContext context = without_future(raw, now);
   const auto& hb = settings(context);
   BeatWrite write;
   write.state = context.state;
@@ -222,8 +251,9 @@ BeatWrite apply_agent_beat(const BeatContext& context, const BeatInput& beat,
 
 // --- Jobs ------------------------------------------------------------------------------------
 
-JobEval evaluate_job(const BeatContext& context, TimePoint now)
+JobEval evaluate_job(const BeatContext& raw, TimePoint now)
 {
+  const BeatContext context = without_future(raw, now);
   const auto& hb = settings(context);
   JobEval eval;
   const JobState stored = job_state(context.state);
@@ -289,9 +319,10 @@ JobEval evaluate_job(const BeatContext& context, TimePoint now)
   return eval;
 }
 
-BeatWrite start_job_run(const BeatContext& context, const std::string& command,
-                               const std::string& host, int pid, TimePoint now)
+BeatWrite start_job_run(const BeatContext& raw, const std::string& command,
+                        const std::string& host, int pid, TimePoint now)
 {
+  const BeatContext context = without_future(raw, now);
   BeatWrite write;
   write.state = context.state;
   write.state.last_seen = now;
@@ -307,9 +338,10 @@ BeatWrite start_job_run(const BeatContext& context, const std::string& command,
   return write;
 }
 
-BeatWrite finish_job_run(const BeatContext& context, std::int64_t run_id,
-                                TimePoint started_at, const RunEnd& end, TimePoint now)
+BeatWrite finish_job_run(const BeatContext& raw, std::int64_t run_id, TimePoint started_at,
+                         const RunEnd& end, TimePoint now)
 {
+  const BeatContext context = without_future(raw, now);
   BeatWrite write;
   write.state = context.state;
   JobRun run;
@@ -359,19 +391,37 @@ BeatWrite apply_job_beat(const BeatContext& context, const BeatInput& beat,
 
 // --- Both ------------------------------------------------------------------------------------
 
-std::optional<BeatWrite> refresh(const BeatContext& context, TimePoint now)
+std::optional<BeatWrite> refresh(const BeatContext& raw, TimePoint now)
 {
+  std::optional<TimePoint> skewed;
+  const BeatContext context = without_future(raw, now, &skewed);
   std::vector<Transition> transitions;
   if (is_job(context)) {
     transitions = evaluate_job(context, now).transitions;
   } else {
     transitions = evaluate_agent(context, now).transitions;
   }
-  if (transitions.empty()) {
+  if (transitions.empty() && !skewed) {
     return std::nullopt;
   }
   BeatWrite write;
   write.state = context.state;
+  if (skewed) {
+    // Recorded, so that silence counts from now on, and said once.
+    Event e;
+    e.target_id = context.target.info.id;
+    e.at = now;
+    e.type = EventType::clock_skew;
+    e.old_state = std::string(to_string(context.state.state));
+    e.new_state = e.old_state;
+    e.message = fmt::format("{}: last {} {}; silence counts from now", context.target.info.id,
+                            is_job(context) ? "run" : "beat", skew_text(*skewed, now));
+    e.in_grace = in_grace(context, now);
+    write.events.push_back(std::move(e));
+  }
+  if (transitions.empty()) {
+    return write;
+  }
   if (!is_job(context)) {
     write.state.consecutive_healthy = 0;  // silence breaks a run of healthy beats
   }
@@ -379,12 +429,13 @@ std::optional<BeatWrite> refresh(const BeatContext& context, TimePoint now)
   return write;
 }
 
-BeatView view(const BeatContext& context, int recent_transitions, TimePoint now)
+BeatView view(const BeatContext& raw, int recent_transitions, TimePoint now)
 {
+  const BeatContext context = without_future(raw, now);
   const auto& hb = settings(context);
   BeatView v;
   v.job = is_job(context);
-  v.last_seen = context.state.last_seen;
+  v.last_seen = raw.state.last_seen;  // as stored: hb-status says when it is ahead of the clock
   v.last_status = context.state.last_status;
   v.last_message = context.state.last_message;
   v.metrics = context.state.last_metrics;

@@ -102,7 +102,8 @@ BeatWrite apply_job_beat(const BeatContext& context, const BeatInput& beat,
 // --- Both ---
 
 // The write that records the transitions time alone has caused (missed beats, late or hung
-// jobs), or std::nullopt when the stored state is right.
+// jobs) and moves stored times from the future to now (with a clock_skew event), or
+// std::nullopt when the stored state is right.
 std::optional<BeatWrite> refresh(const BeatContext& context, TimePoint now);
 
 // An agent or job as hb-status shows it at `now`.
@@ -124,6 +125,13 @@ struct BeatView {
 
 // `recent_transitions`: the target's state-change events within its flapping window.
 BeatView view(const BeatContext& context, int recent_transitions, TimePoint now);
+
+// The context with its stored times from the future (hb::from_the_future: clock skew) moved to
+// `now`: the state's last beat or run start and `since`, and the last run's times. `skewed`
+// (when not null) receives the latest of the state's such times. Every function here evaluates the corrected context, so missed beats count from the
+// earlier of the last beat and now; refresh records the correction with a clock_skew event.
+BeatContext without_future(const BeatContext& context, TimePoint now,
+                           std::optional<TimePoint>* skewed = nullptr);
 
 // Whether `type` is one of the events beats produce for this target (agent_* or job_*).
 bool is_beat_event(const BeatContext& context, EventType type);

@@ -96,6 +96,7 @@ constexpr std::array k_event_type{
   std::pair{std::string_view{"job_late"}, EventType::job_late},
   std::pair{std::string_view{"job_hung"}, EventType::job_hung},
   std::pair{std::string_view{"discovery_failed"}, EventType::discovery_failed},
+  std::pair{std::string_view{"clock_skew"}, EventType::clock_skew},
 };
 constexpr std::array k_pulse_status{
   std::pair{std::string_view{"running"}, PulseStatus::running},

@@ -37,7 +37,8 @@ enum class JobState { unknown, ok, failed, late, hung };
 
 // What a recorded change of state was (SPEC §2 "event"). Target health: failing, warning,
 // recovered; agents: agent_*; jobs: job_*; the system: discovery_failed (target_id "": it is
-// about no one target).
+// about no one target); clock_skew: a stored time was found ahead of the clock and re-anchored
+// (about a target, or target_id "" for the pulse and tasks).
 enum class EventType {
   failing,
   warning,
@@ -51,6 +52,7 @@ enum class EventType {
   job_late,
   job_hung,
   discovery_failed,
+  clock_skew,
 };
 
 // How a run of hb-pulse stands or ended. dry_run is never stored.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "health/windows.hpp"
 
+#include "core/clock.hpp"
+
 #include "schedule/zone.hpp"
 
 #include <date/tz.h>
@@ -51,7 +53,8 @@ std::optional<TimePoint> active_window_start(const std::optional<ActiveHours>& h
 
 bool in_grace(TimePoint first_seen, Duration grace, TimePoint now)
 {
-  return grace.count() > 0 && now - first_seen < grace;
+  // First seen "in the future" is clock skew: not trusted to keep alerts quiet.
+  return grace.count() > 0 && !from_the_future(first_seen, now) && now - first_seen < grace;
 }
 
 } // namespace hb::health

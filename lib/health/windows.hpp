@@ -25,7 +25,8 @@ std::optional<TimePoint> active_window_start(const std::optional<ActiveHours>& h
                                              TimePoint unbounded);
 
 // Returns true while a target first seen at `first_seen` is inside its new-target grace: `grace`
-// is positive and less than `grace` has passed. The end instant itself is outside.
+// is positive and less than `grace` has passed. The end instant itself is outside, and so is a
+// first_seen from the future (hb::from_the_future: clock skew).
 bool in_grace(TimePoint first_seen, Duration grace, TimePoint now);
 
 } // namespace hb::health

@@ -11,6 +11,7 @@
 #include "util/time.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace hb::output {
 namespace {
@@ -122,7 +123,7 @@ std::string last_cell(const status::TargetRow& row, TimePoint now)
     }
     return fmt::format("{} {}", v.job ? "started" : "seen", format_seen(*v.last_seen, now));
   }
-  return row.last_run ? util::format_age(*row.last_run, now) : "never";
+  return row.last_run ? format_seen(*row.last_run, now) : "never";
 }
 
 // The message column of an agent: missed beats and last metrics before anything else.
@@ -324,6 +325,12 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
                     : std::string("; next pulse due now");
   }
   out << pulse_line << '\n';
+  if (const auto& skew = report.clock_skew) {
+    out << fmt::format("clock: {} ahead of this clock by up to {} (clock skew?); the next hb-pulse "
+                       "re-anchors them to now\n",
+                       style.paint(fmt::format("{}", fmt::join(skew->found, ", ")), Tone::warn),
+                       util::format_duration(skew->ahead));
+  }
   const auto& c = report.counts;
   std::string counts = fmt::format("targets: {} total, {} healthy", c.targets,
                                    style.paint(std::to_string(c.healthy), c.healthy ? Tone::good : Tone::plain));
@@ -528,6 +535,10 @@ nlohmann::json status_to_json(const status::StatusReport& report)
     {"generatedAt", util::format_rfc3339(report.now)},
     {"database", report.database},
     {"pulse", pulse_json(report.pulse)},
+    {"clockSkew", report.clock_skew
+                    ? nlohmann::json{{"aheadMs", report.clock_skew->ahead.count()},
+                                     {"found", report.clock_skew->found}}
+                    : nlohmann::json(nullptr)},
     {"counts",
      {{"targets", c.targets},
       {"healthy", c.healthy},

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "pulse/due.hpp"
 
+#include "core/clock.hpp"
 #include "health/windows.hpp"
 #include "util/duration.hpp"
 #include "util/time.hpp"
@@ -31,6 +32,12 @@ DueDecision check_due(const config::Target& target, std::optional<TimePoint> las
       && !health::within_active_hours(*target.active_hours, target.timezone, now)) {
     decision.reason =
       fmt::format("outside active hours {} {}", target.active_hours->text(), target.timezone);
+    return decision;
+  }
+  if (from_the_future(last_execution, now)) {
+    decision.due = true;
+    decision.skewed = last_execution;
+    decision.reason = "last run " + skew_text(*last_execution, now);
     return decision;
   }
   if (last_execution) {

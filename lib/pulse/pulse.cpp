@@ -3,6 +3,7 @@
 
 #include "agents/beats.hpp"
 
+#include "core/clock.hpp"
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
 #include "health/windows.hpp"
@@ -300,7 +301,9 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     return report;
   }
 
-  // 2. Record the pulse and claim what is due.
+  // 2. Record the pulse and claim what is due. A last pulse dated in the future (clock skew)
+  // is reported: hb-status judges the scheduler by the newest pulse recorded, this one.
+  const auto last_recorded = store.last_pulse(store::PulseScope::any);
   PulseRecord& pulse = report.pulse;
   pulse.owner = make_owner();
   pulse.started_at = wall_start;
@@ -319,6 +322,17 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       event.type = EventType::discovery_failed;
       event.new_state = "failed";
       event.message = failure;
+      store.record_event(event);
+      report.system_events.push_back(std::move(event));
+    }
+    if (last_recorded && from_the_future(last_recorded->started_at, wall_start)) {
+      Event event;
+      event.at = wall_start;
+      event.type = EventType::clock_skew;
+      event.new_state = "re-anchored";
+      event.message = fmt::format("the last pulse (#{}) is {}", last_recorded->id,
+                                  skew_text(last_recorded->started_at, wall_start));
+      util::log_warning(event.message);
       store.record_event(event);
       report.system_events.push_back(std::move(event));
     }
@@ -435,6 +449,18 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       }
       Evaluation evaluation = evaluate(*group.target, previous, execution,
                                        outcome.in_grace ? InGrace::yes : InGrace::no);
+      if (const auto& skewed = decisions[group.target->id].skewed) {
+        Event event;
+        event.target_id = group.target->id;
+        event.at = execution.started_at;
+        event.type = EventType::clock_skew;
+        event.old_state = std::string(to_string(previous.health));
+        event.new_state = std::string(to_string(evaluation.state.health));
+        event.message = fmt::format("{}: last run {}; run again now", group.target->id,
+                                    skew_text(*skewed, wall_start));
+        util::log_warning(event.message);
+        evaluation.events.push_back(std::move(event));
+      }
 
       outcome.status = execution.status;
       outcome.health = evaluation.state.health;

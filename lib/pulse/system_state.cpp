@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "pulse/system_state.hpp"
 
+#include "core/clock.hpp"
 #include "util/duration.hpp"
 
 #include <fmt/format.h>
@@ -35,7 +36,13 @@ SystemPulse system_pulse_from(const PulseRecord& last, TimePoint now)
   out.next_expected = last.started_at + last.interval;
   const Duration age = now - last.started_at;
   const Duration stale_after = last.interval + last.interval / 2;
-  if (last.status == PulseStatus::error || last.status == PulseStatus::interrupted) {
+  if (from_the_future(last.started_at, now)) {
+    // Proof of nothing: it was recorded by a clock that was wrong, or this one is.
+    out.state = PulseState::warning;
+    out.reason = fmt::format("last pulse is {}: is the scheduler still running hb-pulse?",
+                             skew_text(last.started_at, now));
+    out.next_expected.reset();
+  } else if (last.status == PulseStatus::error || last.status == PulseStatus::interrupted) {
     out.state = PulseState::error;
     out.reason = fmt::format("last pulse {} {}: {}", util::format_age(last.started_at, now),
                              last.status == PulseStatus::error ? "had errors" : "was interrupted",
@@ -64,7 +71,7 @@ SystemPulse system_pulse(store::Store& store, TimePoint now)
                    : "no pulse has run yet";
     return out;
   }
-  if (last->status == PulseStatus::running) {
+  if (last->status == PulseStatus::running && !from_the_future(last->started_at, now)) {
     if (now <= last->started_at + last->deadline + k_crash_margin) {
       auto finished = store.last_finished_pulse(store::PulseScope::scheduled);
       SystemPulse out;

@@ -136,14 +136,16 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     return state;
   };
 
-  // Missed fire times that are not caught up are recorded without running anything.
+  // Missed fire times that are not caught up, and states dated in the future (clock skew), are
+  // recorded without running anything.
   std::vector<std::string> to_run;
   for (const auto& name : claimed) {
     const auto& d = decisions[name];
-    if (d.action != schedule::TaskAction::skip_missed) {
+    if (d.action == schedule::TaskAction::run) {
       to_run.push_back(name);
       continue;
     }
+    const bool skew = d.action == schedule::TaskAction::reanchor;
     TaskRun run;
     run.schedule = name;
     run.fire_at = d.fire;
@@ -151,8 +153,9 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     run.completed_at = now;
     run.status = TaskRunStatus::skipped;
     run.attempt = 0;
-    run.message = fmt::format("fire time {} was missed while no pulse ran; catch_up is off",
-                              util::format_rfc3339(d.fire));
+    run.message = skew ? d.reason
+                       : fmt::format("fire time {} was missed while no pulse ran; catch_up is off",
+                                     util::format_rfc3339(d.fire));
     run.pulse_id = options.pulse_id;
     ScheduleState state = state_of(name);
     state.covered_fire = d.fire;
@@ -162,6 +165,15 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
     state.last_status = run.status;
     state.last_message = run.message;
     store.record_task_run(run, state, options.owner);
+    if (skew) {
+      Event event;
+      event.at = now;
+      event.type = EventType::clock_skew;
+      event.new_state = "re-anchored";
+      event.message = fmt::format("task {}: {}", name, d.reason);
+      util::log_warning(event.message);
+      store.record_event(event);
+    }
     auto& o = outcomes[outcome_index[name]];
     o.kind = TaskOutcome::Kind::skipped;
     o.result = TaskRunStatus::skipped;

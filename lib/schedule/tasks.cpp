@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "schedule/tasks.hpp"
 
+#include "core/clock.hpp"
 #include "schedule/zone.hpp"
 #include "util/time.hpp"
 
@@ -32,6 +33,27 @@ TaskDecision decide_task(const TaskTiming& timing, const ScheduleState& state,
   }
   const auto latest = timing.cron->last_at_or_before(now, zone);
 
+  const bool created_in_future = from_the_future(created_at, now);
+  std::optional<TimePoint> skewed;
+  for (const auto& stored : {state.covered_fire, state.pending_fire}) {
+    if (from_the_future(stored, now)) {
+      skewed = std::max(skewed.value_or(*stored), *stored);
+    }
+  }
+  if (state.retry_at && from_the_future(*state.retry_at - timing.retry_backoff_max, now)) {
+    skewed = std::max(skewed.value_or(*state.retry_at), *state.retry_at);
+  }
+  if (created_in_future && !state.covered_fire) {
+    skewed = created_at;
+  }
+  if (skewed) {
+    d.action = TaskAction::reanchor;
+    d.fire = latest.value_or(now);
+    d.reason = fmt::format("its last recorded time is {}; next run re-anchored from now",
+                           skew_text(*skewed, now));
+    return d;
+  }
+
   if (state.pending_fire && (!latest || *latest <= *state.pending_fire)) {
     if (state.retry_at && now < *state.retry_at) {
       d.reason = fmt::format("attempt {} failed; attempt {} of {} at {}", state.attempts,
@@ -47,7 +69,10 @@ TaskDecision decide_task(const TaskTiming& timing, const ScheduleState& state,
     return d;
   }
 
-  const TimePoint baseline = std::max(state.covered_fire.value_or(created_at), created_at);
+  // A schedule synced in the future was re-anchored above: its covered fire time counts.
+  const TimePoint baseline =
+    created_in_future ? *state.covered_fire
+                      : std::max(state.covered_fire.value_or(created_at), created_at);
   if (latest && *latest > baseline) {
     d.fire = *latest;
     if (timing.catch_up || now - *latest <= missed_after) {

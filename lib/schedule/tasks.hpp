@@ -32,6 +32,8 @@ enum class TaskAction {
   none,         // nothing due
   run,          // run it for `fire` (a new fire time, or a retry)
   skip_missed,  // a fire time was missed while no pulse ran and catch_up is off: record a skip
+  reanchor,     // the stored state is dated in the future (clock skew): record `fire` as dealt
+                // with, without running, so the next fire time counts from now
 };
 
 struct TaskDecision {
@@ -47,7 +49,10 @@ struct TaskDecision {
 // schedule's first sync (`created_at`) — however many fire times were missed, one run covers
 // them (catch-up); with catch_up off, a fire time older than `missed_after` is recorded as
 // skipped instead. A failed run is retried at `retry_at` until `retries` is used up, unless a
-// newer fire time comes first.
+// newer fire time comes first. A state dated in the future (a fire time dealt with or pending,
+// a retry beyond its longest backoff, or a schedule first synced in the future and never run:
+// hb::from_the_future) is clock skew and not trusted: the decision is `reanchor`, for the latest
+// fire time at or before `now`.
 TaskDecision decide_task(const TaskTiming& timing, const ScheduleState& state,
                          TimePoint created_at, TimePoint now, Duration missed_after);
 

@@ -2,6 +2,7 @@
 #include "status/status.hpp"
 
 #include "agents/beats.hpp"
+#include "core/clock.hpp"
 #include "core/config_node.hpp"
 #include "health/judgement.hpp"
 #include "schedule/cron.hpp"
@@ -143,6 +144,60 @@ ExitCode exit_code_for(Health health)
   return ExitCode::unknown;
 }
 
+namespace {
+
+// What of `report` is dated in the future: the last pulse, the live targets' last runs and
+// beats, the tasks' fire times.
+std::optional<ClockSkew> find_clock_skew(const StatusReport& report, TimePoint now)
+{
+  ClockSkew skew;
+  auto note = [&](const std::optional<TimePoint>& t) {
+    if (!from_the_future(t, now)) {
+      return false;
+    }
+    skew.ahead = std::max(skew.ahead, *t - now);
+    return true;
+  };
+  if (report.pulse.last && note(report.pulse.last->started_at)) {
+    skew.found.push_back("the last pulse");
+  }
+  long long runs = 0;
+  long long beats = 0;
+  for (const auto& row : report.targets) {
+    if (row.retired_at) {
+      continue;
+    }
+    runs += note(row.last_run) ? 1 : 0;
+    beats += row.beat && note(row.beat->last_seen) ? 1 : 0;
+  }
+  long long tasks = 0;
+  for (const auto& row : report.schedules) {
+    if (row.state) {
+      const bool covered = note(row.state->covered_fire);
+      const bool pending = note(row.state->pending_fire);
+      tasks += covered || pending ? 1 : 0;
+    }
+  }
+  if (runs > 0) {
+    skew.found.push_back(runs == 1 ? std::string("1 target's last run")
+                                   : fmt::format("{} targets' last runs", runs));
+  }
+  if (beats > 0) {
+    skew.found.push_back(beats == 1 ? std::string("1 agent's or job's last beat")
+                                    : fmt::format("{} agents' and jobs' last beats", beats));
+  }
+  if (tasks > 0) {
+    skew.found.push_back(tasks == 1 ? std::string("1 task's fire time")
+                                    : fmt::format("{} tasks' fire times", tasks));
+  }
+  if (skew.found.empty()) {
+    return std::nullopt;
+  }
+  return skew;
+}
+
+} // namespace
+
 StatusReport collect(store::Store& store, TimePoint now, std::string database,
                      store::IncludeRetired include_retired)
 {
@@ -265,6 +320,8 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
     }
     report.schedules.push_back(std::move(row));
   }
+
+  report.clock_skew = find_clock_skew(report, now);
 
   if (report.pulse.state == pulse::PulseState::warning
       || report.pulse.state == pulse::PulseState::error) {

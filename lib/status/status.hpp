@@ -69,10 +69,18 @@ struct Counts {
 
 // Everything the default hb-status view shows; computed once, then printed as a table or JSON
 // (and, later, Prometheus, Nagios, HTML).
+// Stored times found ahead of the clock (hb::from_the_future): clock skew. hb-pulse re-anchors
+// them on its next run; until then hb-status says so.
+struct ClockSkew {
+  Duration ahead{0};                // the most by which a stored time is ahead of now
+  std::vector<std::string> found;   // "the last pulse", "2 targets' last runs", ...
+};
+
 struct StatusReport {
   TimePoint now;
   std::string database;
   pulse::SystemPulse pulse;
+  std::optional<ClockSkew> clock_skew;
   Counts counts;
   std::vector<TargetRow> targets;
   std::vector<ScheduleRow> schedules;

@@ -87,9 +87,10 @@ public:
   virtual std::int64_t begin_pulse(const PulseRecord& pulse) = 0;
   // Records the end of a pulse and drops every claim its owner still holds, in one transaction.
   virtual void finish_pulse(const PulseRecord& pulse) = 0;
-  // The most recently started pulse (of `scope`), if any.
+  // The most recently recorded pulse (of `scope`), if any: the order of begin_pulse calls, not
+  // of started_at, so that a pulse dated in the future by a wrong clock does not stay the last.
   virtual std::optional<PulseRecord> last_pulse(PulseScope scope = PulseScope::any) = 0;
-  // The most recently started pulse (of `scope`) that has finished, if any.
+  // The most recently recorded pulse (of `scope`) that has finished, if any.
   virtual std::optional<PulseRecord> last_finished_pulse(PulseScope scope = PulseScope::any) = 0;
   // Records an event that no execution or beat caused (discovery_failed); assigns event.id.
   virtual void record_event(Event& event) = 0;

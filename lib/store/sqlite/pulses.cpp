@@ -108,8 +108,9 @@ std::optional<PulseRecord> Pulses::read_last(const char* where_clause)
 {
   SQLite::Database& db = m_connection.db();
   return m_connection.guarded("reading pulses", [&]() -> std::optional<PulseRecord> {
-    SQLite::Statement q(db, fmt::format("SELECT {} FROM pulses {} ORDER BY started_at DESC, id "
-                                        "DESC LIMIT 1",
+    // By id, the order of recording, not by started_at: a pulse dated in the future by a
+    // wrong clock must not stay "the last pulse" once the clock is right again.
+    SQLite::Statement q(db, fmt::format("SELECT {} FROM pulses {} ORDER BY id DESC LIMIT 1",
                                         k_pulse_columns, where_clause));
     if (!q.executeStep()) {
       return std::nullopt;

@@ -595,3 +595,43 @@ TEST_CASE("refresh")
     CHECK(!hb::agents::refresh(online_since(k_t0), k_t0 + 10s));
   }
 }
+
+TEST_CASE("refresh: a last beat dated in the future is clock skew, re-anchored once")
+{
+  // The agent beat while the clock ran 30 days ahead; the clock is right again.
+  const auto stored = online_since(k_t0 + 720h);
+  CHECK(hb::agents::evaluate_agent(stored, k_t0).missed == 0);
+  const auto w = hb::agents::refresh(stored, k_t0);
+  REQUIRE(w);
+  CHECK(w->state.last_seen == std::optional<TimePoint>(k_t0));
+  CHECK(w->state.since == std::optional<TimePoint>(k_t0));
+  REQUIRE(w->events.size() == 1);
+  CHECK(w->events[0].type == hb::EventType::clock_skew);
+  CHECK(w->events[0].message
+        == "worker: last beat dated 30d ahead of this clock (clock skew?); silence counts from now");
+  CHECK(w->events[0].at == k_t0);
+
+  // From there missed beats count as usual (every 30s, grace 3s, offline after 3 by default)...
+  const auto c = after(stored, *w);
+  CHECK(!hb::agents::refresh(c, k_t0 + 10s));
+  const auto later = hb::agents::refresh(c, k_t0 + 2min);
+  REQUIRE(later);
+  CHECK(to_string(later->state.state) == "offline");
+  // ...while the view shows the stored time, which hb-status marks as ahead of the clock.
+  CHECK(hb::agents::view(stored, 0, k_t0).last_seen == stored.state.last_seen);
+}
+
+TEST_CASE("without_future")
+{
+  auto c = online_since(k_t0);
+  std::optional<TimePoint> skewed;
+  CHECK(hb::agents::without_future(c, k_t0 + 1s, &skewed).state.last_seen == c.state.last_seen);
+  CHECK_FALSE(skewed);
+  // Up to a minute ahead is another host's clock, not skew.
+  hb::agents::without_future(c, k_t0 - 59s, &skewed);
+  CHECK_FALSE(skewed);
+  const auto fixed = hb::agents::without_future(c, k_t0 - 1h, &skewed);
+  CHECK(skewed == std::optional<TimePoint>(k_t0));
+  CHECK(fixed.state.last_seen == std::optional<TimePoint>(k_t0 - 1h));
+  CHECK(fixed.state.since == std::optional<TimePoint>(k_t0 - 1h));
+}

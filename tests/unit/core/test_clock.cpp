@@ -68,3 +68,14 @@ TEST_CASE("clock_from_environment")
     }
   }
 }
+
+TEST_CASE("from_the_future and skew_text")
+{
+  const TimePoint now = utc(2026, 12, 1, 1, 0, 0);
+  CHECK_FALSE(hb::from_the_future(now, now));
+  CHECK_FALSE(hb::from_the_future(now + hb::k_clock_skew_tolerance, now));
+  CHECK(hb::from_the_future(now + hb::k_clock_skew_tolerance + 1ms, now));
+  CHECK_FALSE(hb::from_the_future(std::optional<TimePoint>(), now));
+  CHECK(hb::from_the_future(std::optional<TimePoint>(utc(2027, 6, 1, 0, 0, 0)), now));
+  CHECK(hb::skew_text(now + 90min, now) == "dated 1h 30m ahead of this clock (clock skew?)");
+}

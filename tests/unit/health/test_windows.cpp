@@ -186,4 +186,10 @@ TEST_CASE("in_grace")
   {
     CHECK_FALSE(in_grace(first_seen, 0ms, first_seen));
   }
+
+  SECTION("first seen in the future (clock skew): not trusted to keep alerts quiet")
+  {
+    CHECK_FALSE(in_grace(first_seen, 24h, first_seen - 2h));
+    CHECK(in_grace(first_seen, 24h, first_seen - 30s));  // another host's clock
+  }
 }

@@ -145,3 +145,17 @@ TEST_CASE("check_due")
     CHECK(d.reason == "ran 5m ago, interval 30m");
   }
 }
+
+TEST_CASE("check_due: a last run dated in the future is clock skew, and the target is due")
+{
+  const TimePoint now = at("2026-12-01T01:00:00Z");
+  Target t = make_target();
+  const auto d = check_due(t, at("2027-06-01T00:00:00Z"), now, Force::no);
+  CHECK(d.due);
+  CHECK(d.skewed == at("2027-06-01T00:00:00Z"));
+  CHECK(d.reason == "last run dated 181d 23h ahead of this clock (clock skew?)");
+  // Within the tolerance it is a recent run, as before.
+  const auto close = check_due(t, now + 30s, now, Force::no);
+  CHECK_FALSE(close.due);
+  CHECK_FALSE(close.skewed);
+}

@@ -194,3 +194,15 @@ TEST_CASE("system_pulse")
           == "pulse #" + std::to_string(running) + " started 3m ago and never finished (killed?)");
   }
 }
+
+TEST_CASE("system_pulse_from: a pulse dated in the future is not alive")
+{
+  const auto s = system_pulse_from(finished(k_t0 + 24h), k_t0);
+  CHECK(s.state == PulseState::warning);
+  CHECK(s.reason
+        == "last pulse is dated 1d ahead of this clock (clock skew?): is the scheduler still "
+           "running hb-pulse?");
+  CHECK_FALSE(s.next_expected);
+  // A few seconds ahead (another host's clock) is still a pulse.
+  CHECK(system_pulse_from(finished(k_t0 + 20s), k_t0).state == PulseState::alive);
+}

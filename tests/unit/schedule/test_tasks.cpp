@@ -112,3 +112,52 @@ TEST_CASE("retry_delay")
   CHECK(hb::schedule::retry_delay(s, 4) == 300s);
   CHECK(hb::schedule::retry_delay(s, 40) == 300s);
 }
+
+TEST_CASE("decide_task: a state dated in the future is clock skew and re-anchored")
+{
+  auto s = schedule("*/5 * * * *");
+  hb::ScheduleState state;
+  const TimePoint created = at("2026-11-01T00:00:00Z");
+  const TimePoint now = at("2026-12-01T01:02:00Z");
+
+  SECTION("a fire time dealt with in the future")
+  {
+    state.covered_fire = at("2027-06-01T00:00:00Z");
+    const auto d = decide_task(s, state, created, now, k_missed_after);
+    CHECK(d.action == TaskAction::reanchor);
+    CHECK(d.fire == at("2026-12-01T01:00:00Z"));
+    CHECK(d.reason
+          == "its last recorded time is dated 181d 22h ahead of this clock (clock skew?); next "
+             "run re-anchored from now");
+    // Once re-anchored, the next fire time runs as usual.
+    state.covered_fire = d.fire;
+    CHECK(decide_task(s, state, created, now, k_missed_after).action == TaskAction::none);
+    const auto next = decide_task(s, state, created, at("2026-12-01T01:05:10Z"), k_missed_after);
+    CHECK(next.action == TaskAction::run);
+    CHECK(next.fire == at("2026-12-01T01:05:00Z"));
+  }
+  SECTION("a schedule first synced in the future that never ran")
+  {
+    const TimePoint future = at("2027-06-01T00:00:00Z");
+    const auto d = decide_task(s, state, future, now, k_missed_after);
+    CHECK(d.action == TaskAction::reanchor);
+    state.covered_fire = d.fire;
+    CHECK(decide_task(s, state, future, at("2026-12-01T01:05:10Z"), k_missed_after).action
+          == TaskAction::run);
+  }
+  SECTION("a retry beyond its longest backoff")
+  {
+    state.pending_fire = at("2026-12-01T01:00:00Z");
+    state.attempts = 1;
+    s.retries = 3;
+    state.retry_at = now + s.retry_backoff_max + 2min;
+    CHECK(decide_task(s, state, created, now, k_missed_after).action == TaskAction::reanchor);
+    state.retry_at = now + s.retry_backoff_max;  // far, but possible
+    CHECK(decide_task(s, state, created, now, k_missed_after).action == TaskAction::none);
+  }
+  SECTION("a minute ahead is tolerated: hosts' clocks disagree a little")
+  {
+    state.covered_fire = at("2026-12-01T01:03:00Z");
+    CHECK(decide_task(s, state, created, now, k_missed_after).action == TaskAction::none);
+  }
+}
