@@ -335,6 +335,24 @@ TEST_CASE("Store pulses: begin_pulse, finish_pulse, last_pulse, last_finished_pu
       CHECK(store->last_finished_pulse()->status == PulseStatus::ok);
     }
 
+    SECTION("the last pulse is the last recorded, even when an earlier one is dated later")
+    {
+      // A pulse recorded while the clock ran ahead, then one after it was set right.
+      PulseRecord ahead = p;
+      ahead.started_at = k_t0 + 24h * 180;
+      ahead.id = store->begin_pulse(ahead);
+      ahead.completed_at = ahead.started_at + 3s;
+      ahead.status = PulseStatus::ok;
+      store->finish_pulse(ahead);
+      p.id = store->begin_pulse(p);
+      CHECK(store->last_pulse()->id == p.id);
+      CHECK(store->last_finished_pulse()->id == ahead.id);
+      p.completed_at = k_t0 + 3s;
+      p.status = PulseStatus::ok;
+      store->finish_pulse(p);
+      CHECK(store->last_finished_pulse()->id == p.id);
+    }
+
     SECTION("PulseScope::scheduled passes over pulses narrowed or forced by an operator")
     {
       p.id = store->begin_pulse(p);
