@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,39 @@ TEST_CASE("open_sqlite")
                           "understands ({}); upgrade heartbeat or point --db at another file",
                           path, sqlite_schema_version() + 5, sqlite_schema_version())));
     CHECK_THROWS_WITH(open_store(path, OpenMode::existing), Contains("newer than this heartbeat"));
+  }
+
+  SECTION("refuses a negative schema version, naming the path and the version")
+  {
+    // migrate() indexed its steps with the version: SIGSEGV or bad_alloc in every tool.
+    for (const int version : {-3, -1, std::numeric_limits<int>::min()}) {
+      std::filesystem::remove(path);
+      {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(fmt::format("PRAGMA user_version = {}", version));
+      }
+      REQUIRE(read_user_version(path) == version);
+      const std::string expected = fmt::format(
+        "database {} has schema version {}, which is not one heartbeat wrote (it writes 1 to "
+        "{}): is it heartbeat's database? point --db at another file",
+        path, version, sqlite_schema_version());
+      CHECK_THROWS_MATCHES(open_db(dir), StoreError, Message(expected));
+      CHECK_THROWS_MATCHES(open_store(path, OpenMode::existing), StoreError, Message(expected));
+      CHECK(read_user_version(path) == version);
+    }
+  }
+
+  SECTION("refuses a database that holds tables but no schema version")
+  {
+    {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec("CREATE TABLE notes (text TEXT)");
+    }
+    CHECK_THROWS_MATCHES(
+      open_db(dir), StoreError,
+      Message(fmt::format("database {} holds tables but no heartbeat schema version: it is not "
+                          "heartbeat's database; point --db at another file",
+                          path)));
   }
 
   SECTION("OpenMode::existing does not create a missing file: no database yet is nullptr")
