@@ -397,3 +397,74 @@ TEST_CASE("reliability: crash consistency: a tool killed while it creates the da
     REQUIRE(beats <= 2);
   }
 }
+
+TEST_CASE("reliability: crash consistency: a pulse killed while it creates the database, then 20 "
+          "tools at once",
+          "[reliability]")
+{
+  // The "database does not exist yet" round: hb-pulse creates the database (and its folder) and
+  // is killed at a random instant of that; then 20 tools start at once at whatever it left (no
+  // file, an empty file, a schema half done, a hot journal). All succeed, and the database is
+  // whole.
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  json targets = json::array();
+  for (int i = 0; i < 5; ++i) {
+    targets.push_back({{"id", fmt::format("agent-{}", i)}, {"kind", "agent"}});
+  }
+  targets.push_back(
+      {{"id", "web"},
+       {"checks", {{{"name", "up"}, {"type", "command"}, {"command", {"/bin/true"}}}}}});
+  ws.write_config(json{{"targets", targets}}.dump());
+  const std::uint32_t seed = test_seed(20260311);
+  std::mt19937 random(seed);
+  const auto folder = ws.dir / "state";
+  const std::string db = (folder / "heartbeat.db").string();
+  const std::vector<std::string> pulse_args{"--config", ws.config, "--db", db, "--force"};
+  const auto window = kill_window(5, [&](int) {
+    std::filesystem::remove_all(folder);
+    return timed_run("hb-pulse", pulse_args, {}, ws);
+  });
+
+  for (int trial = 0; trial < k_create_trials; ++trial) {
+    std::filesystem::remove_all(folder);
+    const microseconds delay(std::uniform_int_distribution<long long>(0, window.count())(random));
+    INFO("seed " << seed << ", trial " << trial << ": SIGKILL after " << delay.count()
+                 << " us (window " << window.count() << " us)");
+    const KilledRun run = run_and_kill("hb-pulse", pulse_args, {}, delay, ws);
+    INFO("killed run: exit " << run.exit_code << ", stderr: " << read_file(ws.dir / "killed.err"));
+    REQUIRE((run.killed || run.exit_code == 0));
+    std::vector<Invariant> invariants = pulse_invariants();
+    invariants.insert(invariants.end(), beat_invariants().begin(), beat_invariants().end());
+    auto problems = database_problems(db, invariants);
+    if (!problems.empty()) {
+      FAIL("after the kill:" << problems_text(problems));
+    }
+
+    std::vector<std::pair<std::string, pid_t>> started;
+    for (int i = 0; i < 20; ++i) {
+      std::vector<std::string> args{"--config", ws.config, "--db", db};
+      std::string tool = i % 4 == 3 ? "hb-status" : i % 4 == 2 ? "hb-pulse" : "hb-beat";
+      if (tool == "hb-beat") {
+        args.push_back(fmt::format("agent-{}", i % 5));
+      } else if (tool == "hb-pulse") {
+        args.push_back("--force");
+      }
+      const auto out = ws.dir / fmt::format("race-{}.out", i);
+      const auto err = ws.dir / fmt::format("race-{}.err", i);
+      started.emplace_back(tool, spawn_in_group(tool, args, {}, out, err));
+    }
+    for (std::size_t i = 0; i < started.size(); ++i) {
+      const auto& [tool, pid] = started[i];
+      const int code = reap(pid);
+      INFO(tool << " exited " << code << ": " << read_file(ws.dir / fmt::format("race-{}.err", i)));
+      CHECK((tool == "hb-status" ? code >= 0 && code <= 3 : code == 0));
+    }
+    problems = database_problems(db, invariants);
+    if (!problems.empty()) {
+      FAIL("after the race:" << problems_text(problems));
+    }
+    SQLite::Database database(db, SQLite::OPEN_READONLY);
+    REQUIRE(database.execAndGet("SELECT count(*) FROM beats").getInt() == 10);
+  }
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "store/sqlite/files.hpp"
 #include "store/store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -20,10 +21,13 @@ inline constexpr const char* k_db_now_ms =
 // SqliteStore. Not thread-safe: one per thread, as SQLite connections are.
 class Connection {
 public:
-  // Opens `path` with the heartbeat VFS, creating it (mode 0600, missing folders 0700) with
-  // OpenMode::read_write; with OpenMode::existing the file must exist and is opened read-only
-  // when it cannot be opened read-write. Throws hb::StoreError naming the path.
-  Connection(std::string path, OpenMode mode);
+  // Opens `file` (which must exist: see files.hpp) with the heartbeat VFS. OpenMode::read_write
+  // is a writer: it switches the database to WAL, waiting like any write while other processes
+  // do the same. OpenMode::existing is a reader, which never writes: it falls back to read-only
+  // when it cannot open the file read-write, and on a full disk, where SQLite could not create
+  // the shared-memory file a WAL reader needs, to reading with that index in its own memory.
+  // Throws hb::StoreError naming the path (hb::TemporaryError while another process holds it).
+  Connection(const DatabaseFile& file, OpenMode mode);
 
   SQLite::Database& db() { return *m_db; }
   const std::string& path() const { return m_path; }
@@ -44,8 +48,15 @@ public:
 
 private:
   [[noreturn]] void fail(const char* operation, const SQLite::Exception& e) const;
+  void open(int flags);
+  void set_up(OpenMode mode);
+  void switch_to_wal();
+  void read_without_shared_memory();
+  bool disk_full(const SQLite::Exception& e) const;
 
   std::string m_path;
+  std::string m_resolved;
+  std::string m_folder;
   std::unique_ptr<SQLite::Database> m_db;
 };
 

@@ -248,6 +248,53 @@ UPDATE check_results SET position = (
 
 int schema_version() { return static_cast<int>(sqlite_migrations().size()); }
 
+namespace {
+
+// Throws hb::StoreError unless `found` is a schema version this binary can open: 0 (nothing yet)
+// to schema_version(). A negative one was never written by heartbeat (user_version is any 32-bit
+// integer another program may have set); a newer one is refused rather than damaged.
+void check_version(const std::string& path, int found, int target)
+{
+  if (found < 0) {
+    throw StoreError(fmt::format(
+      "database {} has schema version {}, which is not one heartbeat wrote (it writes 1 to {}): "
+      "is it heartbeat's database? point --db at another file",
+      path, found, target));
+  }
+  if (found > target) {
+    throw StoreError(fmt::format(
+      "database {} has schema version {}, newer than this heartbeat understands ({}); "
+      "upgrade heartbeat or point --db at another file",
+      path, found, target));
+  }
+}
+
+struct StoredSchema {
+  int version = 0;
+  int objects = 0;  // tables, indexes, ... in sqlite_master
+};
+
+// The version and the number of schema objects, read in one statement so that both come from
+// the same snapshot even while another process applies a step.
+StoredSchema stored_schema(Connection& connection)
+{
+  return connection.guarded("reading the schema version", [&] {
+    SQLite::Statement query(connection.db(),
+                            "SELECT (SELECT user_version FROM pragma_user_version), "
+                            "(SELECT count(*) FROM sqlite_master)");
+    query.executeStep();
+    return StoredSchema{query.getColumn(0).getInt(), query.getColumn(1).getInt()};
+  });
+}
+
+} // namespace
+
+bool is_blank(Connection& connection)
+{
+  const StoredSchema schema = stored_schema(connection);
+  return schema.version == 0 && schema.objects == 0;
+}
+
 void migrate(Connection& connection)
 {
   const auto& steps = sqlite_migrations();
@@ -255,15 +302,17 @@ void migrate(Connection& connection)
   SQLite::Database& db = connection.db();
   const std::string& path = connection.path();
   auto current = [&] { return db.execAndGet("PRAGMA user_version").getInt(); };
-  const int found = connection.guarded("reading the schema version", current);
-  if (found > target) {
-    throw StoreError(fmt::format(
-      "database {} has schema version {}, newer than this heartbeat understands ({}); "
-      "upgrade heartbeat or point --db at another file",
-      path, found, target));
-  }
+  const StoredSchema stored = stored_schema(connection);
+  const int found = stored.version;
+  check_version(path, found, target);
   if (found == target) {
     return;
+  }
+  if (found == 0 && stored.objects != 0) {
+    throw StoreError(fmt::format(
+      "database {} holds tables but no heartbeat schema version: it is not heartbeat's "
+      "database; point --db at another file",
+      path));
   }
   if (connection.read_only()) {
     throw StoreError(fmt::format(
@@ -271,13 +320,14 @@ void migrate(Connection& connection)
       target));
   }
   const bool migrated = connection.guarded("migrating the schema", [&] {
-    // Each step in its own IMMEDIATE transaction; re-read the version inside it because another
-    // process may have migrated meanwhile.
+    // Each step in its own IMMEDIATE transaction; re-read the version once it holds the write
+    // lock, because another process may have migrated meanwhile: only one applies each step.
     bool any = false;
     for (;;) {
       SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
       const int version = current();
-      if (version >= target) {
+      check_version(path, version, target);
+      if (version == target) {
         return any;
       }
       db.exec(std::string(steps[static_cast<std::size_t>(version)]));

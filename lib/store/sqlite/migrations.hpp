@@ -16,7 +16,13 @@ const std::vector<std::string_view>& sqlite_migrations();
 int schema_version();
 
 // Applies the missing steps to `connection`, each in its own IMMEDIATE transaction. Throws
-// hb::StoreError when the database is newer than this binary, or needs steps but is read-only.
+// hb::StoreError naming the path and the version found when the database is newer than this
+// binary, has a version heartbeat never writes (negative), holds tables but no version, or
+// needs steps but is read-only.
 void migrate(Connection& connection);
+
+// Returns true when the database holds nothing yet: schema version 0 and no tables (a file whose
+// creator has not finished, or was killed before the first step). Throws hb::StoreError.
+bool is_blank(Connection& connection);
 
 } // namespace hb::store::sqlite

@@ -5,12 +5,13 @@
 #include "store/sqlite/claims.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/executions.hpp"
+#include "store/sqlite/files.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/pulses.hpp"
 #include "store/sqlite/schedules.hpp"
 #include "store/sqlite/targets.hpp"
 
-#include <filesystem>
+#include <optional>
 
 namespace hb::store::sqlite {
 namespace {
@@ -20,8 +21,8 @@ namespace {
 // transaction.
 class SqliteStore final : public Store {
 public:
-  SqliteStore(std::string path, OpenMode mode)
-    : m_connection(std::move(path), mode),
+  SqliteStore(const DatabaseFile& file, OpenMode mode)
+    : m_connection(file, mode),
       m_targets(m_connection),
       m_claims(m_connection),
       m_pulses(m_connection),
@@ -29,8 +30,9 @@ public:
       m_schedules(m_connection),
       m_beats(m_connection)
   {
-    migrate(m_connection);
   }
+
+  Connection& connection() { return m_connection; }
 
   void sync_targets(const std::vector<TargetInfo>& targets, TimePoint now) override
   {
@@ -165,14 +167,57 @@ private:
   Beats m_beats;
 };
 
+// A reader: never creates anything, and a file with nothing in it yet is "no database yet".
+std::unique_ptr<Store> open_reader(const std::string& path)
+{
+  const auto file = locate_database(path, CreateFolders::no);
+  if (!file) {
+    return nullptr;
+  }
+  check_access(*file, Access::read);
+  auto store = std::make_unique<SqliteStore>(*file, OpenMode::existing);
+  if (is_blank(store->connection())) {
+    return nullptr;
+  }
+  migrate(store->connection());
+  warn_if_exposed(*file);
+  return store;
+}
+
+// A writer: creates what is missing. A writer that finds no file, or an empty one, creates it
+// under the creation lock and keeps the lock until the schema is complete; if that fails, it
+// removes the files it made, so a failed creation leaves nothing behind.
+std::unique_ptr<Store> open_writer(const std::string& path)
+{
+  const DatabaseFile file = *locate_database(path, CreateFolders::yes);
+  std::optional<CreationLock> lock;
+  try {
+    if (file.exists) {
+      check_access(file, Access::write);
+    }
+    if (!file.exists || file.empty) {
+      lock.emplace(file);
+      lock->create_file();
+    }
+    auto store = std::make_unique<SqliteStore>(file, OpenMode::read_write);
+    migrate(store->connection());
+    lock.reset();
+    warn_if_exposed(file);
+    return store;
+  } catch (...) {
+    // `store` is closed by now: nothing of SQLite's holds the files.
+    if (lock) {
+      lock->remove_created();
+    }
+    throw;
+  }
+}
+
 } // namespace
 
 std::unique_ptr<Store> open_sqlite(const std::string& path, OpenMode mode)
 {
-  if (mode == OpenMode::existing && !std::filesystem::exists(path)) {
-    return nullptr;
-  }
-  return std::make_unique<SqliteStore>(path, mode);
+  return mode == OpenMode::existing ? open_reader(path) : open_writer(path);
 }
 
 int sqlite_schema_version() { return schema_version(); }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // What only the SQLite backend has: the file and its mode, WAL, migrations, the schema version,
 // and how open_store picks it. Behaviour every backend shares is in test_store_contract*.cpp.
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/files.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
@@ -16,7 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -63,6 +68,36 @@ int read_user_version(const std::string& path)
   return db.execAndGet("PRAGMA user_version").getInt();
 }
 
+// The permission bits of `path` (not following a final symlink), or -1 when it is missing.
+int mode_of(const std::filesystem::path& path)
+{
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+// Sets the process's umask for its lifetime.
+class ScopedUmask {
+public:
+  explicit ScopedUmask(mode_t mask) : m_old(::umask(mask)) {}
+  ~ScopedUmask() { ::umask(m_old); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+private:
+  mode_t m_old;
+};
+
+// The names in `dir`, sorted.
+std::vector<std::string> listing(const std::filesystem::path& dir)
+{
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 } // namespace
 
 TEST_CASE("open_sqlite")
@@ -85,6 +120,25 @@ TEST_CASE("open_sqlite")
     struct stat st {};
     REQUIRE(::stat((dir / "a" / "b").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
+  }
+
+  SECTION("every folder it creates is 0700 and its files 0600, whatever the umask")
+  {
+    // create_directories followed the umask for every folder but the last: 0777 under umask 000.
+    for (const mode_t mask : {mode_t{0}, mode_t{0277}}) {
+      INFO("umask " << fmt::format("{:04o}", mask));
+      const auto top = dir / fmt::format("umask-{:o}", mask);
+      const std::string nested = (top / "b" / "c" / "heartbeat.db").string();
+      const ScopedUmask umask(mask);
+      auto store = sqlite::open_sqlite(nested, OpenMode::read_write);
+      store->sync_targets({make_target("acme")}, k_t0);
+      CHECK(mode_of(top) == 0700);
+      CHECK(mode_of(top / "b") == 0700);
+      CHECK(mode_of(top / "b" / "c") == 0700);
+      CHECK(mode_of(nested) == 0600);
+      CHECK(mode_of(nested + "-wal") == 0600);
+      CHECK(mode_of(nested + "-shm") == 0600);
+    }
   }
 
   SECTION("records the schema version in user_version")
@@ -159,6 +213,39 @@ TEST_CASE("open_sqlite")
     CHECK_THROWS_WITH(open_store(path, OpenMode::existing), Contains("newer than this heartbeat"));
   }
 
+  SECTION("refuses a negative schema version, naming the path and the version")
+  {
+    // migrate() indexed its steps with the version: SIGSEGV or bad_alloc in every tool.
+    for (const int version : {-3, -1, std::numeric_limits<int>::min()}) {
+      std::filesystem::remove(path);
+      {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(fmt::format("PRAGMA user_version = {}", version));
+      }
+      REQUIRE(read_user_version(path) == version);
+      const std::string expected = fmt::format(
+        "database {} has schema version {}, which is not one heartbeat wrote (it writes 1 to "
+        "{}): is it heartbeat's database? point --db at another file",
+        path, version, sqlite_schema_version());
+      CHECK_THROWS_MATCHES(open_db(dir), StoreError, Message(expected));
+      CHECK_THROWS_MATCHES(open_store(path, OpenMode::existing), StoreError, Message(expected));
+      CHECK(read_user_version(path) == version);
+    }
+  }
+
+  SECTION("refuses a database that holds tables but no schema version")
+  {
+    {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec("CREATE TABLE notes (text TEXT)");
+    }
+    CHECK_THROWS_MATCHES(
+      open_db(dir), StoreError,
+      Message(fmt::format("database {} holds tables but no heartbeat schema version: it is not "
+                          "heartbeat's database; point --db at another file",
+                          path)));
+  }
+
   SECTION("OpenMode::existing does not create a missing file: no database yet is nullptr")
   {
     CHECK_FALSE(sqlite::open_sqlite(path, OpenMode::existing));
@@ -184,6 +271,134 @@ TEST_CASE("open_sqlite")
     CHECK_THROWS_AS(store->record_executions(writes), StoreError);
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     CHECK(db.execAndGet("SELECT count(*) FROM check_results").getInt() == 0);
+  }
+}
+
+TEST_CASE("open_sqlite: the database path")
+{
+  test::TempDir dir;
+  namespace fs = std::filesystem;
+
+  SECTION("symlinked folders are followed, as /var/run -> /run or a symlinked home")
+  {
+    // SQLITE_OPEN_NOFOLLOW refused a link anywhere in the path, after the file was created: a
+    // 0-byte file was left behind.
+    fs::create_directory(dir / "run");
+    fs::create_directory(dir / "var");
+    fs::create_directory_symlink("../run", dir / "var" / "run");
+    const std::string path = (dir / "var" / "run" / "heartbeat" / "heartbeat.db").string();
+    {
+      auto store = open_store(path, OpenMode::read_write);
+      store->sync_targets({make_target("acme")}, k_t0);
+    }
+    CHECK(listing(dir / "run" / "heartbeat")
+          == std::vector<std::string>{"heartbeat.db", "heartbeat.db-shm", "heartbeat.db-wal"});
+    CHECK(mode_of(dir / "run" / "heartbeat") == 0700);
+    auto reader = open_store(path, OpenMode::existing);
+    REQUIRE(reader);
+    CHECK(ids(reader->targets(IncludeRetired::no)) == std::vector<std::string>{"acme"});
+  }
+
+  SECTION("a symbolic link in the database file's place is refused, and nothing is created")
+  {
+    fs::create_directory(dir / "elsewhere");
+    const auto target = dir / "elsewhere" / "target.db";
+    fs::create_symlink(target, dir / "heartbeat.db");
+    const std::string path = (dir / "heartbeat.db").string();
+    const std::string expected = fmt::format(
+      "database {} is a symbolic link to {}: refused, because a link in the database's place "
+      "could send heartbeat's writes to any file; point --db at {} or link its folder instead",
+      path, target.string(), target.string());
+    CHECK_THROWS_MATCHES(open_store(path, OpenMode::read_write), StoreError, Message(expected));
+    CHECK_THROWS_MATCHES(open_store(path, OpenMode::existing), StoreError, Message(expected));
+    CHECK(listing(dir.path()) == std::vector<std::string>{"elsewhere", "heartbeat.db"});
+    CHECK(fs::is_empty(dir / "elsewhere"));
+
+    // The same when the link's target exists: refused, and the target is left alone.
+    open_store(target.string(), OpenMode::read_write);
+    const auto before = listing(dir / "elsewhere");
+    CHECK_THROWS_MATCHES(open_store(path, OpenMode::read_write), StoreError, Message(expected));
+    CHECK_THROWS_MATCHES(open_store(path, OpenMode::existing), StoreError, Message(expected));
+    CHECK(listing(dir / "elsewhere") == before);
+  }
+
+  SECTION("a symlink loop is too many levels of symbolic links, not a missing file")
+  {
+    fs::create_symlink("loop-b", dir / "loop-a");
+    fs::create_symlink("loop-a", dir / "loop-b");
+    for (const std::string& path :
+         {(dir / "loop-a" / "heartbeat.db").string(), (dir / "loop-a").string()}) {
+      const std::string expected = fmt::format(
+        "cannot open database {}: too many levels of symbolic links (a symlink loop in the "
+        "path?)",
+        path);
+      CHECK_THROWS_MATCHES(open_store(path, OpenMode::read_write), StoreError, Message(expected));
+      CHECK_THROWS_MATCHES(open_store(path, OpenMode::existing), StoreError, Message(expected));
+    }
+    CHECK(listing(dir.path()) == std::vector<std::string>{"loop-a", "loop-b"});
+  }
+
+  SECTION("a folder is not a database")
+  {
+    const std::string path = dir.path().string();
+    CHECK_THROWS_MATCHES(
+      open_store(path, OpenMode::read_write), StoreError,
+      Message(fmt::format("database {} is a folder, not a file: add a file name such as "
+                          "{}/heartbeat.db",
+                          path, path)));
+  }
+
+  SECTION("a creation that fails leaves nothing behind: no 0-byte file, no folder it made")
+  {
+    // A directory where SQLite's WAL goes: opening the new database fails after its file was
+    // created.
+    fs::create_directories(dir / "new" / "heartbeat.db-wal");
+    const std::string path = (dir / "new" / "heartbeat.db").string();
+    CHECK_THROWS_AS(open_store(path, OpenMode::read_write), StoreError);
+    CHECK(listing(dir / "new") == std::vector<std::string>{"heartbeat.db-wal"});
+
+    // A file name too long for the filesystem: refused after its folders were made.
+    const std::string long_name = (dir / "made" / "inner" / std::string(300, 'x')).string();
+    CHECK_THROWS_MATCHES(open_store(long_name, OpenMode::read_write), StoreError,
+                         Message(fmt::format("cannot open database {}: file name too long",
+                                             long_name)));
+    CHECK(listing(dir.path()) == std::vector<std::string>{"new"});
+  }
+
+  SECTION("a reader finds no database in a file with nothing in it yet, and creates nothing")
+  {
+    // What a writer has just created (or was killed creating) is "no data yet" to hb-status,
+    // which used to migrate it.
+    const std::string path = (dir / "heartbeat.db").string();
+    { std::ofstream touch(path); }
+    CHECK_FALSE(open_store(path, OpenMode::existing));
+    CHECK(read_user_version(path) == 0);
+    CHECK_FALSE(open_store((dir / "missing" / "heartbeat.db").string(), OpenMode::existing));
+    CHECK_FALSE(fs::exists(dir / "missing"));
+  }
+}
+
+TEST_CASE("sqlite Connection: errors")
+{
+  test::TempDir dir;
+  const std::string path = db_path(dir);
+  open_store(path, OpenMode::read_write);
+  const auto file = sqlite::locate_database(path, sqlite::CreateFolders::no);
+  REQUIRE(file);
+
+  SECTION("a full disk reads disk full, naming the database (simulated with max_page_count)")
+  {
+    // SQLITE_FULL read "database or disk is full"; the -shm on a full tmpfs "disk I/O error"
+    // (tests/e2e/test_database_files.cpp fills a real tmpfs).
+    sqlite::Connection connection(*file, OpenMode::read_write);
+    connection.db().exec("CREATE TABLE filler (data BLOB)");
+    const int pages = connection.db().execAndGet("PRAGMA page_count").getInt();
+    connection.db().exec(fmt::format("PRAGMA max_page_count = {}", pages + 1));
+    CHECK_THROWS_MATCHES(
+      connection.guarded("filling it",
+                         [&] { connection.db().exec("INSERT INTO filler VALUES (zeroblob(1e6))"); }),
+      StoreError,
+      Message(fmt::format("disk full: no space left on device for {} (filling it failed)", path)));
   }
 }
 
