@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: MIT
 // What a beat, a plugin, a task or a job leaves behind: nothing of it reaches the operator's
 // terminal that could rewrite or reorder what is shown (escape sequences, bidirectional
-// overrides).
+// overrides), and no process of a check or a task outlives it.
 #include "e2e_helpers.hpp"
+
+#include <chrono>
+#include <fstream>
+
+#include <signal.h>
+#include <sys/types.h>
 
 using namespace hb::test;
 using nlohmann::json;
@@ -18,6 +24,25 @@ bool has_hidden_controls(const std::string& text)
 {
   return text.find('\033') != std::string::npos || text.find(k_rlo) != std::string::npos ||
          text.find(k_lri) != std::string::npos;
+}
+
+// True while `pid` runs (a zombie nobody has reaped yet counts as gone).
+bool is_running(pid_t pid)
+{
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) {
+    return false;
+  }
+  const auto paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
+}
+
+pid_t pid_in(const std::filesystem::path& file)
+{
+  const std::string text = read_file(file);
+  REQUIRE_FALSE(text.empty());
+  return static_cast<pid_t>(std::stol(text));
 }
 
 json command_target(const std::string& id, const std::string& script)
@@ -131,4 +156,66 @@ TEST_CASE(
   CHECK_FALSE(has_hidden_controls(as_json.out));
   CHECK(as_json.out.find("\\u202e") != std::string::npos);
   CHECK(json::parse(as_json.out).dump().find(k_rlo) != std::string::npos);
+}
+
+TEST_CASE("a plugin's background grandchild does not outlive its check")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  const auto holding = ws.dir / "holding.pid";
+  const auto detached = ws.dir / "detached.pid";
+  const auto stubborn = ws.dir / "stubborn.pid";
+  ws.write_config(
+      json{{"targets",
+            {// Keeps the output pipe open: the check must not wait for it either.
+             command_target("holding", "sleep 300 & echo $! > " + holding.string() + "; echo OK"),
+             // Lets go of the pipe: nothing but the process group ties it to the check.
+             command_target("detached", "sleep 300 >/dev/null 2>&1 & echo $! > " +
+                                            detached.string() + "; echo OK"),
+             // Ignores SIGTERM: SIGKILL after the check's grace period.
+             command_target("stubborn", "trap '' TERM; sleep 300 >/dev/null 2>&1 & echo $! > " +
+                                            stubborn.string() + "; echo OK")}}}
+          .dump());
+
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = ws.pulse_json();
+  const auto took = std::chrono::steady_clock::now() - start;
+  for (const std::string id : {"holding", "detached", "stubborn"}) {
+    INFO(id);
+    CHECK(detail(r, id)["checks"][0]["status"] == "ok");
+  }
+  // Far from the 300 s the grandchildren would take, and from the 20 s timeout.
+  CHECK(took < std::chrono::seconds(10));
+  // Gone when hb-pulse returns, not some time later.
+  for (const auto& file : {holding, detached, stubborn}) {
+    INFO(file);
+    const pid_t pid = pid_in(file);
+    CHECK_FALSE(is_running(pid));
+    if (is_running(pid)) {
+      ::kill(pid, SIGKILL);
+    }
+  }
+}
+
+TEST_CASE("a task's background grandchild does not outlive the task")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  const auto pid_file = ws.dir / "task-child.pid";
+  ws.write_config(
+      json{{"targets", json::array()},
+           {"schedules",
+            {{{"name", "spawner"},
+              {"cron", "* * * * *"},
+              {"command",
+               {"/bin/sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $! > " + pid_file.string()}}}}}}
+          .dump());
+  REQUIRE(ws.pulse({}, "2026-03-02T10:00:30Z").exit_code == 0);
+  const auto r = ws.pulse_json({}, "2026-03-02T10:01:30Z");
+  CHECK(detail(r, "spawner")["result"] == "succeeded");
+  const pid_t pid = pid_in(pid_file);
+  CHECK_FALSE(is_running(pid));
+  if (is_running(pid)) {
+    ::kill(pid, SIGKILL);
+  }
 }
