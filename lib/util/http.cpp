@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "util/http.hpp"
 
+#include "util/curl_api.hpp"
 #include "util/duration.hpp"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,161 +31,6 @@ namespace {
 constexpr int k_poll_slice_ms = 20;
 
 constexpr std::string_view k_user_agent = "heartbeat/" HB_VERSION;
-
-// The DNS cache shared by every thread's handle, so that 1,000 checks against one host from 32
-// threads resolve it once rather than once per thread. libcurl requires the locks; connections
-// are deliberately not shared (each thread keeps its own, which needs no locking).
-std::array<std::mutex, CURL_LOCK_DATA_LAST>& share_locks()
-{
-  // Leaked on purpose: thread-local handles detach from the share during thread exit, which may
-  // run after static destructors.
-  static auto* locks = new std::array<std::mutex, CURL_LOCK_DATA_LAST>();
-  return *locks;
-}
-
-void lock_share(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/, void* /*user*/)
-{
-  share_locks()[static_cast<std::size_t>(data) % CURL_LOCK_DATA_LAST].lock();
-}
-
-void unlock_share(CURL* /*handle*/, curl_lock_data data, void* /*user*/)
-{
-  share_locks()[static_cast<std::size_t>(data) % CURL_LOCK_DATA_LAST].unlock();
-}
-
-// libcurl's entry points, resolved at run time. libcurl (with OpenSSL, nghttp2, LDAP, Kerberos,
-// SSH, ...) is about 40 shared libraries, and loading them costs a short-lived process ~5 ms:
-// most of the startup of hb-beat and hb-status, which never make a request. So the library is
-// opened with dlopen() on the first use of anything here, and only then.
-//
-// Called through these pointers, the variadic setters lose the argument type checks of curl's
-// typecheck-gcc.h macros: pass exactly the documented types (long, curl_off_t, char*, ...).
-struct Curl {
-  decltype(&::curl_global_init) global_init = nullptr;
-  decltype(&::curl_share_init) share_init = nullptr;
-  decltype(&::curl_share_setopt) share_setopt = nullptr;
-  decltype(&::curl_share_cleanup) share_cleanup = nullptr;
-  decltype(&::curl_multi_init) multi_init = nullptr;
-  decltype(&::curl_multi_cleanup) multi_cleanup = nullptr;
-  decltype(&::curl_multi_add_handle) multi_add_handle = nullptr;
-  decltype(&::curl_multi_remove_handle) multi_remove_handle = nullptr;
-  decltype(&::curl_multi_perform) multi_perform = nullptr;
-  decltype(&::curl_multi_poll) multi_poll = nullptr;
-  decltype(&::curl_multi_info_read) multi_info_read = nullptr;
-  decltype(&::curl_easy_init) easy_init = nullptr;
-  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
-  decltype(&::curl_easy_reset) easy_reset = nullptr;
-  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
-  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
-  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
-  decltype(&::curl_url) url = nullptr;
-  decltype(&::curl_url_cleanup) url_cleanup = nullptr;
-  decltype(&::curl_url_set) url_set = nullptr;
-  decltype(&::curl_url_get) url_get = nullptr;
-  decltype(&::curl_free) free = nullptr;
-  decltype(&::curl_slist_append) slist_append = nullptr;
-  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
-
-  // The DNS cache shared by every thread's handle (nullptr if libcurl could not make one, in
-  // which case each thread keeps its own). Never cleaned up: it must outlive every thread's
-  // handle.
-  CURLSH* share = nullptr;
-};
-
-// The soname the build linked against before loading became lazy: libcurl4's ABI.
-constexpr const char* k_curl_library = "libcurl.so.4";
-
-struct CurlLoad {
-  const Curl* curl = nullptr; // nullptr when the library could not be loaded
-  std::string error;          // why not
-};
-
-template <typename Function>
-bool resolve(void* library, const char* name, Function& out, std::string& error)
-{
-  void* symbol = dlsym(library, name);
-  if (symbol == nullptr) {
-    error = fmt::format("{} has no {}", k_curl_library, name);
-    return false;
-  }
-  out = reinterpret_cast<Function>(symbol);
-  return true;
-}
-
-CurlLoad load_curl()
-{
-  CurlLoad result;
-  // Never closed: thread-local handles are cleaned up during thread exit, after static
-  // destructors may have run.
-  void* library = dlopen(k_curl_library, RTLD_NOW | RTLD_LOCAL);
-  if (library == nullptr) {
-    const char* why = dlerror();
-    result.error = fmt::format("cannot load {} (is libcurl4 installed?): {}", k_curl_library,
-                               why != nullptr ? why : "?");
-    return result;
-  }
-  auto api = std::make_unique<Curl>(); // released (leaked on purpose, like the library) once usable
-  std::string& error = result.error;
-  const bool ok = resolve(library, "curl_global_init", api->global_init, error) &&
-                  resolve(library, "curl_share_init", api->share_init, error) &&
-                  resolve(library, "curl_share_setopt", api->share_setopt, error) &&
-                  resolve(library, "curl_share_cleanup", api->share_cleanup, error) &&
-                  resolve(library, "curl_multi_init", api->multi_init, error) &&
-                  resolve(library, "curl_multi_cleanup", api->multi_cleanup, error) &&
-                  resolve(library, "curl_multi_add_handle", api->multi_add_handle, error) &&
-                  resolve(library, "curl_multi_remove_handle", api->multi_remove_handle, error) &&
-                  resolve(library, "curl_multi_perform", api->multi_perform, error) &&
-                  resolve(library, "curl_multi_poll", api->multi_poll, error) &&
-                  resolve(library, "curl_multi_info_read", api->multi_info_read, error) &&
-                  resolve(library, "curl_easy_init", api->easy_init, error) &&
-                  resolve(library, "curl_easy_cleanup", api->easy_cleanup, error) &&
-                  resolve(library, "curl_easy_reset", api->easy_reset, error) &&
-                  resolve(library, "curl_easy_setopt", api->easy_setopt, error) &&
-                  resolve(library, "curl_easy_getinfo", api->easy_getinfo, error) &&
-                  resolve(library, "curl_easy_strerror", api->easy_strerror, error) &&
-                  resolve(library, "curl_url", api->url, error) &&
-                  resolve(library, "curl_url_cleanup", api->url_cleanup, error) &&
-                  resolve(library, "curl_url_set", api->url_set, error) &&
-                  resolve(library, "curl_url_get", api->url_get, error) &&
-                  resolve(library, "curl_free", api->free, error) &&
-                  resolve(library, "curl_slist_append", api->slist_append, error) &&
-                  resolve(library, "curl_slist_free_all", api->slist_free_all, error);
-  if (!ok) {
-    return result;
-  }
-  if (const CURLcode code = api->global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK) {
-    result.error = fmt::format("libcurl failed to initialise: {}", api->easy_strerror(code));
-    return result;
-  }
-  share_locks();
-  if (CURLSH* s = api->share_init(); s != nullptr) {
-    if (api->share_setopt(s, CURLSHOPT_LOCKFUNC, lock_share) == CURLSHE_OK &&
-        api->share_setopt(s, CURLSHOPT_UNLOCKFUNC, unlock_share) == CURLSHE_OK &&
-        api->share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) == CURLSHE_OK) {
-      api->share = s;
-    } else {
-      api->share_cleanup(s);
-    }
-  }
-  result.curl = api.release();
-  return result;
-}
-
-// Loads libcurl once per process (thread-safe); every entry point of this file calls it before
-// anything else here touches libcurl.
-const CurlLoad& curl_load()
-{
-  // Leaked on purpose: thread-local handles use it during thread exit, which may come after
-  // static destructors.
-  static const CurlLoad* load = new CurlLoad(load_curl());
-  return *load;
-}
-
-// libcurl, once curl_load() succeeded.
-const Curl& curl()
-{
-  return *curl_load().curl;
-}
 
 // One easy handle and one multi handle per thread. The multi handle owns the connection cache,
 // so consecutive requests from a thread to the same host reuse a connection.
@@ -221,59 +65,6 @@ ThreadHandles& thread_handles()
 {
   thread_local ThreadHandles handles;
   return handles;
-}
-
-class UrlHandle {
-public:
-  UrlHandle()
-      : m_url(curl().url())
-  {
-  }
-  ~UrlHandle()
-  {
-    if (m_url != nullptr) {
-      curl().url_cleanup(m_url);
-    }
-  }
-  UrlHandle(const UrlHandle&) = delete;
-  UrlHandle& operator=(const UrlHandle&) = delete;
-
-  // Returns false when `url` is not a URL libcurl can parse.
-  bool parse(const std::string& url, unsigned int flags)
-  {
-    return m_url != nullptr && curl().url_set(m_url, CURLUPART_URL, url.c_str(), flags) == CURLUE_OK;
-  }
-
-  // Returns the part, or std::nullopt when it is absent.
-  std::optional<std::string> get(CURLUPart part, unsigned int flags = 0) const
-  {
-    char* text = nullptr;
-    if (curl().url_get(m_url, part, &text, flags) != CURLUE_OK || text == nullptr) {
-      return std::nullopt;
-    }
-    std::string out(text);
-    curl().free(text);
-    return out;
-  }
-
-  void clear(CURLUPart part) { curl().url_set(m_url, part, nullptr, 0); }
-
-private:
-  CURLU* m_url;
-};
-
-bool starts_with_nocase(std::string_view text, std::string_view prefix)
-{
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
-bool has_http_scheme(std::string_view url)
-{
-  return starts_with_nocase(url, "http://") || starts_with_nocase(url, "https://");
 }
 
 // redact_url for text libcurl cannot parse. Errs on the side of showing less: userinfo ends at
