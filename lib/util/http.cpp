@@ -327,6 +327,7 @@ struct Transfer {
   std::optional<std::string> redirect_url; // the absolute URL `Location` names, on a 3xx
   std::string detail;                      // libcurl's error message
   bool headers_complete = false;
+  bool request_sent = false;
 };
 
 // Sends `hop` of `request` on `easy` through `multi`, keeping the response body in `sink`.
@@ -433,6 +434,9 @@ Transfer transfer(CURL* easy, CURLM* multi, const HttpRequest& request, const Ho
       redirect != nullptr) {
     out.redirect_url = redirect;
   }
+  long request_size = 0;
+  curl().easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+  out.request_sent = request_size > 0;
   out.headers_complete = header_watch.complete;
   out.detail = error_buffer[0] != '\0' ? error_buffer : curl().easy_strerror(out.code);
   // The buffer lives on this stack frame; the handle outlives it.
@@ -440,8 +444,14 @@ Transfer transfer(CURL* easy, CURLM* multi, const HttpRequest& request, const Ho
   return out;
 }
 
+// libcurl 8.6 and later end a transfer whose response headers are too large with
+// CURLE_TOO_LARGE; the headers this file is built against (7.88) predate it, which ends it with
+// CURLE_OUT_OF_MEMORY instead. libcurl4 keeps its numbers, so the later one is named here.
+constexpr int k_curle_too_large = 100;
+
 // Fills in `response.error` for the transfer `t` of `request` that failed as `response.failure`
-// says, with credentials removed from any URL in it.
+// says (and corrects that failure where libcurl's code misleads), with credentials removed from
+// any URL in it.
 void describe_failure(HttpResponse& response, const Transfer& t, const HttpRequest& request,
                       long connect_timeout_ms, long timeout_ms)
 {
@@ -450,6 +460,15 @@ void describe_failure(HttpResponse& response, const Transfer& t, const HttpReque
   scrub_url(detail, t.effective_url);
   scrub_url(detail, request.url);
   const Endpoint endpoint = endpoint_of(t.effective_url);
+  if ((t.code == CURLE_OUT_OF_MEMORY || static_cast<int>(t.code) == k_curle_too_large) &&
+      t.request_sent && !t.headers_complete) {
+    // A header line past libcurl's limit (CURL_MAX_HTTP_HEADER), not a lack of memory here: the
+    // server's reply is malformed, and the check fails like for any other malformed reply.
+    response.failure = Failure::protocol;
+    response.error = fmt::format("response header over {} bytes from {}", CURL_MAX_HTTP_HEADER,
+                                 describe_endpoint(endpoint));
+    return;
+  }
   switch (response.failure) {
   case Failure::dns:
     response.error = fmt::format("could not resolve host \"{}\"", endpoint.host);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "support/raw_server.hpp"
 #include "support/test_server.hpp"
 #include "util/http.hpp"
 
@@ -523,6 +524,20 @@ TEST_CASE("http_perform redirects from https")
     const auto seen = secure.recorded();
     REQUIRE(seen.size() == 1);
     CHECK(seen[0].header("X-Api-Key") == "k3y");
+  }
+}
+
+TEST_CASE("http_perform: a huge response header")
+{
+  SECTION("is a protocol failure of the server, not our lack of memory")
+  {
+    hb::test::RawTcpServer server(hb::test::RawTcpServer::Behaviour::huge_header);
+    const auto start = std::chrono::steady_clock::now();
+    const HttpResponse r = http_perform(get(server.url("/")));
+    CHECK(since(start) < Duration(4'000));
+    CHECK(r.failure == Failure::protocol);
+    CHECK(r.error ==
+          fmt::format("response header over 102400 bytes from 127.0.0.1:{}", server.port()));
   }
 }
 
