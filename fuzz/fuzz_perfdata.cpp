@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Fuzzes the plugin output parser and the text helpers behind it (hb::checks::parse_plugin_output,
 // sanitize_text, truncate_utf8). Besides sanitizer findings, aborts when a result breaks what
-// lib/checks/perfdata.hpp promises: limits kept, text valid UTF-8 without control characters,
-// metric names unique, numbers finite, thresholds and units from their alphabets.
+// lib/checks/perfdata.hpp promises: limits kept, text valid UTF-8 without control characters
+// (bidirectional formatting characters included), metric names unique, numbers finite,
+// thresholds and units from their alphabets.
 #include "checks/perfdata.hpp"
+#include "fuzz_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -26,62 +28,8 @@ std::string_view g_input;
   std::abort();
 }
 
-// Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
-bool is_valid_utf8(std::string_view text)
-{
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    std::uint32_t code = 0;
-    std::uint32_t smallest = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      length = 2;
-      code = c & 0x1Fu;
-      smallest = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      length = 3;
-      code = c & 0x0Fu;
-      smallest = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      length = 4;
-      code = c & 0x07u;
-      smallest = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) {
-      return false;
-    }
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) {
-        return false;
-      }
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    if (code < smallest || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
-bool has_control(std::string_view text, KeepNewlines keep_newlines)
-{
-  return std::any_of(text.begin(), text.end(), [&](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (keep_newlines == KeepNewlines::yes && (c == '\n' || c == '\t')) {
-      return false;
-    }
-    return c < 0x20 || c == 0x7F;
-  });
-}
+using hb::fuzz::has_control;
+using hb::fuzz::is_valid_utf8;
 
 void check_clean(std::string_view text, KeepNewlines keep_newlines, const std::string& what)
 {

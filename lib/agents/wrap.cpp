@@ -58,6 +58,10 @@ util::ProcessResult run_job(const JobRequest& request)
   // callers, where stdin is not a terminal.
   spec.inherit_stdin = ::isatty(STDIN_FILENO) == 0;
   spec.relay_signals = request.relay_signals;
+  // hb-beat stands transparently between cron and the job: a job that starts something meant
+  // to outlive it (a service restart, `nohup worker &`) keeps doing so once it exits. Only its
+  // --timeout ends the whole group.
+  spec.leftovers = util::ProcessSpec::Leftovers::leave;
   return util::run_process(spec);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "checks/http_check.hpp"
 
+#include "checks/perfdata.hpp"
 #include "util/duration.hpp"
 #include "util/http.hpp"
 
@@ -165,6 +166,11 @@ CheckResult HttpCheck::transport_failure(const util::HttpResponse& response) con
     result.phase = "protocol";
     result.message = "bad HTTP response: " + response.error;
     break;
+  case Failure::insecure_redirect:
+    // The answer would have been fetched without TLS: a TLS failure of the server's making.
+    result.phase = "tls";
+    result.message = response.error + "; set \"allow_insecure_redirect\": true to follow it";
+    break;
   case Failure::cancelled:
     result.status = CheckStatus::error;
     result.phase = "cancelled";
@@ -182,7 +188,9 @@ CheckResult HttpCheck::transport_failure(const util::HttpResponse& response) con
     result.message = response.error;
     break;
   }
-  result.message = m_settings.scrub(std::move(result.message));
+  // libcurl's messages may quote the server (a redirect's target): nothing it sends reaches a
+  // terminal unsanitised.
+  result.message = sanitize_text(m_settings.scrub(std::move(result.message)), KeepNewlines::no);
   result.metrics.push_back(
       {"time", static_cast<double>(response.elapsed.count()) / 1000.0, "s", "", "", 0.0, {}});
   return result;
@@ -423,6 +431,7 @@ std::unique_ptr<Check> create_http_check(const ConfigNode& spec, const CommonSet
     s.max_latency = *max_latency;
   }
   s.request.max_redirects = spec.get_bool("follow_redirects", true) ? k_max_redirects : 0;
+  s.request.allow_insecure_redirect = spec.get_bool("allow_insecure_redirect", false);
   s.insecure = spec.get_bool("insecure", false);
   s.request.verify_tls = !s.insecure;
   if (const ConfigNode node = spec["ca_file"]; !node.is_null()) {
@@ -453,7 +462,7 @@ CheckType http_check_type()
 {
   return {"http",
           {"url", "method", "headers", "body", "expect_status", "body_contains", "body_regex",
-           "max_latency", "follow_redirects", "insecure", "ca_file"},
+           "max_latency", "follow_redirects", "allow_insecure_redirect", "insecure", "ca_file"},
           create_http_check};
 }
 

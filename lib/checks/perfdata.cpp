@@ -284,6 +284,12 @@ void parse_perfdata(std::string_view perf, PluginOutput& out, ErrorSink& errors)
 
 } // namespace
 
+bool is_hidden_control(std::uint32_t code)
+{
+  return (code >= 0x80 && code <= 0x9F) || code == 0x061C || code == 0x200E || code == 0x200F ||
+         (code >= 0x202A && code <= 0x202E) || (code >= 0x2066 && code <= 0x2069);
+}
+
 std::string sanitize_text(std::string_view text, KeepNewlines keep_newlines)
 {
   std::string out;
@@ -335,6 +341,11 @@ std::string sanitize_text(std::string_view text, KeepNewlines keep_newlines)
       ++i;
       continue;
     }
+    if (is_hidden_control(code)) {
+      out += ' ';
+      i += length;
+      continue;
+    }
     out.append(text.substr(i, length));
     i += length;
   }
@@ -368,7 +379,8 @@ PluginOutput parse_plugin_output(std::string_view text)
 
   const std::size_t first_bar = first_line.find('|');
   const std::string_view summary = trim(first_line.substr(0, first_bar));
-  // Sanitizing can only grow the text, so a slice a little past the limit is enough.
+  // Sanitizing grows the text (or shrinks it only where hidden controls become spaces), so a
+  // slice a little past the limit is enough.
   // Trimmed again after sanitizing: control characters at the ends became spaces.
   out.summary = truncate_utf8(
       trim(sanitize_text(summary.substr(0, k_max_summary + 4), KeepNewlines::no)), k_max_summary);

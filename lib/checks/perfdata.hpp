@@ -3,6 +3,7 @@
 
 #include "checks/check.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,8 +16,7 @@ namespace hb::checks {
 //   long output line 2
 //   long output line 3 | more perfdata
 //   continuing to the end
-// Text is made safe to store and to dump as JSON: invalid UTF-8 bytes are replaced by U+FFFD and
-// control characters by spaces (the long output keeps its newlines and tabs).
+// Text is made safe to store, to dump as JSON and to show on a terminal (see sanitize_text).
 struct PluginOutput {
   std::string summary;     // first line before '|', trimmed, at most k_max_summary bytes
   std::string long_output; // the other lines before a '|', at most k_max_long_output bytes
@@ -40,8 +40,19 @@ inline constexpr std::size_t k_max_perfdata_errors = 20;
 // metric name is unique within one result.
 PluginOutput parse_plugin_output(std::string_view text);
 
-// Returns `text` with invalid UTF-8 sequences replaced by U+FFFD and, when `keep_newlines` is
-// no, every control character replaced by a space (with yes, '\n' and '\t' are kept).
+// Returns true for the code points that are valid UTF-8 but must not reach a terminal: the C1
+// controls (U+0080-U+009F; U+009B is an 8-bit CSI to some terminals) and the bidirectional
+// formatting characters, which reorder what is shown after them ("Trojan Source"): the overrides
+// and embeddings U+202A-U+202E, the isolates U+2066-U+2069, and the marks U+200E, U+200F and
+// U+061C, which can reorder neutral characters (digits, punctuation) on their own.
+bool is_hidden_control(std::uint32_t code);
+
+// Returns `text` with invalid UTF-8 sequences replaced by U+FFFD and every control character
+// replaced by a space: C0 (ESC included), DEL, C1, and the bidirectional formatting characters
+// U+061C, U+200E, U+200F, U+202A-U+202E and U+2066-U+2069, which would reorder what a terminal
+// shows. With `keep_newlines` yes, '\n' and '\t' are kept and CRLF becomes '\n'. The one
+// sanitiser for text from outside (plugin and command output, beats) before it is stored or
+// shown.
 enum class KeepNewlines { no, yes };
 std::string sanitize_text(std::string_view text, KeepNewlines keep_newlines);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "pulse/tasks.hpp"
 
+#include "checks/perfdata.hpp"
 #include "schedule/tasks.hpp"
 #include "schedule/zone.hpp"
 #include "util/duration.hpp"
@@ -260,7 +261,9 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       // One judgement of how a process ended, shared with hb-beat's job wrapper.
       const util::ProcessOutcome outcome = util::outcome_of(f.process);
       run.exit_code = outcome.exit_code;
-      run.message = outcome.message;
+      // The message ends with the task's last output line: its escape sequences and bidi
+      // controls must not reach a terminal through hb-pulse or hb-status.
+      run.message = checks::sanitize_text(outcome.message, checks::KeepNewlines::no);
       using Kind = util::ProcessOutcome::Kind;
       switch (outcome.kind) {
       case Kind::succeeded:

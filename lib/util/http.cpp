@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "util/http.hpp"
 
+#include "util/curl_api.hpp"
 #include "util/duration.hpp"
+#include "util/http_redirect.hpp"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,161 +32,6 @@ namespace {
 constexpr int k_poll_slice_ms = 20;
 
 constexpr std::string_view k_user_agent = "heartbeat/" HB_VERSION;
-
-// The DNS cache shared by every thread's handle, so that 1,000 checks against one host from 32
-// threads resolve it once rather than once per thread. libcurl requires the locks; connections
-// are deliberately not shared (each thread keeps its own, which needs no locking).
-std::array<std::mutex, CURL_LOCK_DATA_LAST>& share_locks()
-{
-  // Leaked on purpose: thread-local handles detach from the share during thread exit, which may
-  // run after static destructors.
-  static auto* locks = new std::array<std::mutex, CURL_LOCK_DATA_LAST>();
-  return *locks;
-}
-
-void lock_share(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/, void* /*user*/)
-{
-  share_locks()[static_cast<std::size_t>(data) % CURL_LOCK_DATA_LAST].lock();
-}
-
-void unlock_share(CURL* /*handle*/, curl_lock_data data, void* /*user*/)
-{
-  share_locks()[static_cast<std::size_t>(data) % CURL_LOCK_DATA_LAST].unlock();
-}
-
-// libcurl's entry points, resolved at run time. libcurl (with OpenSSL, nghttp2, LDAP, Kerberos,
-// SSH, ...) is about 40 shared libraries, and loading them costs a short-lived process ~5 ms:
-// most of the startup of hb-beat and hb-status, which never make a request. So the library is
-// opened with dlopen() on the first use of anything here, and only then.
-//
-// Called through these pointers, the variadic setters lose the argument type checks of curl's
-// typecheck-gcc.h macros: pass exactly the documented types (long, curl_off_t, char*, ...).
-struct Curl {
-  decltype(&::curl_global_init) global_init = nullptr;
-  decltype(&::curl_share_init) share_init = nullptr;
-  decltype(&::curl_share_setopt) share_setopt = nullptr;
-  decltype(&::curl_share_cleanup) share_cleanup = nullptr;
-  decltype(&::curl_multi_init) multi_init = nullptr;
-  decltype(&::curl_multi_cleanup) multi_cleanup = nullptr;
-  decltype(&::curl_multi_add_handle) multi_add_handle = nullptr;
-  decltype(&::curl_multi_remove_handle) multi_remove_handle = nullptr;
-  decltype(&::curl_multi_perform) multi_perform = nullptr;
-  decltype(&::curl_multi_poll) multi_poll = nullptr;
-  decltype(&::curl_multi_info_read) multi_info_read = nullptr;
-  decltype(&::curl_easy_init) easy_init = nullptr;
-  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
-  decltype(&::curl_easy_reset) easy_reset = nullptr;
-  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
-  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
-  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
-  decltype(&::curl_url) url = nullptr;
-  decltype(&::curl_url_cleanup) url_cleanup = nullptr;
-  decltype(&::curl_url_set) url_set = nullptr;
-  decltype(&::curl_url_get) url_get = nullptr;
-  decltype(&::curl_free) free = nullptr;
-  decltype(&::curl_slist_append) slist_append = nullptr;
-  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
-
-  // The DNS cache shared by every thread's handle (nullptr if libcurl could not make one, in
-  // which case each thread keeps its own). Never cleaned up: it must outlive every thread's
-  // handle.
-  CURLSH* share = nullptr;
-};
-
-// The soname the build linked against before loading became lazy: libcurl4's ABI.
-constexpr const char* k_curl_library = "libcurl.so.4";
-
-struct CurlLoad {
-  const Curl* curl = nullptr; // nullptr when the library could not be loaded
-  std::string error;          // why not
-};
-
-template <typename Function>
-bool resolve(void* library, const char* name, Function& out, std::string& error)
-{
-  void* symbol = dlsym(library, name);
-  if (symbol == nullptr) {
-    error = fmt::format("{} has no {}", k_curl_library, name);
-    return false;
-  }
-  out = reinterpret_cast<Function>(symbol);
-  return true;
-}
-
-CurlLoad load_curl()
-{
-  CurlLoad result;
-  // Never closed: thread-local handles are cleaned up during thread exit, after static
-  // destructors may have run.
-  void* library = dlopen(k_curl_library, RTLD_NOW | RTLD_LOCAL);
-  if (library == nullptr) {
-    const char* why = dlerror();
-    result.error = fmt::format("cannot load {} (is libcurl4 installed?): {}", k_curl_library,
-                               why != nullptr ? why : "?");
-    return result;
-  }
-  auto api = std::make_unique<Curl>(); // released (leaked on purpose, like the library) once usable
-  std::string& error = result.error;
-  const bool ok = resolve(library, "curl_global_init", api->global_init, error) &&
-                  resolve(library, "curl_share_init", api->share_init, error) &&
-                  resolve(library, "curl_share_setopt", api->share_setopt, error) &&
-                  resolve(library, "curl_share_cleanup", api->share_cleanup, error) &&
-                  resolve(library, "curl_multi_init", api->multi_init, error) &&
-                  resolve(library, "curl_multi_cleanup", api->multi_cleanup, error) &&
-                  resolve(library, "curl_multi_add_handle", api->multi_add_handle, error) &&
-                  resolve(library, "curl_multi_remove_handle", api->multi_remove_handle, error) &&
-                  resolve(library, "curl_multi_perform", api->multi_perform, error) &&
-                  resolve(library, "curl_multi_poll", api->multi_poll, error) &&
-                  resolve(library, "curl_multi_info_read", api->multi_info_read, error) &&
-                  resolve(library, "curl_easy_init", api->easy_init, error) &&
-                  resolve(library, "curl_easy_cleanup", api->easy_cleanup, error) &&
-                  resolve(library, "curl_easy_reset", api->easy_reset, error) &&
-                  resolve(library, "curl_easy_setopt", api->easy_setopt, error) &&
-                  resolve(library, "curl_easy_getinfo", api->easy_getinfo, error) &&
-                  resolve(library, "curl_easy_strerror", api->easy_strerror, error) &&
-                  resolve(library, "curl_url", api->url, error) &&
-                  resolve(library, "curl_url_cleanup", api->url_cleanup, error) &&
-                  resolve(library, "curl_url_set", api->url_set, error) &&
-                  resolve(library, "curl_url_get", api->url_get, error) &&
-                  resolve(library, "curl_free", api->free, error) &&
-                  resolve(library, "curl_slist_append", api->slist_append, error) &&
-                  resolve(library, "curl_slist_free_all", api->slist_free_all, error);
-  if (!ok) {
-    return result;
-  }
-  if (const CURLcode code = api->global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK) {
-    result.error = fmt::format("libcurl failed to initialise: {}", api->easy_strerror(code));
-    return result;
-  }
-  share_locks();
-  if (CURLSH* s = api->share_init(); s != nullptr) {
-    if (api->share_setopt(s, CURLSHOPT_LOCKFUNC, lock_share) == CURLSHE_OK &&
-        api->share_setopt(s, CURLSHOPT_UNLOCKFUNC, unlock_share) == CURLSHE_OK &&
-        api->share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) == CURLSHE_OK) {
-      api->share = s;
-    } else {
-      api->share_cleanup(s);
-    }
-  }
-  result.curl = api.release();
-  return result;
-}
-
-// Loads libcurl once per process (thread-safe); every entry point of this file calls it before
-// anything else here touches libcurl.
-const CurlLoad& curl_load()
-{
-  // Leaked on purpose: thread-local handles use it during thread exit, which may come after
-  // static destructors.
-  static const CurlLoad* load = new CurlLoad(load_curl());
-  return *load;
-}
-
-// libcurl, once curl_load() succeeded.
-const Curl& curl()
-{
-  return *curl_load().curl;
-}
 
 // One easy handle and one multi handle per thread. The multi handle owns the connection cache,
 // so consecutive requests from a thread to the same host reuse a connection.
@@ -221,59 +66,6 @@ ThreadHandles& thread_handles()
 {
   thread_local ThreadHandles handles;
   return handles;
-}
-
-class UrlHandle {
-public:
-  UrlHandle()
-      : m_url(curl().url())
-  {
-  }
-  ~UrlHandle()
-  {
-    if (m_url != nullptr) {
-      curl().url_cleanup(m_url);
-    }
-  }
-  UrlHandle(const UrlHandle&) = delete;
-  UrlHandle& operator=(const UrlHandle&) = delete;
-
-  // Returns false when `url` is not a URL libcurl can parse.
-  bool parse(const std::string& url, unsigned int flags)
-  {
-    return m_url != nullptr && curl().url_set(m_url, CURLUPART_URL, url.c_str(), flags) == CURLUE_OK;
-  }
-
-  // Returns the part, or std::nullopt when it is absent.
-  std::optional<std::string> get(CURLUPart part, unsigned int flags = 0) const
-  {
-    char* text = nullptr;
-    if (curl().url_get(m_url, part, &text, flags) != CURLUE_OK || text == nullptr) {
-      return std::nullopt;
-    }
-    std::string out(text);
-    curl().free(text);
-    return out;
-  }
-
-  void clear(CURLUPart part) { curl().url_set(m_url, part, nullptr, 0); }
-
-private:
-  CURLU* m_url;
-};
-
-bool starts_with_nocase(std::string_view text, std::string_view prefix)
-{
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
-bool has_http_scheme(std::string_view url)
-{
-  return starts_with_nocase(url, "http://") || starts_with_nocase(url, "https://");
 }
 
 // redact_url for text libcurl cannot parse. Errs on the side of showing less: userinfo ends at
@@ -494,13 +286,11 @@ bool is_header(const std::pair<std::string, std::string>& header, std::string_vi
   return header.first.size() == name.size() && starts_with_nocase(header.first, name);
 }
 
-// Sets the options that depend on the method; returns false when libcurl refused one.
-bool set_method(CURL* easy, const HttpRequest& request)
+// Sets the options that depend on the method; returns false when libcurl refused one. `body`
+// must outlive the transfer.
+bool set_method(CURL* easy, const std::string& method, const std::string& body)
 {
-  const std::string& method = request.method;
   bool ok = true;
-  // POST and GET keep libcurl's own handling, so that a 301/302/303 turns a POST into a GET as
-  // browsers do; CURLOPT_CUSTOMREQUEST would keep the method on every redirect.
   if (method == "HEAD") {
     ok = curl().easy_setopt(easy, CURLOPT_NOBODY, 1L) == CURLE_OK;
   } else if (method == "POST") {
@@ -508,12 +298,210 @@ bool set_method(CURL* easy, const HttpRequest& request)
   } else if (method != "GET" && !method.empty()) {
     ok = curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str()) == CURLE_OK;
   }
-  if (ok && (method == "POST" || !request.body.empty())) {
+  if (ok && (method == "POST" || !body.empty())) {
     ok = curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                          static_cast<curl_off_t>(request.body.size())) == CURLE_OK &&
-         curl().easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str()) == CURLE_OK;
+                            static_cast<curl_off_t>(body.size())) == CURLE_OK &&
+         curl().easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str()) == CURLE_OK;
   }
   return ok;
+}
+
+// One request of a redirect chain, as it is sent.
+struct Hop {
+  std::string url;
+  std::string method;
+  bool send_headers = true; // the request's own headers: only to its original origin
+  bool send_body = true;
+};
+
+// What one transfer (one request and its response) gave.
+struct Transfer {
+  bool set_up = false; // false: libcurl refused an option, nothing was sent
+  bool cancelled = false;
+  bool multi_failed = false;
+  CURLcode code = CURLE_OK;
+  long status = 0;
+  Duration elapsed{0};
+  long os_errno = 0;
+  std::string effective_url;
+  std::optional<std::string> redirect_url; // the absolute URL `Location` names, on a 3xx
+  std::string detail;                      // libcurl's error message
+  bool headers_complete = false;
+  bool request_sent = false;
+};
+
+// Sends `hop` of `request` on `easy` through `multi`, keeping the response body in `sink`.
+Transfer transfer(CURL* easy, CURLM* multi, const HttpRequest& request, const Hop& hop,
+                  long timeout_ms, long connect_timeout_ms, BodySink& sink)
+{
+  Transfer out;
+  curl().easy_reset(easy);
+  HeaderWatch header_watch;
+  char error_buffer[CURL_ERROR_SIZE];
+  error_buffer[0] = '\0';
+  const std::string empty;
+  const std::string& body = hop.send_body ? request.body : empty;
+
+  HeaderList headers;
+  bool ok = true;
+  if (hop.send_headers) {
+    for (const auto& [name, value] : request.headers) {
+      // "Name;" is how libcurl is told to send a header with an empty value.
+      ok = ok && headers.add(value.empty() ? name + ";" : fmt::format("{}: {}", name, value));
+    }
+  }
+  const bool own_expect =
+      hop.send_headers && std::any_of(request.headers.begin(), request.headers.end(),
+                                      [](const auto& h) { return is_header(h, "Expect"); });
+  if (!body.empty() && !own_expect) {
+    // libcurl would otherwise wait up to a second for "100 Continue" before sending a body.
+    ok = ok && headers.add("Expect:");
+  }
+
+  // Redirects are followed by perform(), one transfer per hop, so that each hop's headers and
+  // body can be decided (plan_redirect); CURLINFO_REDIRECT_URL says where the next one goes.
+  ok = ok && curl().easy_setopt(easy, CURLOPT_URL, hop.url.c_str()) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_USERAGENT, k_user_agent.data()) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, watch_header) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_HEADERDATA, &header_watch) == CURLE_OK &&
+       set_method(easy, hop.method, body);
+  if (ok && !request.ca_file.empty()) {
+    ok = curl().easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str()) == CURLE_OK;
+  }
+  if (ok && headers.get() != nullptr) {
+    ok = curl().easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
+  }
+  if (ok && curl().share != nullptr) {
+    ok = curl().easy_setopt(easy, CURLOPT_SHARE, curl().share) == CURLE_OK;
+  }
+  if (!ok) {
+    curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+    return out;
+  }
+  out.set_up = true;
+
+  if (curl().multi_add_handle(multi, easy) != CURLM_OK) {
+    out.multi_failed = true;
+  } else {
+    int running = 1;
+    while (true) {
+      if (curl().multi_perform(multi, &running) != CURLM_OK) {
+        out.multi_failed = true;
+        break;
+      }
+      if (running == 0) {
+        int queued = 0;
+        while (CURLMsg* message = curl().multi_info_read(multi, &queued)) {
+          if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
+            out.code = message->data.result;
+          }
+        }
+        break;
+      }
+      if (request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed)) {
+        out.cancelled = true;
+        break;
+      }
+      if (curl().multi_poll(multi, nullptr, 0, k_poll_slice_ms, nullptr) != CURLM_OK) {
+        out.multi_failed = true;
+        break;
+      }
+    }
+    // Removing an unfinished transfer closes its connection, so nothing half-read is reused.
+    curl().multi_remove_handle(multi, easy);
+  }
+
+  curl().easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out.status);
+  curl_off_t total_us = 0;
+  curl().easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+  out.elapsed = Duration(total_us / 1000);
+  curl().easy_getinfo(easy, CURLINFO_OS_ERRNO, &out.os_errno);
+  char* effective = nullptr;
+  curl().easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
+  out.effective_url = effective != nullptr ? effective : hop.url;
+  char* redirect = nullptr;
+  if (curl().easy_getinfo(easy, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK &&
+      redirect != nullptr) {
+    out.redirect_url = redirect;
+  }
+  long request_size = 0;
+  curl().easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+  out.request_sent = request_size > 0;
+  out.headers_complete = header_watch.complete;
+  out.detail = error_buffer[0] != '\0' ? error_buffer : curl().easy_strerror(out.code);
+  // The buffer lives on this stack frame; the handle outlives it.
+  curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+  return out;
+}
+
+// libcurl 8.6 and later end a transfer whose response headers are too large with
+// CURLE_TOO_LARGE; the headers this file is built against (7.88) predate it, which ends it with
+// CURLE_OUT_OF_MEMORY instead. libcurl4 keeps its numbers, so the later one is named here.
+constexpr int k_curle_too_large = 100;
+
+// Fills in `response.error` for the transfer `t` of `request` that failed as `response.failure`
+// says (and corrects that failure where libcurl's code misleads), with credentials removed from
+// any URL in it.
+void describe_failure(HttpResponse& response, const Transfer& t, const HttpRequest& request,
+                      long connect_timeout_ms, long timeout_ms)
+{
+  using Failure = HttpResponse::Failure;
+  std::string detail = t.detail;
+  scrub_url(detail, t.effective_url);
+  scrub_url(detail, request.url);
+  const Endpoint endpoint = endpoint_of(t.effective_url);
+  if ((t.code == CURLE_OUT_OF_MEMORY || static_cast<int>(t.code) == k_curle_too_large) &&
+      t.request_sent && !t.headers_complete) {
+    // A header line past libcurl's limit (CURL_MAX_HTTP_HEADER), not a lack of memory here: the
+    // server's reply is malformed, and the check fails like for any other malformed reply.
+    response.failure = Failure::protocol;
+    response.error = fmt::format("response header over {} bytes from {}", CURL_MAX_HTTP_HEADER,
+                                 describe_endpoint(endpoint));
+    return;
+  }
+  switch (response.failure) {
+  case Failure::dns:
+    response.error = fmt::format("could not resolve host \"{}\"", endpoint.host);
+    break;
+  case Failure::connect:
+    response.error =
+        t.os_errno != 0
+            ? fmt::format(
+                  "{} ({})",
+                  std::error_code(static_cast<int>(t.os_errno), std::generic_category()).message(),
+                  describe_endpoint(endpoint))
+            : fmt::format("{} ({})", detail, describe_endpoint(endpoint));
+    break;
+  case Failure::timeout:
+    response.error =
+        fmt::format("timed out after {} ({})",
+                    format_duration(std::strncmp(detail.c_str(), "Connection timed out", 20) == 0
+                                        ? Duration(connect_timeout_ms)
+                                        : Duration(timeout_ms)),
+                    describe_endpoint(endpoint));
+    break;
+  case Failure::cancelled:
+    response.error = "cancelled";
+    break;
+  default:
+    response.error = detail;
+    break;
+  }
+  if (response.failure == Failure::dns || response.failure == Failure::connect ||
+      response.failure == Failure::timeout) {
+    scrub_url(response.error, t.effective_url);
+    scrub_url(response.error, request.url);
+  }
 }
 
 Duration elapsed_since(std::chrono::steady_clock::time_point start)
@@ -609,31 +597,11 @@ HttpResponse CurlHttpClient::perform(const HttpRequest& request)
   if (const CurlLoad& load = curl_load(); load.curl == nullptr) {
     return fail(Failure::other, load.error);
   }
-  CURLSH* share = curl().share;
   ThreadHandles& handles = thread_handles();
   CURL* easy = handles.easy();
   CURLM* multi = handles.multi();
   if (easy == nullptr || multi == nullptr) {
     return fail(Failure::other, "could not create a libcurl handle");
-  }
-  curl().easy_reset(easy);
-
-  HttpResponse response;
-  BodySink sink{&response.body, request.max_body};
-  HeaderWatch header_watch;
-  char error_buffer[CURL_ERROR_SIZE];
-  error_buffer[0] = '\0';
-
-  HeaderList headers;
-  bool ok = true;
-  for (const auto& [name, value] : request.headers) {
-    // "Name;" is how libcurl is told to send a header with an empty value.
-    ok = ok && headers.add(value.empty() ? name + ";" : fmt::format("{}: {}", name, value));
-  }
-  if (!request.body.empty() && std::none_of(request.headers.begin(), request.headers.end(),
-                                            [](const auto& h) { return is_header(h, "Expect"); })) {
-    // libcurl would otherwise wait up to a second for "100 Continue" before sending a body.
-    ok = ok && headers.add("Expect:");
   }
 
   const long timeout_ms =
@@ -641,154 +609,94 @@ HttpResponse CurlHttpClient::perform(const HttpRequest& request)
   const long connect_timeout_ms = request.connect_timeout.count() > 0
                                       ? static_cast<long>(request.connect_timeout.count())
                                       : timeout_ms;
-  ok = ok && curl().easy_setopt(easy, CURLOPT_URL, request.url.c_str()) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_USERAGENT, k_user_agent.data()) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L) ==
-           CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_MAXREDIRS,
-                        static_cast<long>(std::max(request.max_redirects, 0))) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_WRITEDATA, &sink) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, watch_header) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_HEADERDATA, &header_watch) == CURLE_OK &&
-       set_method(easy, request);
-  if (ok && !request.ca_file.empty()) {
-    ok = curl().easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str()) == CURLE_OK;
-  }
-  if (ok && headers.get() != nullptr) {
-    ok = curl().easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
-  }
-  if (ok && share != nullptr) {
-    ok = curl().easy_setopt(easy, CURLOPT_SHARE, share) == CURLE_OK;
-  }
-  if (!ok) {
-    curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
-    return fail(Failure::other, "could not set up the request (libcurl refused an option)");
-  }
+  // One deadline for the whole chain of redirects.
+  const auto deadline = started + std::chrono::milliseconds(timeout_ms);
 
-  CURLcode code = CURLE_OK;
-  bool cancelled = false;
-  bool multi_failed = false;
-  if (curl().multi_add_handle(multi, easy) != CURLM_OK) {
-    multi_failed = true;
-  } else {
-    int running = 1;
-    while (true) {
-      if (curl().multi_perform(multi, &running) != CURLM_OK) {
-        multi_failed = true;
-        break;
+  HttpResponse response;
+  Hop hop{request.url, request.method.empty() ? "GET" : request.method, true, true};
+  Duration elapsed{0};
+  for (int redirects = 0;; ++redirects) {
+    long hop_timeout_ms = 0;
+    long hop_connect_timeout_ms = connect_timeout_ms;
+    if (timeout_ms > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0) {
+        response.failure = Failure::timeout;
+        response.error = fmt::format("timed out after {} ({})", format_duration(request.timeout),
+                                     describe_endpoint(endpoint_of(hop.url)));
+        response.elapsed = elapsed_since(started);
+        return response;
       }
-      if (running == 0) {
-        int queued = 0;
-        while (CURLMsg* message = curl().multi_info_read(multi, &queued)) {
-          if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
-            code = message->data.result;
-          }
-        }
-        break;
+      hop_timeout_ms = static_cast<long>(left);
+      hop_connect_timeout_ms = std::min(connect_timeout_ms, hop_timeout_ms);
+    }
+
+    response.body.clear();
+    BodySink sink{&response.body, request.max_body};
+    const Transfer t =
+        transfer(easy, multi, request, hop, hop_timeout_ms, hop_connect_timeout_ms, sink);
+    if (!t.set_up) {
+      return fail(Failure::other, "could not set up the request (libcurl refused an option)");
+    }
+    elapsed += t.elapsed;
+    response.status = t.status;
+    response.final_url = redact_url(t.effective_url);
+    response.body_truncated = sink.truncated;
+    response.elapsed = t.cancelled || elapsed == Duration(0) ? elapsed_since(started) : elapsed;
+
+    if (t.cancelled) {
+      response.failure = Failure::cancelled;
+      response.error = "cancelled";
+      return response;
+    }
+    if (t.multi_failed) {
+      response.failure = Failure::other;
+      response.error = "libcurl multi interface failure";
+      return response;
+    }
+    if (!(t.code == CURLE_WRITE_ERROR && sink.truncated)) { // else cut off by max_body: fine
+      response.failure = failure_of(t.code);
+      if (response.failure == Failure::none && !t.headers_complete) {
+        response.failure = Failure::protocol;
+        response.error = "the response ended inside its headers";
+        return response;
       }
-      if (request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed)) {
-        cancelled = true;
-        break;
-      }
-      if (curl().multi_poll(multi, nullptr, 0, k_poll_slice_ms, nullptr) != CURLM_OK) {
-        multi_failed = true;
-        break;
+      if (response.failure != Failure::none) {
+        describe_failure(response, t, request, connect_timeout_ms, timeout_ms);
+        return response;
       }
     }
-    // Removing an unfinished transfer closes its connection, so nothing half-read is reused.
-    curl().multi_remove_handle(multi, easy);
-  }
-
-  long status = 0;
-  curl().easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-  curl_off_t total_us = 0;
-  curl().easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
-  long os_errno = 0;
-  curl().easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
-  char* effective = nullptr;
-  curl().easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
-  const std::string effective_url = effective != nullptr ? effective : request.url;
-  // The buffer lives on this stack frame; the handle outlives it.
-  curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
-
-  response.status = status;
-  response.final_url = redact_url(effective_url);
-  response.body_truncated = sink.truncated;
-  response.elapsed =
-      total_us > 0 && !cancelled ? Duration(total_us / 1000) : elapsed_since(started);
-
-  if (cancelled) {
-    response.failure = Failure::cancelled;
-    response.error = "cancelled";
-    return response;
-  }
-  if (multi_failed) {
-    response.failure = Failure::other;
-    response.error = "libcurl multi interface failure";
-    return response;
-  }
-  if (code == CURLE_WRITE_ERROR && sink.truncated) {
-    // Cut off by max_body: the response itself is fine.
     response.failure = Failure::none;
-    return response;
-  }
 
-  response.failure = failure_of(code);
-  if (response.failure == Failure::none && !header_watch.complete) {
-    response.failure = Failure::protocol;
-    response.error = "the response ended inside its headers";
-    return response;
+    if (request.max_redirects <= 0 || !is_followed_redirect(t.status) || !t.redirect_url) {
+      return response;
+    }
+    const std::string& target = *t.redirect_url;
+    if (redirects >= request.max_redirects) {
+      response.failure = Failure::protocol;
+      response.error = fmt::format("Maximum ({}) redirects followed", request.max_redirects);
+      return response;
+    }
+    const RedirectPlan plan = plan_redirect(request, hop.url, hop.method, t.status, target);
+    switch (plan.verdict) {
+    case RedirectPlan::Verdict::not_http:
+      response.failure = Failure::protocol;
+      response.error =
+          fmt::format("redirect to \"{}\" not followed: only http:// and https:// URLs are",
+                      redact_url(target));
+      return response;
+    case RedirectPlan::Verdict::downgrade:
+      response.failure = Failure::insecure_redirect;
+      response.error =
+          fmt::format("redirect from https to http refused (to \"{}\")", redact_url(target));
+      return response;
+    case RedirectPlan::Verdict::follow:
+      break;
+    }
+    hop = Hop{target, plan.method, plan.same_origin, hop.send_body && plan.keep_body};
   }
-  if (response.failure == Failure::none) {
-    return response;
-  }
-  std::string detail = error_buffer[0] != '\0' ? error_buffer : curl().easy_strerror(code);
-  scrub_url(detail, effective_url);
-  scrub_url(detail, request.url);
-  const Endpoint endpoint = endpoint_of(effective_url);
-  switch (response.failure) {
-  case Failure::dns:
-    response.error = fmt::format("could not resolve host \"{}\"", endpoint.host);
-    break;
-  case Failure::connect:
-    response.error =
-        os_errno != 0
-            ? fmt::format(
-                  "{} ({})",
-                  std::error_code(static_cast<int>(os_errno), std::generic_category()).message(),
-                  describe_endpoint(endpoint))
-            : fmt::format("{} ({})", detail, describe_endpoint(endpoint));
-    break;
-  case Failure::timeout:
-    response.error =
-        fmt::format("timed out after {} ({})",
-                    format_duration(std::strncmp(detail.c_str(), "Connection timed out", 20) == 0
-                                        ? Duration(connect_timeout_ms)
-                                        : Duration(timeout_ms)),
-                    describe_endpoint(endpoint));
-    break;
-  case Failure::cancelled:
-    response.error = "cancelled";
-    break;
-  default:
-    response.error = detail;
-    break;
-  }
-  if (response.failure == Failure::dns || response.failure == Failure::connect ||
-      response.failure == Failure::timeout) {
-    scrub_url(response.error, effective_url);
-    scrub_url(response.error, request.url);
-  }
-  return response;
 }
 
 } // namespace hb::util

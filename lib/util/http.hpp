@@ -17,9 +17,13 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  Duration timeout{10'000};
+  Duration timeout{10'000};       // for the whole request, redirects included
   Duration connect_timeout{0};    // 0: same as timeout
-  int max_redirects = 5;          // 0: do not follow redirects
+  // Redirects (301, 302, 303, 307, 308) followed; 0: the redirect itself is the response. The
+  // headers above and the body go only to the origin (scheme, host, port) of `url`; see
+  // http_redirect.hpp.
+  int max_redirects = 5;
+  bool allow_insecure_redirect = false; // follow a redirect from https to http
   bool verify_tls = true;
   std::string ca_file;            // extra CA bundle; empty: system default
   std::size_t max_body = 1024 * 1024;  // bytes kept; a longer body is cut off, not an error
@@ -35,7 +39,9 @@ struct HttpResponse {
     tls,
     timeout,
     cancelled,
-    protocol,   // malformed response, reset connection, too many redirects...
+    protocol,   // malformed response, reset connection, too many redirects, a redirect to a
+                // scheme other than http or https...
+    insecure_redirect, // a redirect from https to http, not allowed by the request
     other,
   };
   Failure failure = Failure::other;

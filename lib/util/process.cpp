@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -275,6 +276,29 @@ bool leader_has_exited(pid_t pid)
     return errno != EINTR;
   }
   return info.si_pid == pid;
+}
+
+// Waits up to `grace` for the rest of process group `group` to end after it was sent SIGTERM
+// and its leader was reaped, then sends SIGKILL to what is left; ends the wait early (and kills)
+// when `cancel` becomes true. Safe after the reaping: Linux keeps a pid number allocated while a
+// process group of that id has members, so kill(-group) reaches only that group, and an empty
+// group answers ESRCH at once. (A recycled number would need the whole pid space to wrap around
+// between two polls, 20 ms apart at most.) A member that changed its uid (EPERM) is not ours to
+// end.
+void end_leftovers(pid_t group, Duration grace, const std::atomic<bool>* cancel)
+{
+  const auto until = SteadyClock::now() + grace;
+  auto pause = std::chrono::microseconds(200);
+  while (::kill(-group, 0) == 0) {
+    if (SteadyClock::now() >= until || (cancel != nullptr && cancel->load())) {
+      ::kill(-group, SIGKILL);
+      return;
+    }
+    timespec slice{};
+    slice.tv_nsec = static_cast<long>(pause.count()) * 1000;
+    ::nanosleep(&slice, nullptr);
+    pause = std::min<std::chrono::microseconds>(pause * 2, k_poll_interval);
+  }
 }
 
 Fd open_pidfd(pid_t pid)
@@ -577,9 +601,14 @@ ProcessResult run_process(const ProcessSpec& spec)
   in_write.reset();
   out_read.reset();
   err_read.reset();
+  const bool end_rest = stop == Stop::none && spec.leftovers == ProcessSpec::Leftovers::end;
   if (stop != Stop::none) {
     // Grandchildren that ignored SIGTERM; the unreaped leader keeps the group id from reuse.
     ::kill(-pid, SIGKILL);
+  } else if (end_rest) {
+    // A background grandchild (`sleep 300 &`) must not outlive the run. Sent while the leader
+    // is unreaped, for the same reason; a group with nobody else in it is not bothered.
+    ::kill(-pid, SIGTERM);
   }
 
   int status = 0;
@@ -587,6 +616,9 @@ ProcessResult run_process(const ProcessSpec& spec)
   do {
     reaped = ::waitpid(pid, &status, 0);
   } while (reaped < 0 && errno == EINTR);
+  if (end_rest) {
+    end_leftovers(pid, kill_grace, spec.cancel);
+  }
 
   result.output = out_capture.take();
   result.error_output = err_capture.take();

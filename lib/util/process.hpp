@@ -53,6 +53,14 @@ struct ProcessSpec {
   // race) within the internal poll interval of 20 ms. Bits set after the child ended are left
   // alone.
   std::atomic<std::uint64_t>* relay_signals = nullptr;
+  // What becomes of the rest of the process group once the child itself has ended (exited or
+  // killed by a signal, within its timeout): `end` sends the group SIGTERM, then SIGKILL after
+  // `kill_grace` if any of it is still there, so a plugin's background grandchild (`sleep 300 &`)
+  // never outlives its check or task; `leave` lets it run on, for a job wrapper whose job may
+  // start something meant to outlive it. A process that left the group (setsid, setpgid) is
+  // never touched. After a timeout or cancellation the group is always ended.
+  enum class Leftovers { end, leave };
+  Leftovers leftovers = Leftovers::end;
 };
 
 struct ProcessResult {
@@ -76,8 +84,10 @@ struct ProcessResult {
 
 // Runs the process to completion, timeout or cancellation; never throws for process failures.
 // On timeout or cancellation the whole process group gets SIGTERM, then SIGKILL after
-// `kill_grace`, so grandchildren do not outlive it. A child ended by a relayed signal gives
-// End::signaled.
+// `kill_grace`, so grandchildren do not outlive it; after a normal end, `leftovers` decides. Once
+// the child has ended, output still arriving from a grandchild that holds the pipe open is
+// collected for a short drain window (100 ms), never until the grandchild ends. A child ended by
+// a relayed signal gives End::signaled.
 ProcessResult run_process(const ProcessSpec& spec);
 
 // Exit codes as a shell reports them for a command that did not end by exiting: timeout(1)'s

@@ -207,6 +207,17 @@ struct RawTcpServer::Impl {
       while (pause(std::chrono::milliseconds(k_poll_ms))) {
       }
       break;
+    case Behaviour::huge_header: {
+      read_request(fd);
+      static const std::string k_response = "HTTP/1.1 200 OK\r\nX-Huge: " +
+                                            std::string(10 * 1024 * 1024, 'a') +
+                                            "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+      if (send_all(fd, k_response)) {
+        close_gracefully(fd);
+        return;
+      }
+      break;
+    }
     }
     ::close(fd);
   }
@@ -340,6 +351,8 @@ std::string_view RawTcpServer::name(Behaviour behaviour)
     return "trickle";
   case Behaviour::silent:
     return "silent";
+  case Behaviour::huge_header:
+    return "huge_header";
   }
   return "unknown";
 }

@@ -27,6 +27,7 @@ public:
     endless_headers,  // a status line, then header lines forever, never the blank line
     trickle,          // a valid response, one byte every trickle interval, forever
     silent,           // accepts, then neither reads nor writes until stopped
+    huge_header,      // a 200 whose one header line is 10 MiB long, then a body "ok"
   };
 
   // Starts listening; throws std::runtime_error when no socket can be bound.

@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -132,6 +134,7 @@ struct TestHttpServer::Impl {
   std::size_t total = 0;
   std::set<std::pair<std::string, int>> clients;
   std::map<std::string, int, std::less<>> overrides;
+  std::vector<TestHttpServer::Recorded> recorded;
 
   // Sleeps up to `duration` in short slices; returns false when the server is stopping.
   bool sleep_unless_stopping(std::chrono::milliseconds duration) const
@@ -236,12 +239,45 @@ void TestHttpServer::Impl::add_routes()
   const auto echo = [](const Request& req, Response& res) {
     res.set_content(req.method + " " + req.body, "text/plain");
   };
-  server.Get("/echo", echo);
-  server.Post("/echo", echo);
-  server.Put("/echo", echo);
-  server.Patch("/echo", echo);
-  server.Delete("/echo", echo);
-  server.Options("/echo", echo);
+  const auto redirect_to = [this](const Request& req, Response& res) {
+    if (!req.has_param("url")) {
+      res.status = 400;
+      res.set_content("missing url", "text/plain");
+      return;
+    }
+    const int code = req.has_param("code") ? std::stoi(req.get_param_value("code")) : 302;
+    if (req.has_param("delay") &&
+        !sleep_unless_stopping(std::chrono::milliseconds(std::stol(req.get_param_value("delay"))))) {
+      res.status = 503;
+      return;
+    }
+    res.status = code;
+    res.set_header("Location", req.get_param_value("url"));
+    res.set_content("redirect", "text/plain");
+  };
+  const auto record = [this](const Request& req, Response& res) {
+    TestHttpServer::Recorded r;
+    r.method = req.method;
+    r.path = req.path;
+    r.headers.insert(req.headers.begin(), req.headers.end());
+    r.body = req.body;
+    {
+      std::lock_guard lock(mutex);
+      recorded.push_back(std::move(r));
+    }
+    res.set_content("recorded", "text/plain");
+  };
+  for (const auto& [pattern, handler] :
+       {std::pair<std::string, Server::Handler>{"/echo", echo},
+        {"/redirect-to", redirect_to},
+        {R"(/record/.*)", record}}) {
+    server.Get(pattern, handler);
+    server.Post(pattern, handler);
+    server.Put(pattern, handler);
+    server.Patch(pattern, handler);
+    server.Delete(pattern, handler);
+    server.Options(pattern, handler);
+  }
 }
 
 TestHttpServer::TestHttpServer()
@@ -365,6 +401,40 @@ std::size_t TestHttpServer::hits(std::string_view path) const
   std::lock_guard lock(m_impl->mutex);
   auto it = m_impl->hits.find(path);
   return it == m_impl->hits.end() ? 0 : it->second;
+}
+
+std::vector<TestHttpServer::Recorded> TestHttpServer::recorded() const
+{
+  std::lock_guard lock(m_impl->mutex);
+  return m_impl->recorded;
+}
+
+namespace {
+
+bool same_name(std::string_view a, std::string_view b)
+{
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+} // namespace
+
+bool TestHttpServer::Recorded::has_header(std::string_view name) const
+{
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return same_name(h.first, name); });
+}
+
+std::string TestHttpServer::Recorded::header(std::string_view name) const
+{
+  for (const auto& [key, value] : headers) {
+    if (same_name(key, name)) {
+      return value;
+    }
+  }
+  return "";
 }
 
 std::size_t TestHttpServer::total_hits() const

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hb::test {
 
@@ -21,9 +23,25 @@ namespace hb::test {
 //   GET /count          200 with the number of requests handled so far, this one included
 //   GET /header/<name>  200 with the value of request header <name> (404 when absent)
 //   any /echo           200 "<METHOD> <request body>"
+//   any /redirect-to?url=<url>[&code=<status>][&delay=<ms>]
+//                       <status> (default 302) with `Location: <url>`, after <delay> ms
+//   any /record/<anything>
+//                       200 "recorded"; the request is kept for recorded()
 // HEAD is served by the GET handlers. set_status() makes any path answer a fixed status instead.
 class TestHttpServer {
 public:
+  // A request /record/... received, as it arrived.
+  struct Recorded {
+    std::string method;
+    std::string path;
+    std::multimap<std::string, std::string> headers; // names as sent
+    std::string body;
+
+    // Returns the value of header `name` (any case), or "" when it was not sent.
+    std::string header(std::string_view name) const;
+    bool has_header(std::string_view name) const;
+  };
+
   struct Options {
     int port = 0;             // 0: an ephemeral port
     std::size_t threads = 64; // each open connection holds one thread
@@ -52,6 +70,8 @@ public:
   // Requests received for exactly `path` (no query string), including overridden ones.
   std::size_t hits(std::string_view path) const;
   std::size_t total_hits() const;
+  // The requests to /record/... received so far, oldest first.
+  std::vector<Recorded> recorded() const;
   // Distinct client connections seen so far (by remote port), to observe connection reuse.
   std::size_t connections() const;
 

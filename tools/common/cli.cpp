@@ -2,6 +2,7 @@
 #include "common/cli.hpp"
 
 #include "output/events.hpp"
+#include "output/json_text.hpp"
 #include "pulse/pulse.hpp"
 #include "pulse/runner.hpp"
 #include "store/store.hpp"
@@ -257,7 +258,9 @@ SplitArgs split_at_double_dash(int argc, char** argv)
 
 void print_json(const nlohmann::json& value)
 {
-  std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  std::cout << output::escape_hidden_controls(
+                   value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace))
+            << '\n';
 }
 
 void log_events(const std::vector<Event>& events)

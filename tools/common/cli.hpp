@@ -94,7 +94,8 @@ struct SplitArgs {
 };
 SplitArgs split_at_double_dash(int argc, char** argv);
 
-// Prints `value` on stdout as every tool's --json does: indented by 2, invalid UTF-8 replaced.
+// Prints `value` on stdout as every tool's --json does: indented by 2, invalid UTF-8 replaced,
+// bidi formatting and C1 control characters escaped (\u202e) like JSON escapes ESC.
 void print_json(const nlohmann::json& value);
 
 // Logs one info line per event ("worker: online -> degraded ..."): shown with -v.

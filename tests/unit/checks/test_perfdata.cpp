@@ -363,6 +363,34 @@ TEST_CASE("sanitize_text")
     CHECK(sanitize_text("a\nb\tc\r\nd", KeepNewlines::yes) == "a\nb\tc\nd");
     CHECK(sanitize_text("a\nb\tc\r\nd", KeepNewlines::no) == "a b c  d");
   }
+
+  SECTION("replaces ESC and the other C0 and C1 controls with spaces")
+  {
+    CHECK(sanitize_text("\033[2Jx\x7f", KeepNewlines::yes) == " [2Jx ");
+    // U+0085 (NEL) and U+009B (an 8-bit CSI to some terminals), validly encoded.
+    CHECK(sanitize_text("a\xC2\x85" "b\xC2\x9B" "2J", KeepNewlines::yes) == "a b 2J");
+  }
+
+  SECTION("replaces every bidirectional formatting character with a space")
+  {
+    // U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069: each would reorder what follows.
+    for (const std::string bidi : {"\xD8\x9C", "\xE2\x80\x8E", "\xE2\x80\x8F", "\xE2\x80\xAA",
+                                   "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE",
+                                   "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9"}) {
+      INFO("bytes: " << bidi.size());
+      CHECK(sanitize_text("ok " + bidi + "gpj.exe", KeepNewlines::no) == "ok  gpj.exe");
+      CHECK(sanitize_text(bidi, KeepNewlines::yes) == " ");
+    }
+  }
+
+  SECTION("keeps the characters next to them")
+  {
+    // U+2029 and U+2065 (unassigned) border the ranges; Hebrew, accents and emoji stay as they
+    // are.
+    const std::string kept = "\xE2\x80\xA9\xE2\x81\xA5 \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D caf\xC3\xA9 "
+                             "\xF0\x9F\x92\x93 \xC2\xA0\xD8\x9B";
+    CHECK(sanitize_text(kept, KeepNewlines::no) == kept);
+  }
 }
 
 TEST_CASE("truncate_utf8")

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
+#include "support/raw_server.hpp"
 #include "support/test_server.hpp"
 #include "util/http.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -35,6 +38,41 @@ HttpResponse http_perform(const HttpRequest& request)
 Duration since(std::chrono::steady_clock::time_point start)
 {
   return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
+}
+
+// The query-string form of `text`: every byte but unreserved ones percent-encoded.
+std::string url_encode(const std::string& text)
+{
+  std::string out;
+  for (const char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    }
+  }
+  return out;
+}
+
+// The path on the test server that answers `code` with `Location: to`.
+std::string redirect_path(const std::string& to, int code = 302, int delay_ms = 0)
+{
+  std::string path = fmt::format("/redirect-to?code={}&url={}", code, url_encode(to));
+  if (delay_ms > 0) {
+    path += fmt::format("&delay={}", delay_ms);
+  }
+  return path;
+}
+
+HttpRequest with_secret(const std::string& url, const std::string& method = "GET",
+                        const std::string& body = "")
+{
+  HttpRequest request = get(url);
+  request.method = method;
+  request.body = body;
+  request.headers = {{"X-Api-Key", "k3y"}, {"Cookie", "session=c00kie"}};
+  return request;
 }
 
 } // namespace
@@ -288,6 +326,218 @@ TEST_CASE("http_perform")
     }
     CHECK(ok.load() == k_threads * k_per_thread);
     CHECK(server.hits("/ok") == k_threads * k_per_thread);
+  }
+}
+
+TEST_CASE("http_perform redirects")
+{
+  TestHttpServer server;
+  TestHttpServer other; // another port: another origin
+  const std::string other_host =
+      fmt::format("http://localhost:{}", server.port()); // the same server by another name
+
+  SECTION("the request's headers follow a redirect to the same origin, relative or absolute")
+  {
+    for (const std::string& to :
+         {std::string("/record/relative"), server.url("/record/absolute")}) {
+      INFO(to);
+      const HttpResponse r = http_perform(with_secret(server.url(redirect_path(to))));
+      CHECK(r.failure == Failure::none);
+      CHECK(r.status == 200);
+      CHECK(r.body == "recorded");
+    }
+    const auto seen = server.recorded();
+    REQUIRE(seen.size() == 2);
+    for (const auto& request : seen) {
+      CHECK(request.header("X-Api-Key") == "k3y");
+      CHECK(request.header("Cookie") == "session=c00kie");
+    }
+  }
+
+  SECTION("a redirect to another port does not get them")
+  {
+    const HttpResponse r =
+        http_perform(with_secret(server.url(redirect_path(other.url("/record/x")))));
+    CHECK(r.failure == Failure::none);
+    CHECK(r.status == 200);
+    CHECK(r.final_url == other.url("/record/x"));
+    const auto seen = other.recorded();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].method == "GET");
+    CHECK_FALSE(seen[0].has_header("X-Api-Key"));
+    CHECK_FALSE(seen[0].has_header("Cookie"));
+    CHECK(seen[0].header("User-Agent").rfind("heartbeat/", 0) == 0);
+  }
+
+  SECTION("a redirect to another name of the same host does not get them")
+  {
+    const HttpResponse r =
+        http_perform(with_secret(server.url(redirect_path(other_host + "/record/x"))));
+    CHECK(r.failure == Failure::none);
+    const auto seen = server.recorded();
+    REQUIRE(seen.size() == 1);
+    CHECK_FALSE(seen[0].has_header("X-Api-Key"));
+  }
+
+  SECTION("only the original origin gets them, also after a detour")
+  {
+    // server -> other -> other -> server: the two hops on the other server get nothing.
+    const std::string back = server.url("/record/back");
+    const std::string detour = other.url(redirect_path(other.url(redirect_path(back))));
+    const HttpResponse r = http_perform(with_secret(server.url(redirect_path(detour))));
+    CHECK(r.failure == Failure::none);
+    CHECK(r.final_url == back);
+    CHECK(other.hits("/redirect-to") == 2);
+    const auto seen = server.recorded();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].header("X-Api-Key") == "k3y");
+  }
+
+  SECTION("credentials in the URL reach the same origin, never another")
+  {
+    const std::string with_user = fmt::format("http://alice:s3cret@127.0.0.1:{}", server.port());
+    CHECK(http_perform(get(with_user + redirect_path("/record/same"))).failure == Failure::none);
+    CHECK(http_perform(get(with_user + redirect_path(other.url("/record/other")))).failure ==
+          Failure::none);
+    const auto same = server.recorded();
+    REQUIRE(same.size() == 1);
+    CHECK(same[0].header("Authorization") == "Basic YWxpY2U6czNjcmV0");
+    const auto elsewhere = other.recorded();
+    REQUIRE(elsewhere.size() == 1);
+    CHECK_FALSE(elsewhere[0].has_header("Authorization"));
+  }
+
+  SECTION("a POST becomes a GET without its body on 301, 302 and 303, as browsers do")
+  {
+    for (const int code : {301, 302, 303}) {
+      INFO(code);
+      const HttpResponse r =
+          http_perform(with_secret(server.url(redirect_path("/record/x", code)), "POST", "data"));
+      CHECK(r.failure == Failure::none);
+    }
+    const auto seen = server.recorded();
+    REQUIRE(seen.size() == 3);
+    for (const auto& request : seen) {
+      CHECK(request.method == "GET");
+      CHECK(request.body.empty());
+      CHECK(request.header("X-Api-Key") == "k3y"); // the origin did not change
+    }
+  }
+
+  SECTION("307 and 308 keep the method and the body on the same origin")
+  {
+    for (const int code : {307, 308}) {
+      const HttpResponse r =
+          http_perform(with_secret(server.url(redirect_path("/record/x", code)), "POST", "data"));
+      CHECK(r.failure == Failure::none);
+    }
+    http_perform(with_secret(server.url(redirect_path("/record/x", 307)), "PUT", "put-data"));
+    const auto seen = server.recorded();
+    REQUIRE(seen.size() == 3);
+    CHECK(seen[0].method == "POST");
+    CHECK(seen[0].body == "data");
+    CHECK(seen[1].method == "POST");
+    CHECK(seen[1].body == "data");
+    CHECK(seen[2].method == "PUT");
+    CHECK(seen[2].body == "put-data");
+  }
+
+  SECTION("307 to another origin keeps the method but not the body nor the headers")
+  {
+    const HttpResponse r = http_perform(
+        with_secret(server.url(redirect_path(other.url("/record/x"), 307)), "POST", "data"));
+    CHECK(r.failure == Failure::none);
+    const auto seen = other.recorded();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].method == "POST");
+    CHECK(seen[0].body.empty());
+    CHECK_FALSE(seen[0].has_header("X-Api-Key"));
+  }
+
+  SECTION("a redirect to another scheme is not followed")
+  {
+    const HttpResponse r = http_perform(get(server.url(redirect_path("ftp://127.0.0.1/x?pw=1"))));
+    CHECK(r.failure == Failure::protocol);
+    CHECK(r.status == 302);
+    CHECK(r.error ==
+          "redirect to \"ftp://127.0.0.1/x\" not followed: only http:// and https:// URLs are");
+  }
+
+  SECTION("a 3xx the client does not follow is the response")
+  {
+    const HttpResponse r = http_perform(get(server.url(redirect_path("/record/x", 300))));
+    CHECK(r.failure == Failure::none);
+    CHECK(r.status == 300);
+    CHECK(server.recorded().empty());
+  }
+
+  SECTION("the timeout is one deadline for the whole chain")
+  {
+    // Two hops of 400 ms each fit a 600 ms timeout apiece, but not together.
+    HttpRequest request =
+        get(server.url(redirect_path(server.url(redirect_path("/ok", 302, 400)), 302, 400)));
+    request.timeout = Duration(600);
+    const auto start = std::chrono::steady_clock::now();
+    const HttpResponse r = http_perform(request);
+    CHECK(since(start) < Duration(1'500));
+    CHECK(r.failure == Failure::timeout);
+    CHECK(r.error == fmt::format("timed out after 600ms (127.0.0.1:{})", server.port()));
+    CHECK(server.hits("/ok") == 0);
+  }
+}
+
+TEST_CASE("http_perform redirects from https")
+{
+  TestHttpServer secure(TestHttpServer::Options{0, 16, 1, true});
+  TestHttpServer plain;
+  const auto from_https = [&](const std::string& to) {
+    HttpRequest request = with_secret(secure.url(redirect_path(to)));
+    request.ca_file = secure.ca_file();
+    return request;
+  };
+
+  SECTION("to http is refused and nothing is sent in the clear")
+  {
+    const HttpResponse r = http_perform(from_https(plain.url("/record/x?token=abc")));
+    CHECK(r.failure == Failure::insecure_redirect);
+    CHECK(r.error ==
+          fmt::format("redirect from https to http refused (to \"{}\")", plain.url("/record/x")));
+    CHECK(plain.total_hits() == 0);
+  }
+
+  SECTION("to http is followed when allowed, without the headers")
+  {
+    HttpRequest request = from_https(plain.url("/record/x"));
+    request.allow_insecure_redirect = true;
+    const HttpResponse r = http_perform(request);
+    CHECK(r.failure == Failure::none);
+    CHECK(r.status == 200);
+    const auto seen = plain.recorded();
+    REQUIRE(seen.size() == 1);
+    CHECK_FALSE(seen[0].has_header("X-Api-Key"));
+  }
+
+  SECTION("within the same https origin, the headers follow")
+  {
+    const HttpResponse r = http_perform(from_https("/record/x"));
+    CHECK(r.failure == Failure::none);
+    const auto seen = secure.recorded();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].header("X-Api-Key") == "k3y");
+  }
+}
+
+TEST_CASE("http_perform: a huge response header")
+{
+  SECTION("is a protocol failure of the server, not our lack of memory")
+  {
+    hb::test::RawTcpServer server(hb::test::RawTcpServer::Behaviour::huge_header);
+    const auto start = std::chrono::steady_clock::now();
+    const HttpResponse r = http_perform(get(server.url("/")));
+    CHECK(since(start) < Duration(4'000));
+    CHECK(r.failure == Failure::protocol);
+    CHECK(r.error ==
+          fmt::format("response header over 102400 bytes from 127.0.0.1:{}", server.port()));
   }
 }
 

@@ -428,7 +428,7 @@ TEST_CASE("run_process")
     CHECK(termed.term_signal == SIGTERM);
   }
 
-  SECTION("a background grandchild holding the pipe open does not hold us up")
+  SECTION("a background grandchild holding the pipe open does not hold us up, nor outlive us")
   {
     ScratchDir dir;
     const fs::path pid_file = dir.path() / "background.pid";
@@ -438,7 +438,75 @@ TEST_CASE("run_process")
     CHECK(std::chrono::steady_clock::now() - started < 2s);
     CHECK(result.end == End::exited);
     CHECK(result.output == "started\n");
-    ::kill(read_pid(pid_file), SIGKILL);
+    // Ended before run_process returned, not merely on its way out.
+    CHECK_FALSE(is_running(read_pid(pid_file)));
+  }
+
+  SECTION("a background grandchild that let go of the pipe is ended too")
+  {
+    ScratchDir dir;
+    const fs::path pid_file = dir.path() / "background.pid";
+    const ProcessResult result = run_process(shell(
+        "sleep 30 >/dev/null 2>&1 & echo $! > '" + pid_file.string() + "'; echo started"));
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 0);
+    CHECK_FALSE(is_running(read_pid(pid_file)));
+  }
+
+  SECTION("a grandchild that ignores SIGTERM gets SIGKILL after the grace period")
+  {
+    ScratchDir dir;
+    const fs::path pid_file = dir.path() / "background.pid";
+    ProcessSpec spec = shell("trap '' TERM; sleep 30 >/dev/null 2>&1 & echo $! > '" +
+                             pid_file.string() + "'; echo started");
+    spec.kill_grace = 300ms;
+    const auto started = std::chrono::steady_clock::now();
+    const ProcessResult result = run_process(spec);
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(took >= 300ms);
+    CHECK(took < 3s);
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 0);
+    CHECK(stops_running_within(read_pid(pid_file), 1s));
+  }
+
+  SECTION("a process alone in its group costs no grace period")
+  {
+    ProcessSpec spec = shell("echo alone");
+    spec.kill_grace = 5s;
+    const auto started = std::chrono::steady_clock::now();
+    const ProcessResult result = run_process(spec);
+    CHECK(std::chrono::steady_clock::now() - started < 1s);
+    CHECK(result.output == "alone\n");
+  }
+
+  SECTION("Leftovers::leave lets a background grandchild run on")
+  {
+    ScratchDir dir;
+    const fs::path pid_file = dir.path() / "background.pid";
+    ProcessSpec spec = shell("sleep 30 >/dev/null 2>&1 & echo $! > '" + pid_file.string() + "'");
+    spec.leftovers = ProcessSpec::Leftovers::leave;
+    const ProcessResult result = run_process(spec);
+    CHECK(result.end == End::exited);
+    const pid_t background = read_pid(pid_file);
+    std::this_thread::sleep_for(100ms);
+    CHECK(is_running(background));
+    ::kill(background, SIGKILL);
+  }
+
+  SECTION("a grandchild that started a session of its own is left alone")
+  {
+    ScratchDir dir;
+    const fs::path pid_file = dir.path() / "daemon.pid";
+    const std::string file = "'" + pid_file.string() + "'";
+    // Waits for the pid file, so that setsid() has happened before the shell exits.
+    const ProcessResult result =
+        run_process(shell("setsid sh -c 'echo $$ > \"$0\"; exec sleep 30' " + file +
+                          " >/dev/null 2>&1 & while [ ! -s " + file + " ]; do sleep 0.01; done"));
+    CHECK(result.end == End::exited);
+    const pid_t daemon = read_pid(pid_file);
+    CHECK(is_running(daemon));
+    ::kill(daemon, SIGKILL);
   }
 
   SECTION("leaves no zombies and no open descriptors behind")
