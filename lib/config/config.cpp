@@ -10,17 +10,17 @@
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
 #include "util/duration.hpp"
+#include "util/file.hpp"
 #include "util/process.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <glob.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <set>
@@ -74,6 +74,10 @@ constexpr std::string_view k_target_keys[] = {
 };
 constexpr std::string_view k_builtin_vars[] = {"id", "name"};
 
+// Config files and includes are a few KiB, a large fleet's a few hundred; the cap only keeps a
+// mistaken path (/dev/zero, a log file) from taking all memory.
+constexpr std::size_t k_config_file_limit = 4 * 1024 * 1024;
+
 constexpr Duration k_default_discovery_timeout{30'000};
 // Discovery may list thousands of tenants; the cap only guards against a runaway program.
 constexpr std::size_t k_discovery_output_cap = 16 * 1024 * 1024;
@@ -99,37 +103,6 @@ struct Visit {
   fs::path canonical;
   std::string name;
 };
-
-std::string lowercase_first(std::string text)
-{
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
-    text[0] = static_cast<char>(text[0] - 'A' + 'a');
-  }
-  return text;
-}
-
-// Returns the content of `path`, or std::nullopt with `error` set to errno.
-std::optional<std::string> read_file(const fs::path& path, int& error)
-{
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    error = errno;
-    return std::nullopt;
-  }
-  std::string content;
-  char buffer[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
-    content.append(buffer, n);
-  }
-  const bool failed = std::ferror(file) != 0;
-  error = failed ? errno : 0;
-  std::fclose(file);
-  if (failed) {
-    return std::nullopt;
-  }
-  return content;
-}
 
 bool is_blank(const std::string& text)
 {
@@ -562,8 +535,10 @@ private:
     std::vector<fs::path> files;
     if (!has_glob_characters(pattern)) {
       const fs::path path = (from.dir / pattern).lexically_normal();
-      std::error_code error;
-      if (!fs::exists(path, error)) {
+      // Only a name that is really absent is "no such file": a symlink loop or a directory we
+      // may not search is said as such when the file is read.
+      struct stat info {};
+      if (::stat(path.c_str(), &info) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
         node.fail_message(fmt::format("no such file \"{}\"", pattern));
       }
       files.push_back(path);
@@ -614,14 +589,12 @@ private:
     if (!m_loaded.insert(canonical).second) {
       return;
     }
-    int read_error = 0;
-    auto text = read_file(path, read_error);
-    if (!text) {
-      node.fail_message(fmt::format("cannot read \"{}\": {}", name,
-                                    lowercase_first(std::strerror(read_error))));
+    util::FileRead file = util::read_regular_file(path, k_config_file_limit, "config files");
+    if (!file.content) {
+      node.fail_message(fmt::format("cannot read \"{}\": {}", name, file.error));
     }
     const Document& document =
-      add_document(name, path.parent_path(), parse_config_text(*text, name));
+      add_document(name, path.parent_path(), parse_config_text(*file.content, name));
     chain.push_back({canonical, name});
     collect(document, chain);
     chain.pop_back();
@@ -906,13 +879,12 @@ private:
 // The main config file's text; throws ConfigError naming the file as the user gave it.
 std::string read_main_file(const fs::path& given, const fs::path& absolute)
 {
-  int error = 0;
-  auto text = read_file(absolute, error);
-  if (!text) {
-    throw ConfigError(fmt::format("cannot read config file \"{}\": {}", given.string(),
-                                  lowercase_first(std::strerror(error))));
+  util::FileRead file = util::read_regular_file(absolute, k_config_file_limit, "config files");
+  if (!file.content) {
+    throw ConfigError(
+      fmt::format("cannot read config file \"{}\": {}", given.string(), file.error));
   }
-  return *text;
+  return std::move(*file.content);
 }
 
 } // namespace

@@ -3,15 +3,14 @@
 
 #include "core/errors.hpp"
 #include "util/duration.hpp"
+#include "util/file.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 namespace hb {
 namespace {
@@ -308,13 +307,11 @@ std::string ConfigNode::as_string() const
         path_node.fail("a file path");
       }
       const std::string path = it->get<std::string>();
-      std::ifstream in(path, std::ios::binary);
-      if (!in) {
-        path_node.fail_message(fmt::format("cannot read secret file \"{}\"", path));
+      util::FileRead file = util::read_regular_file(path, k_secret_file_limit, "secret files");
+      if (!file.content) {
+        path_node.fail_message(fmt::format("cannot read secret file \"{}\": {}", path, file.error));
       }
-      std::ostringstream content;
-      content << in.rdbuf();
-      std::string secret = content.str();
+      std::string secret = std::move(*file.content);
       if (!secret.empty() && secret.back() == '\n') {
         secret.pop_back();
         if (!secret.empty() && secret.back() == '\r') {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -23,6 +24,7 @@ namespace hb {
 //                          (may be embedded: "Bearer ${TOKEN}"; "$${" is a literal "${")
 //   {"env": "NAME"}        environment variable NAME
 //   {"file": "/run/x"}     the file's content with one trailing newline removed
+//                          (a regular file of at most 64 KiB, k_secret_file_limit)
 // Error messages quote the raw config text, never a resolved value, so secrets are not printed.
 // Every reader throws hb::ConfigError.
 class ConfigNode {
@@ -99,6 +101,10 @@ private:
   const Vars* m_vars = nullptr;
   std::string m_context;
 };
+
+// The largest {"file": ...} secret: secrets are tokens and keys, and a mistaken path
+// (/dev/zero, a log) must give an error, not take all memory.
+inline constexpr std::size_t k_secret_file_limit = 64 * 1024;
 
 // Returns the allowed word closest to `word` by edit distance, or "" when none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string_view>& allowed);

@@ -2,6 +2,7 @@
 #include "config/config.hpp"
 
 #include "core/errors.hpp"
+#include "support/fifo.hpp"
 #include "support/test_helpers.hpp"
 
 #include <catch2/catch.hpp>
@@ -672,8 +673,53 @@ TEST_CASE("load")
   SECTION("a directory")
   {
     CHECK_THROWS_MATCHES(load_file(dir.path()), ConfigError,
-                         Message(fmt::format("cannot read config file \"{}\": is a directory",
+                         Message(fmt::format("cannot read config file \"{}\": is a directory, "
+                                             "not a regular file",
                                              dir.path().string())));
+  }
+
+  SECTION("a FIFO is refused, never waited on")
+  {
+    const hb::test::Fifo fifo(dir.path() / "heartbeat.json");
+    CHECK_THROWS_MATCHES(load_file(fifo.path()), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": is a FIFO, not a "
+                                             "regular file",
+                                             fifo.path().string())));
+    CHECK_THROWS_MATCHES(hb::config::read_database_setting(fifo.path()), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": is a FIFO, not a "
+                                             "regular file",
+                                             fifo.path().string())));
+  }
+
+  SECTION("a device is refused by its type")
+  {
+    fs::create_symlink("/dev/null", dir.path() / "heartbeat.json");
+    CHECK_THROWS_MATCHES(load_file(dir.path() / "heartbeat.json"), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": is a character "
+                                             "device, not a regular file",
+                                             (dir.path() / "heartbeat.json").string())));
+  }
+
+  SECTION("a config file over 4 MiB is refused")
+  {
+    const fs::path file = dir.write("heartbeat.json", "{}");
+    fs::resize_file(file, 5 * 1024 * 1024 + 200 * 1024);
+    CHECK_THROWS_MATCHES(load_file(file), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": is 5.2 MiB, over "
+                                             "the 4 MiB limit for config files",
+                                             file.string())));
+  }
+
+  SECTION("a symlink loop says so")
+  {
+    fs::create_symlink("loop.json", dir.path() / "heartbeat.json");
+    fs::create_symlink("heartbeat.json", dir.path() / "loop.json");
+    const std::string path = (dir.path() / "heartbeat.json").string();
+    CHECK(hb::config::locate(path) == fs::path(path));
+    CHECK_THROWS_MATCHES(load_file(path), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": too many levels "
+                                             "of symbolic links (a symlink loop?)",
+                                             path)));
   }
 
   SECTION("an unreadable file")
@@ -760,6 +806,50 @@ TEST_CASE("load")
     CHECK_THROWS_MATCHES(
       load_file(dir.write("heartbeat.json", R"({"include": ["conf.d/x.json"]})")), ConfigError,
       Message(R"(heartbeat.json: include[0]: no such file "conf.d/x.json")"));
+  }
+
+  SECTION("an include that is a FIFO, literal or matched by a glob, is refused")
+  {
+    fs::create_directories(dir.path() / "conf.d");
+    dir.write("conf.d/a.json", R"({"targets": [{"id": "a"}]})");
+    const hb::test::Fifo fifo(dir.path() / "conf.d" / "x.json");
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": "conf.d/*.json"})")), ConfigError,
+      Message(R"(heartbeat.json: include: cannot read "conf.d/x.json": is a FIFO, not a regular file)"));
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": ["conf.d/x.json"]})")), ConfigError,
+      Message(R"(heartbeat.json: include[0]: cannot read "conf.d/x.json": is a FIFO, not a regular file)"));
+  }
+
+  SECTION("a stray symlink to a device in conf.d is refused")
+  {
+    fs::create_directories(dir.path() / "conf.d");
+    fs::create_symlink("/dev/null", dir.path() / "conf.d" / "null.json");
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": "conf.d/*.json"})")), ConfigError,
+      Message(R"(heartbeat.json: include: cannot read "conf.d/null.json": is a character device, not a regular file)"));
+  }
+
+  SECTION("an include over 4 MiB is refused")
+  {
+    const fs::path big = dir.write("big.json", "{}");
+    fs::resize_file(big, 4 * 1024 * 1024 + 1);
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": "big.json"})")), ConfigError,
+      Message(R"(heartbeat.json: include: cannot read "big.json": is 4.1 MiB, over the 4 MiB limit for config files)"));
+  }
+
+  SECTION("an include that is a symlink loop says so, literal or matched by a glob")
+  {
+    fs::create_directories(dir.path() / "conf.d");
+    fs::create_symlink("y.json", dir.path() / "conf.d" / "x.json");
+    fs::create_symlink("x.json", dir.path() / "conf.d" / "y.json");
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": ["conf.d/x.json"]})")), ConfigError,
+      Message(R"(heartbeat.json: include[0]: cannot read "conf.d/x.json": too many levels of symbolic links (a symlink loop?))"));
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": ["conf.d/*.json"]})")), ConfigError,
+      Message(R"(heartbeat.json: include[0]: cannot read "conf.d/x.json": too many levels of symbolic links (a symlink loop?))"));
   }
 
   SECTION("an include outside the config directory is named by absolute path")
@@ -1095,6 +1185,17 @@ TEST_CASE("locate")
     ScopedEnv missing("HB_CONFIG", "/nonexistent/hb.json");
     CHECK_THROWS_WITH(hb::config::locate(""),
                       R"(config file "/nonexistent/hb.json" (from $HB_CONFIG) does not exist)");
+  }
+
+  SECTION("a symlink loop is found (and then reported by load), not \"does not exist\"")
+  {
+    fs::create_symlink("b.json", dir.path() / "a.json");
+    fs::create_symlink("a.json", dir.path() / "b.json");
+    const std::string loop = (dir.path() / "a.json").string();
+    CHECK(hb::config::locate(loop) == fs::path(loop));
+    ScopedCwd cwd(dir.path());
+    fs::create_symlink("a.json", dir.path() / "heartbeat.json");
+    CHECK(hb::config::locate("") == fs::path("heartbeat.json"));
   }
 
   SECTION("./heartbeat.json, then /etc/heartbeat/heartbeat.json")
