@@ -81,6 +81,9 @@ constexpr std::size_t k_config_file_limit = 4 * 1024 * 1024;
 constexpr Duration k_default_discovery_timeout{30'000};
 // Discovery may list thousands of tenants; the cap only guards against a runaway program.
 constexpr std::size_t k_discovery_output_cap = 16 * 1024 * 1024;
+// Standard error is the command's to log to as much as it likes (it is read to the end, never
+// an error); only its start is kept, for the first line that names a failure.
+constexpr std::size_t k_discovery_stderr_kept = 64 * 1024;
 
 // One JSON text: a config file or a discovery command's output. ConfigNodes point into `json`,
 // so documents live in a deque (stable addresses) for the whole load.
@@ -643,6 +646,7 @@ private:
     spec.timeout = command.timeout;
     spec.output_cap = k_discovery_output_cap;
     spec.stderr_mode = util::ProcessSpec::Stderr::separate;
+    spec.error_output_cap = k_discovery_stderr_kept;
     const util::ProcessResult result = util::run_process(spec);
     switch (result.end) {
     case util::ProcessResult::End::spawn_failed:

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // End-to-end regression tests for the config half of issue 11 (hardening): every file the
 // config reads is a regular file of bounded size (FIFOs, /dev/zero and symlink loops in the
-// config path are refused with a clear error, never waited on or read without end).
+// config path are refused with a clear error, never waited on or read without end); a discovery
+// command may write as much as it likes to stderr.
 #include "e2e_helpers.hpp"
 
 #include "support/fifo.hpp"
@@ -153,4 +154,20 @@ TEST_CASE("a symlink loop in the config path says so, not \"no such file\"")
         == fmt::format("hb-pulse: error: cannot read config file \"{}\": too many levels of "
                        "symbolic links (a symlink loop?)\n",
                        ws.config));
+}
+
+TEST_CASE("a discovery command may write more than 16 MiB to stderr")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  const std::string script = (ws.dir / "list-tenants").string();
+  ws.dir.write("list-tenants", "#!/bin/sh\n"
+                               "head -c 17000000 /dev/zero | tr '\\0' . >&2\n"
+                               "echo '[{\"id\": \"acme\", \"checks\": [{\"name\": \"up\", "
+                               "\"type\": \"command\", \"command\": [\"/bin/echo\", \"fine\"]}]}]'\n");
+  ::chmod(script.c_str(), 0755);
+  ws.write_config(json{{"discovery", {{{"command", {script}}}}}}.dump());
+  const auto out = ws.pulse_json({}, "2026-02-18T09:00:00Z");
+  CHECK(out["status"] == "ok");
+  CHECK(detail(out, "acme")["status"] == "all_clear");
 }

@@ -1039,6 +1039,25 @@ EOF
                                              script.string())));
   }
 
+  SECTION("stderr is free: a command that logs more than 16 MiB there still works")
+  {
+    const fs::path script = dir.script(
+      "list.sh", "head -c 17000000 /dev/zero | tr '\\0' x >&2\necho '[{\"id\": \"acme\"}]'\n");
+    const Config config = load_file(main_config(script), RunDiscovery::yes);
+    REQUIRE(config.targets.size() == 2);
+    CHECK(config.targets[1].id == "acme");
+  }
+
+  SECTION("a failure after much stderr is still named by its first line")
+  {
+    const fs::path script = dir.script(
+      "list.sh", "echo 'tenant api unavailable' >&2\nhead -c 17000000 /dev/zero >&2\nexit 2\n");
+    CHECK_THROWS_MATCHES(load_file(main_config(script), RunDiscovery::yes), TemporaryError,
+                         Message(fmt::format("discovery[0] (\"{}\"): exited with code 2: tenant "
+                                             "api unavailable",
+                                             script.string())));
+  }
+
   SECTION("a timeout is a temporary error")
   {
     const fs::path script = dir.script("list.sh", "exec sleep 10\n");
