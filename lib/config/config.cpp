@@ -12,6 +12,7 @@
 #include "util/duration.hpp"
 #include "util/file.hpp"
 #include "util/process.hpp"
+#include "util/redact.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -363,13 +364,30 @@ public:
   {
   }
 
-  // `canonical` is empty for config text that is not on disk.
+  // `canonical` is empty for config text that is not on disk. Every error leaves through here,
+  // and so does the config: both with the secrets resolved so far hidden (a discovery command's
+  // stderr, a spawn error naming a secret argv[0], a discovered target quoting a value).
   Config load(const std::string& text, const std::string& name, const fs::path& dir,
               const fs::path& canonical)
   {
+    try {
+      Config config = load_unredacted(text, name, dir, canonical);
+      config.redactor = util::Redactor(m_secrets);
+      return config;
+    } catch (const ConfigError& e) {
+      throw ConfigError(util::Redactor(m_secrets).redact(e.what()));
+    } catch (const TemporaryError& e) {
+      throw TemporaryError(util::Redactor(m_secrets).redact(e.what()));
+    }
+  }
+
+private:
+  Config load_unredacted(const std::string& text, const std::string& name, const fs::path& dir,
+                         const fs::path& canonical)
+  {
     m_main_dir = dir;
     const Document& main = add_document(name, dir, parse_config_text(text, name));
-    const ConfigNode root(main.json, main.name, "");
+    const ConfigNode root(main.json, main.name, "", &m_secrets);
     if (!root.is_object()) {
       root.fail("a JSON object at the top level");
     }
@@ -405,7 +423,7 @@ public:
           if (m_discovery != RunDiscovery::keep_going) {
             throw;
           }
-          config.discovery_failures.emplace_back(e.what());
+          config.discovery_failures.push_back(util::Redactor(m_secrets).redact(e.what()));
           continue;
         }
         for (const auto& node : nodes) {
@@ -419,7 +437,6 @@ public:
     return config;
   }
 
-private:
   // Schedules come after all targets, discovered ones included, so `target` can refer to any.
   void parse_schedules(Config& config, bool all_targets_known) const
   {
@@ -459,7 +476,7 @@ private:
   // Gathers the check sets, targets and includes of one file (recursively for includes).
   void collect(const Document& document, std::vector<Visit>& chain)
   {
-    const ConfigNode root(document.json, document.name, "");
+    const ConfigNode root(document.json, document.name, "", &m_secrets);
     const bool is_main = &document == &m_documents.front();
     if (!is_main) {
       if (!root.is_object()) {
@@ -685,7 +702,7 @@ private:
     }
     const Document& document =
       add_document(command.name, m_main_dir, std::move(std::get<Json>(parsed)));
-    const ConfigNode root(document.json, document.name, "");
+    const ConfigNode root(document.json, document.name, "", &m_secrets);
     const Json* list = nullptr;
     if (root.is_array()) {
       list = &document.json;
@@ -705,7 +722,7 @@ private:
     // Both shapes are reported as "targets[N]" so messages read the same either way.
     std::vector<ConfigNode> nodes;
     for (std::size_t i = 0; i < list->size(); ++i) {
-      nodes.emplace_back((*list)[i], document.name, fmt::format("targets[{}]", i));
+      nodes.emplace_back((*list)[i], document.name, fmt::format("targets[{}]", i), &m_secrets);
     }
     return nodes;
   }
@@ -878,6 +895,7 @@ private:
   std::vector<ConfigNode> m_target_nodes;
   std::vector<ConfigNode> m_schedule_nodes;
   std::map<std::string, std::string, std::less<>> m_target_sources;
+  ConfigNode::Secrets m_secrets;  // every secret value resolved so far, for Config::redactor
 };
 
 // The main config file's text; throws ConfigError naming the file as the user gave it.

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // End-to-end regression tests for the config half of issue 11 (hardening): every file the
 // config reads is a regular file of bounded size (FIFOs, /dev/zero and symlink loops in the
-// config path are refused with a clear error, never waited on or read without end); a discovery
-// command may write as much as it likes to stderr.
+// config path are refused with a clear error, never waited on or read without end); resolved
+// secrets never reach what the tools print or store; a discovery command may write as much as it
+// likes to stderr.
 #include "e2e_helpers.hpp"
 
 #include "support/fifo.hpp"
@@ -49,6 +50,16 @@ ToolResult run_tool_bounded(const std::string& tool, const std::vector<std::stri
     out.err += "\n[test runner: " + r.error + "]";
   }
   return out;
+}
+
+// Everything the database holds, as bytes (the main file and any write-ahead log).
+std::string database_bytes(const Workspace& ws)
+{
+  std::string bytes = read_file(ws.db);
+  if (fs::exists(ws.db + "-wal")) {
+    bytes += read_file(ws.db + "-wal");
+  }
+  return bytes;
 }
 
 json command_check(const std::string& name, const json& command)
@@ -170,4 +181,79 @@ TEST_CASE("a discovery command may write more than 16 MiB to stderr")
   const auto out = ws.pulse_json({}, "2026-02-18T09:00:00Z");
   CHECK(out["status"] == "ok");
   CHECK(detail(out, "acme")["status"] == "all_clear");
+}
+
+TEST_CASE("resolved secrets never reach output, hb-status or the database")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  const std::string workdir_secret = "/nonexistent/wd-s3cr3t";
+  const std::string program_secret = "/nonexistent/prog-s3cr3t";
+  const std::string host_secret = "db-s3cr3t.invalid";
+  const std::string file_secret = "file-s3cr3t-t0ken";
+  const fs::path secret_file = ws.dir.write("token", file_secret + "\n");
+  const std::map<std::string, std::string> env{{"HB_E2E_WORKDIR", workdir_secret},
+                                               {"HB_E2E_PROGRAM", program_secret},
+                                               {"HB_E2E_HOST", host_secret}};
+  json workdir_check = command_check("workdir", {"/bin/true"});
+  workdir_check["working_dir"] = "${HB_E2E_WORKDIR}";
+  ws.write_config(
+    json{{"targets",
+          {{{"id", "api"},
+            {"interval", "1m"},
+            {"checks",
+             {workdir_check, command_check("program", {"${HB_E2E_PROGRAM}", "--check"}),
+              {{"name", "db"}, {"type", "tcp"}, {"host", {{"env", "HB_E2E_HOST"}}},
+               {"port", 5432}, {"timeout", "3s"}},
+              // A plugin that prints a secret it was never given: another part of the config
+              // reads the same file.
+              command_check("echo",
+                            {"/bin/sh", "-c",
+                             fmt::format("echo \"CRITICAL: token $(cat '{}')\"; exit 2",
+                                         secret_file.string())})}}}}},
+         {"schedules",
+          {{{"name", "report"}, {"cron", "0 9 * * *"}, {"command", {"/bin/true"}},
+            {"working_dir", "${HB_E2E_WORKDIR}"},
+            {"env", {{"TOKEN", {{"file", secret_file.string()}}}}}}}}}
+      .dump());
+
+  ws.pulse({}, "2026-02-18T08:59:00Z", env);
+  const auto r = ws.pulse({"--json"}, "2026-02-18T09:00:10Z", env);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto out = json::parse(r.out);
+  const json failing = detail(out, "api")["failing"];
+  auto message_of = [&](const std::string& check) {
+    for (const auto& f : failing) {
+      if (f["check"] == check) {
+        return f["message"].get<std::string>();
+      }
+    }
+    FAIL("no failing check " << check << " in " << failing.dump());
+    return std::string();
+  };
+  CHECK(message_of("workdir")
+        == "cannot use working directory \"***\": No such file or directory");
+  CHECK(message_of("program") == "cannot run \"***\": No such file or directory");
+  CHECK(message_of("db").find("\"***\"") != std::string::npos);
+  CHECK(message_of("echo") == "CRITICAL: token ***");
+  CHECK(ws.text("SELECT description FROM checks WHERE name = 'db'") == "tcp ***:5432");
+  CHECK(ws.text("SELECT message FROM task_runs") == "cannot use working directory \"***\": No "
+                                                    "such file or directory");
+
+  const auto status = ws.status({"api", "--color", "never"}, "2026-02-18T09:01:00Z");
+  const auto overview = ws.status({"--color", "never"}, "2026-02-18T09:01:00Z");
+  const auto status_json = ws.status({"api", "--json"}, "2026-02-18T09:01:00Z");
+  INFO("hb-status api: " << status.out);
+  CHECK(status.out.find("***") != std::string::npos);
+  const std::string database = database_bytes(ws);
+  for (const auto& secret : {workdir_secret, program_secret, host_secret, file_secret}) {
+    INFO("secret: " << secret);
+    CHECK(r.out.find(secret) == std::string::npos);
+    CHECK(r.err.find(secret) == std::string::npos);
+    CHECK(status.out.find(secret) == std::string::npos);
+    CHECK(overview.out.find(secret) == std::string::npos);
+    CHECK(status_json.out.find(secret) == std::string::npos);
+    CHECK(database.find(secret) == std::string::npos);
+  }
 }

@@ -1058,6 +1058,37 @@ EOF
                                              script.string())));
   }
 
+  SECTION("failures never show a secret: not from stderr, not from a secret program path")
+  {
+    ScopedEnv token("HB_TEST_DISCOVERY_TOKEN", "t0ken-s3cret");
+    const fs::path script = dir.script("list.sh", "echo \"bad token $1\" >&2\nexit 2\n");
+    const fs::path file = dir.write(
+      "heartbeat.json",
+      fmt::format(R"({{"discovery": [{{"command": ["{}", "${{HB_TEST_DISCOVERY_TOKEN}}"]}}]}})",
+                  script.string()));
+    CHECK_THROWS_MATCHES(load_file(file, RunDiscovery::yes), TemporaryError,
+                         Message(fmt::format("discovery[0] (\"{}\"): exited with code 2: bad "
+                                             "token ***",
+                                             script.string())));
+    const Config config = load_file(file, RunDiscovery::keep_going);
+    REQUIRE(config.discovery_failures.size() == 1);
+    CHECK(config.discovery_failures[0]
+          == fmt::format("discovery[0] (\"{}\"): exited with code 2: bad token ***",
+                         script.string()));
+
+    ScopedEnv program("HB_TEST_DISCOVERY_PROGRAM", (dir.path() / "s3cret-lister").string());
+    const fs::path hidden = dir.write(
+      "heartbeat.json", R"({"discovery": [{"command": [{"env": "HB_TEST_DISCOVERY_PROGRAM"}]}]})");
+    try {
+      load_file(hidden, RunDiscovery::yes);
+      FAIL("no exception");
+    } catch (const TemporaryError& e) {
+      INFO(e.what());
+      CHECK(std::string(e.what()).find("s3cret-lister") == std::string::npos);
+      CHECK(std::string(e.what()).find("cannot run \"***\"") != std::string::npos);
+    }
+  }
+
   SECTION("a timeout is a temporary error")
   {
     const fs::path script = dir.script("list.sh", "exec sleep 10\n");
@@ -1177,6 +1208,39 @@ TEST_CASE("load: schedules")
           == R"(heartbeat.json: schedules[0].retrys: unknown key "retrys" (did you mean "retries"?))");
     CHECK(error_of(R"({"name": "a", "cron": "@daily", "command": ["/bin/true"]}, {"name": "a", "cron": "@daily", "command": ["/bin/true"]})")
           == R"(heartbeat.json: schedules[1].name: duplicate schedule name "a" (first defined at heartbeat.json: schedules[0]))");
+  }
+}
+
+TEST_CASE("load: Config::redactor")
+{
+  TempDir dir;
+  ScopedEnv token("HB_TEST_REDACT_TOKEN", "env-t0ken");
+  ScopedEnv host("HB_TEST_REDACT_HOST", "db.s3cret.internal");
+  ScopedEnv short_value("HB_TEST_REDACT_SHORT", "abc");
+  const fs::path secret = dir.write("secret", "file-t0ken\n");
+  const Config config = load_file(dir.write("heartbeat.json", fmt::format(R"({{
+    "check_sets": {{"db": [{{"name": "db", "type": "tcp", "host": "${{host}}", "port": 5432}}]}},
+    "targets": [
+      {{"id": "a", "use": "db", "vars": {{"host": {{"env": "HB_TEST_REDACT_HOST"}}}},
+        "checks": [{{"name": "x", "type": "echo", "text": {{"file": "{}"}}}}]}},
+      {{"id": "b", "checks": [{{"name": "login", "type": "command",
+        "command": ["/bin/echo", "--password=hunter2", "${{HB_TEST_REDACT_SHORT}}"]}}]}}
+    ],
+    "schedules": [{{"name": "t", "cron": "0 * * * *", "command": ["/bin/true"],
+                    "env": {{"T": "${{HB_TEST_REDACT_TOKEN}}"}}}}]
+  }})",
+                                                                          secret.string())));
+
+  SECTION("knows every secret the config resolved, wherever it was used")
+  {
+    // vars read from the environment, {"file"}, a literal --password value, a task's env.
+    CHECK(config.redactor.redact("db.s3cret.internal file-t0ken hunter2 env-t0ken plain")
+          == "*** *** *** *** plain");
+  }
+
+  SECTION("values shorter than 4 characters are left alone")
+  {
+    CHECK(config.redactor.redact("abc abcd") == "abc abcd");
   }
 }
 

@@ -446,6 +446,30 @@ TEST_CASE("ConfigNode secrets")
                + "\": too many levels of symbolic links (a symlink loop?)");
   }
 
+  SECTION("every value read from the environment or a file is collected, once per use")
+  {
+    const auto file = dir.write("secret", "file-secret-value\n");
+    const json doc = {{"env", {{"env", "HB_TEST_SECRET"}}},
+                      {"file", {{"file", file.string()}}},
+                      {"embedded", "Bearer ${HB_TEST_SECRET}"},
+                      {"var", "${host}"},
+                      {"literal", "plain"}};
+    ConfigNode::Secrets secrets;
+    const ConfigNode root(doc, "f.json", "", &secrets);
+    const ConfigNode::Vars vars{{"host", "db.internal"}};
+    CHECK(root["embedded"].as_string() == "Bearer s3cr3t-value");
+    CHECK(root["file"].as_string() == "file-secret-value");
+    CHECK(root["env"].with_vars(&vars, "used by target \"a\"").as_string() == "s3cr3t-value");
+    // A check-set variable is the target's own setting, not a secret (unless it was read from
+    // one, which is collected when the variable is read).
+    CHECK(root["var"].with_vars(&vars, "used by target \"a\"").as_string() == "db.internal");
+    CHECK(root["literal"].as_string() == "plain");
+    root.note_secret("hunter2");
+    root.note_secret("");
+    CHECK(secrets
+          == ConfigNode::Secrets{"s3cr3t-value", "file-secret-value", "s3cr3t-value", "hunter2"});
+  }
+
   SECTION("an object that is not a secret reference")
   {
     const json doc = json::parse(R"({"a": {"env": "X", "file": "y"}, "b": {"value": "x"}})");
