@@ -10,17 +10,18 @@
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
 #include "util/duration.hpp"
+#include "util/file.hpp"
 #include "util/process.hpp"
+#include "util/redact.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <glob.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <set>
@@ -74,9 +75,16 @@ constexpr std::string_view k_target_keys[] = {
 };
 constexpr std::string_view k_builtin_vars[] = {"id", "name"};
 
+// Config files and includes are a few KiB, a large fleet's a few hundred; the cap only keeps a
+// mistaken path (/dev/zero, a log file) from taking all memory.
+constexpr std::size_t k_config_file_limit = 4 * 1024 * 1024;
+
 constexpr Duration k_default_discovery_timeout{30'000};
 // Discovery may list thousands of tenants; the cap only guards against a runaway program.
 constexpr std::size_t k_discovery_output_cap = 16 * 1024 * 1024;
+// Standard error is the command's to log to as much as it likes (it is read to the end, never
+// an error); only its start is kept, for the first line that names a failure.
+constexpr std::size_t k_discovery_stderr_kept = 64 * 1024;
 
 // One JSON text: a config file or a discovery command's output. ConfigNodes point into `json`,
 // so documents live in a deque (stable addresses) for the whole load.
@@ -99,37 +107,6 @@ struct Visit {
   fs::path canonical;
   std::string name;
 };
-
-std::string lowercase_first(std::string text)
-{
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
-    text[0] = static_cast<char>(text[0] - 'A' + 'a');
-  }
-  return text;
-}
-
-// Returns the content of `path`, or std::nullopt with `error` set to errno.
-std::optional<std::string> read_file(const fs::path& path, int& error)
-{
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    error = errno;
-    return std::nullopt;
-  }
-  std::string content;
-  char buffer[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
-    content.append(buffer, n);
-  }
-  const bool failed = std::ferror(file) != 0;
-  error = failed ? errno : 0;
-  std::fclose(file);
-  if (failed) {
-    return std::nullopt;
-  }
-  return content;
-}
 
 bool is_blank(const std::string& text)
 {
@@ -387,13 +364,30 @@ public:
   {
   }
 
-  // `canonical` is empty for config text that is not on disk.
+  // `canonical` is empty for config text that is not on disk. Every error leaves through here,
+  // and so does the config: both with the secrets resolved so far hidden (a discovery command's
+  // stderr, a spawn error naming a secret argv[0], a discovered target quoting a value).
   Config load(const std::string& text, const std::string& name, const fs::path& dir,
               const fs::path& canonical)
   {
+    try {
+      Config config = load_unredacted(text, name, dir, canonical);
+      config.redactor = util::Redactor(m_secrets);
+      return config;
+    } catch (const ConfigError& e) {
+      throw ConfigError(util::Redactor(m_secrets).redact(e.what()));
+    } catch (const TemporaryError& e) {
+      throw TemporaryError(util::Redactor(m_secrets).redact(e.what()));
+    }
+  }
+
+private:
+  Config load_unredacted(const std::string& text, const std::string& name, const fs::path& dir,
+                         const fs::path& canonical)
+  {
     m_main_dir = dir;
     const Document& main = add_document(name, dir, parse_config_text(text, name));
-    const ConfigNode root(main.json, main.name, "");
+    const ConfigNode root(main.json, main.name, "", &m_secrets);
     if (!root.is_object()) {
       root.fail("a JSON object at the top level");
     }
@@ -429,7 +423,7 @@ public:
           if (m_discovery != RunDiscovery::keep_going) {
             throw;
           }
-          config.discovery_failures.emplace_back(e.what());
+          config.discovery_failures.push_back(util::Redactor(m_secrets).redact(e.what()));
           continue;
         }
         for (const auto& node : nodes) {
@@ -443,7 +437,6 @@ public:
     return config;
   }
 
-private:
   // Schedules come after all targets, discovered ones included, so `target` can refer to any.
   void parse_schedules(Config& config, bool all_targets_known) const
   {
@@ -483,7 +476,7 @@ private:
   // Gathers the check sets, targets and includes of one file (recursively for includes).
   void collect(const Document& document, std::vector<Visit>& chain)
   {
-    const ConfigNode root(document.json, document.name, "");
+    const ConfigNode root(document.json, document.name, "", &m_secrets);
     const bool is_main = &document == &m_documents.front();
     if (!is_main) {
       if (!root.is_object()) {
@@ -562,8 +555,10 @@ private:
     std::vector<fs::path> files;
     if (!has_glob_characters(pattern)) {
       const fs::path path = (from.dir / pattern).lexically_normal();
-      std::error_code error;
-      if (!fs::exists(path, error)) {
+      // Only a name that is really absent is "no such file": a symlink loop or a directory we
+      // may not search is said as such when the file is read.
+      struct stat info {};
+      if (::stat(path.c_str(), &info) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
         node.fail_message(fmt::format("no such file \"{}\"", pattern));
       }
       files.push_back(path);
@@ -614,14 +609,12 @@ private:
     if (!m_loaded.insert(canonical).second) {
       return;
     }
-    int read_error = 0;
-    auto text = read_file(path, read_error);
-    if (!text) {
-      node.fail_message(fmt::format("cannot read \"{}\": {}", name,
-                                    lowercase_first(std::strerror(read_error))));
+    util::FileRead file = util::read_regular_file(path, k_config_file_limit, "config files");
+    if (!file.content) {
+      node.fail_message(fmt::format("cannot read \"{}\": {}", name, file.error));
     }
     const Document& document =
-      add_document(name, path.parent_path(), parse_config_text(*text, name));
+      add_document(name, path.parent_path(), parse_config_text(*file.content, name));
     chain.push_back({canonical, name});
     collect(document, chain);
     chain.pop_back();
@@ -670,6 +663,7 @@ private:
     spec.timeout = command.timeout;
     spec.output_cap = k_discovery_output_cap;
     spec.stderr_mode = util::ProcessSpec::Stderr::separate;
+    spec.error_output_cap = k_discovery_stderr_kept;
     const util::ProcessResult result = util::run_process(spec);
     switch (result.end) {
     case util::ProcessResult::End::spawn_failed:
@@ -708,7 +702,7 @@ private:
     }
     const Document& document =
       add_document(command.name, m_main_dir, std::move(std::get<Json>(parsed)));
-    const ConfigNode root(document.json, document.name, "");
+    const ConfigNode root(document.json, document.name, "", &m_secrets);
     const Json* list = nullptr;
     if (root.is_array()) {
       list = &document.json;
@@ -728,7 +722,7 @@ private:
     // Both shapes are reported as "targets[N]" so messages read the same either way.
     std::vector<ConfigNode> nodes;
     for (std::size_t i = 0; i < list->size(); ++i) {
-      nodes.emplace_back((*list)[i], document.name, fmt::format("targets[{}]", i));
+      nodes.emplace_back((*list)[i], document.name, fmt::format("targets[{}]", i), &m_secrets);
     }
     return nodes;
   }
@@ -901,18 +895,18 @@ private:
   std::vector<ConfigNode> m_target_nodes;
   std::vector<ConfigNode> m_schedule_nodes;
   std::map<std::string, std::string, std::less<>> m_target_sources;
+  ConfigNode::Secrets m_secrets;  // every secret value resolved so far, for Config::redactor
 };
 
 // The main config file's text; throws ConfigError naming the file as the user gave it.
 std::string read_main_file(const fs::path& given, const fs::path& absolute)
 {
-  int error = 0;
-  auto text = read_file(absolute, error);
-  if (!text) {
-    throw ConfigError(fmt::format("cannot read config file \"{}\": {}", given.string(),
-                                  lowercase_first(std::strerror(error))));
+  util::FileRead file = util::read_regular_file(absolute, k_config_file_limit, "config files");
+  if (!file.content) {
+    throw ConfigError(
+      fmt::format("cannot read config file \"{}\": {}", given.string(), file.error));
   }
-  return *text;
+  return std::move(*file.content);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include "core/types.hpp"
 #include "schedule/cron.hpp"
 #include "schedule/tasks.hpp"
+#include "util/redact.hpp"
 
 #include <filesystem>
 #include <map>
@@ -86,7 +87,6 @@ struct Schedule : schedule::TaskTiming {
   std::map<std::string, std::string> env;
   std::string working_dir;
   std::string description;  // the command for people, secrets hidden
-  std::vector<std::string> secrets;  // resolved secret values, redacted from the task's output
   Duration timeout{10 * 60'000};
   std::string target;    // the target it belongs to, if any
   std::string source;    // "heartbeat.json: schedules[2]"
@@ -101,7 +101,13 @@ struct Config {
   std::vector<Schedule> schedules;
   // With RunDiscovery::keep_going: one message per discovery command that failed (could not
   // start, exited non-zero, was killed or timed out); the targets it would have listed are absent.
+  // Already redacted.
   std::vector<std::string> discovery_failures;
+  // Knows every secret value the config resolved (${VAR}, {"env"}, {"file"}, in targets, check
+  // sets, vars, schedules and discovery, and the values of --password-like options): the one
+  // redactor that every message and text heartbeat prints or stores passes through (check
+  // results in the pulse, task runs, discovery failures, config errors).
+  util::Redactor redactor;
 
   // Returns the target called `id`, or nullptr.
   const Target* find_target(std::string_view id) const;

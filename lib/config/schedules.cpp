@@ -52,7 +52,6 @@ Schedule parse_schedule(const ConfigNode& node, const TargetDefaults& defaults)
   schedule.env = std::move(command.env);
   schedule.working_dir = std::move(command.working_dir);
   schedule.description = std::move(command.description);
-  schedule.secrets = std::move(command.secrets);
   schedule.enabled = node.get_bool("enabled", schedule.enabled);
   schedule.timeout = positive_duration(node, "timeout", schedule.timeout, "10m");
   schedule.retries = static_cast<int>(node.get_int("retries", schedule.retries, 0, 100));

@@ -7,6 +7,9 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -64,9 +67,17 @@ bool is_valid_timezone(const std::string& name)
 
 std::optional<std::filesystem::path> locate(const std::string& explicit_path)
 {
+  // A file named explicitly "does not exist" only when it is really absent: a symlink loop or a
+  // directory that may not be searched is left to the reader (load()), which says so.
   auto exists = [](const std::filesystem::path& path) {
-    std::error_code error;
-    return std::filesystem::exists(path, error);
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 || (errno != ENOENT && errno != ENOTDIR);
+  };
+  // A default location is used when it is there, or when it is a symlink loop (a mistake worth
+  // reporting); one behind a directory we may not search is as good as absent.
+  auto present = [](const std::filesystem::path& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 || errno == ELOOP;
   };
   if (!explicit_path.empty()) {
     if (!exists(explicit_path)) {
@@ -81,7 +92,7 @@ std::optional<std::filesystem::path> locate(const std::string& explicit_path)
     return std::filesystem::path(env);
   }
   for (const char* candidate : {"heartbeat.json", "/etc/heartbeat/heartbeat.json"}) {
-    if (exists(candidate)) {
+    if (present(candidate)) {
       return std::filesystem::path(candidate);
     }
   }

@@ -112,7 +112,11 @@ CommandSpec parse_command(const ConfigNode& spec, std::string_view argv_example)
   CommandSpec out;
   util::MaskedArguments masked = util::mask_arguments(shown);
   out.description = util::shell_quote(masked.shown);
-  // A value given literally after --password is as secret as one read from the environment.
+  // A value given literally after --password is as secret as one read from the environment, for
+  // the config's redactor too.
+  for (const auto& value : masked.hidden) {
+    spec.note_secret(value);
+  }
   secrets.insert(secrets.end(), masked.hidden.begin(), masked.hidden.end());
   out.secrets = std::move(secrets);
   out.argv = std::move(argv);

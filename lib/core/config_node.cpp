@@ -3,15 +3,14 @@
 
 #include "core/errors.hpp"
 #include "util/duration.hpp"
+#include "util/file.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 namespace hb {
 namespace {
@@ -115,21 +114,29 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
   return best_distance <= limit ? best : std::string();
 }
 
-ConfigNode::ConfigNode(const nlohmann::json& value, std::string file, std::string path)
-  : ConfigNode(&value, std::move(file), std::move(path), nullptr, {})
+ConfigNode::ConfigNode(const nlohmann::json& value, std::string file, std::string path,
+                       Secrets* secrets)
+  : ConfigNode(&value, std::move(file), std::move(path), nullptr, {}, secrets)
 {
 }
 
 ConfigNode::ConfigNode(const nlohmann::json* value, std::string file, std::string path,
-                       const Vars* vars, std::string context)
+                       const Vars* vars, std::string context, Secrets* secrets)
   : m_value(value), m_file(std::move(file)), m_path(std::move(path)), m_vars(vars),
-    m_context(std::move(context))
+    m_context(std::move(context)), m_secrets(secrets)
 {
 }
 
 ConfigNode ConfigNode::with_vars(const Vars* vars, std::string context) const
 {
-  return ConfigNode(m_value, m_file, m_path, vars, std::move(context));
+  return ConfigNode(m_value, m_file, m_path, vars, std::move(context), m_secrets);
+}
+
+void ConfigNode::note_secret(std::string value) const
+{
+  if (m_secrets != nullptr && !value.empty()) {
+    m_secrets->push_back(std::move(value));
+  }
 }
 
 std::string ConfigNode::where() const
@@ -189,7 +196,7 @@ void ConfigNode::reject_unknown_keys(const std::vector<std::string_view>& allowe
       continue;
     }
     const std::string suggestion = closest_match(key, allowed);
-    const ConfigNode bad(&value, m_file, child_path(m_path, key), m_vars, m_context);
+    const ConfigNode bad(&value, m_file, child_path(m_path, key), m_vars, m_context, m_secrets);
     if (suggestion.empty()) {
       bad.fail_message(fmt::format("unknown key \"{}\"", key));
     }
@@ -208,10 +215,10 @@ ConfigNode ConfigNode::operator[](std::string_view key) const
   if (m_value->is_object()) {
     auto it = m_value->find(key);
     if (it != m_value->end()) {
-      return ConfigNode(&*it, m_file, path, m_vars, m_context);
+      return ConfigNode(&*it, m_file, path, m_vars, m_context, m_secrets);
     }
   }
-  return ConfigNode(&null_json(), m_file, path, m_vars, m_context);
+  return ConfigNode(&null_json(), m_file, path, m_vars, m_context, m_secrets);
 }
 
 std::vector<ConfigNode> ConfigNode::elements() const
@@ -223,7 +230,8 @@ std::vector<ConfigNode> ConfigNode::elements() const
   out.reserve(m_value->size());
   for (std::size_t i = 0; i < m_value->size(); ++i) {
     out.push_back(
-      ConfigNode(&(*m_value)[i], m_file, fmt::format("{}[{}]", m_path, i), m_vars, m_context));
+      ConfigNode(&(*m_value)[i], m_file, fmt::format("{}[{}]", m_path, i), m_vars, m_context,
+                 m_secrets));
   }
   return out;
 }
@@ -233,7 +241,8 @@ std::vector<std::pair<std::string, ConfigNode>> ConfigNode::members() const
   expect_object();
   std::vector<std::pair<std::string, ConfigNode>> out;
   for (const auto& [key, value] : m_value->items()) {
-    out.emplace_back(key, ConfigNode(&value, m_file, child_path(m_path, key), m_vars, m_context));
+    out.emplace_back(
+      key, ConfigNode(&value, m_file, child_path(m_path, key), m_vars, m_context, m_secrets));
   }
   return out;
 }
@@ -279,6 +288,7 @@ std::string ConfigNode::resolve(const std::string& text) const
       fail_message(fmt::format("environment variable \"{}\" is not set", name));
     }
     out += env;
+    note_secret(env);
     i = close + 1;
   }
   return out;
@@ -291,7 +301,8 @@ std::string ConfigNode::as_string() const
   }
   if (m_value->is_object() && m_value->size() == 1) {
     if (auto it = m_value->find("env"); it != m_value->end()) {
-      const ConfigNode name_node(&*it, m_file, child_path(m_path, "env"), m_vars, m_context);
+      const ConfigNode name_node(&*it, m_file, child_path(m_path, "env"), m_vars, m_context,
+                                 m_secrets);
       if (!it->is_string() || it->get<std::string>().empty()) {
         name_node.fail("an environment variable name");
       }
@@ -300,27 +311,28 @@ std::string ConfigNode::as_string() const
       if (env == nullptr) {
         name_node.fail_message(fmt::format("environment variable \"{}\" is not set", name));
       }
+      note_secret(env);
       return env;
     }
     if (auto it = m_value->find("file"); it != m_value->end()) {
-      const ConfigNode path_node(&*it, m_file, child_path(m_path, "file"), m_vars, m_context);
+      const ConfigNode path_node(&*it, m_file, child_path(m_path, "file"), m_vars, m_context,
+                                 m_secrets);
       if (!it->is_string() || it->get<std::string>().empty()) {
         path_node.fail("a file path");
       }
       const std::string path = it->get<std::string>();
-      std::ifstream in(path, std::ios::binary);
-      if (!in) {
-        path_node.fail_message(fmt::format("cannot read secret file \"{}\"", path));
+      util::FileRead file = util::read_regular_file(path, k_secret_file_limit, "secret files");
+      if (!file.content) {
+        path_node.fail_message(fmt::format("cannot read secret file \"{}\": {}", path, file.error));
       }
-      std::ostringstream content;
-      content << in.rdbuf();
-      std::string secret = content.str();
+      std::string secret = std::move(*file.content);
       if (!secret.empty() && secret.back() == '\n') {
         secret.pop_back();
         if (!secret.empty() && secret.back() == '\r') {
           secret.pop_back();
         }
       }
+      note_secret(secret);
       return secret;
     }
   }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -23,13 +24,21 @@ namespace hb {
 //                          (may be embedded: "Bearer ${TOKEN}"; "$${" is a literal "${")
 //   {"env": "NAME"}        environment variable NAME
 //   {"file": "/run/x"}     the file's content with one trailing newline removed
+//                          (a regular file of at most 64 KiB, k_secret_file_limit)
 // Error messages quote the raw config text, never a resolved value, so secrets are not printed.
+// Every value read from the environment or a file is also added to the node's `Secrets`, when it
+// has one, so that one util::Redactor can hide them from whatever heartbeat prints and stores.
 // Every reader throws hb::ConfigError.
 class ConfigNode {
 public:
   using Vars = std::map<std::string, std::string, std::less<>>;
+  // The resolved secret values of a config, collected while it is read; shared by a node and
+  // every node reached from it.
+  using Secrets = std::vector<std::string>;
 
-  ConfigNode(const nlohmann::json& value, std::string file, std::string path);
+  // `secrets`, when given, must outlive the node and every node reached from it.
+  ConfigNode(const nlohmann::json& value, std::string file, std::string path,
+             Secrets* secrets = nullptr);
 
   // Returns a copy whose ${...} placeholders see `vars`; `context` is appended to locations,
   // e.g. "used by target \"acme\"". `vars` must outlive the node.
@@ -88,9 +97,13 @@ public:
   // The raw value shown in messages: compact JSON, shortened past 80 characters.
   std::string shown_value() const;
 
+  // Adds a value that is secret although it was written literally (the value of a --password
+  // option) to the node's Secrets, if it has them.
+  void note_secret(std::string value) const;
+
 private:
   ConfigNode(const nlohmann::json* value, std::string file, std::string path, const Vars* vars,
-             std::string context);
+             std::string context, Secrets* secrets);
   std::string resolve(const std::string& text) const;
 
   const nlohmann::json* m_value;
@@ -98,7 +111,12 @@ private:
   std::string m_path;
   const Vars* m_vars = nullptr;
   std::string m_context;
+  Secrets* m_secrets = nullptr;
 };
+
+// The largest {"file": ...} secret: secrets are tokens and keys, and a mistaken path
+// (/dev/zero, a log) must give an error, not take all memory.
+inline constexpr std::size_t k_secret_file_limit = 64 * 1024;
 
 // Returns the allowed word closest to `word` by edit distance, or "" when none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string_view>& allowed);

@@ -12,6 +12,7 @@
 #include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/redact.hpp"
 #include "util/text.hpp"
 
 #include <fmt/format.h>
@@ -52,7 +53,21 @@ std::string make_owner()
   return fmt::format("{}:{}:{:08x}", host, ::getpid(), random());
 }
 
-TargetInfo to_info(const config::Target& target)
+// The config's redactor sees every text a check produces before it is evaluated, stored or shown,
+// whatever the check's type: a spawn error naming a secret working_dir or argv[0], a tcp error
+// naming a secret host, plugin output that echoes a token, an exception's message.
+void redact(CheckResultRecord& result, const util::Redactor& redactor)
+{
+  result.message = redactor.redact(std::move(result.message));
+  for (auto& metric : result.metrics) {
+    metric.name = redactor.redact(std::move(metric.name));
+    metric.unit = redactor.redact(std::move(metric.unit));
+    metric.warn = redactor.redact(std::move(metric.warn));
+    metric.crit = redactor.redact(std::move(metric.crit));
+  }
+}
+
+TargetInfo to_info(const config::Target& target, const util::Redactor& redactor)
 {
   TargetInfo info;
   info.id = target.id;
@@ -66,8 +81,9 @@ TargetInfo to_info(const config::Target& target)
     info.heartbeat = agents::heartbeat_info(target);
   }
   for (const auto& check : target.checks) {
+    // Stored and shown: a check type may describe itself with a secret ("tcp <host>:5432").
     info.checks.push_back({check.name, check.type, check.severity,
-                           check.probe ? check.probe->describe() : check.type});
+                           check.probe ? redactor.redact(check.probe->describe()) : check.type});
   }
   return info;
 }
@@ -110,7 +126,7 @@ void sync_with(const config::Config& config, const std::vector<TargetRecord>& ke
   std::vector<TargetInfo> infos;
   infos.reserve(config.targets.size() + kept.size());
   for (const auto& target : config.targets) {
-    infos.push_back(to_info(target));
+    infos.push_back(to_info(target, config.redactor));
   }
   for (const auto& record : kept) {
     infos.push_back(record.info);
@@ -482,6 +498,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
         [&](std::size_t job, JobOutcome&& done) {
           Group& group = groups[jobs[job].group];
           CheckResultRecord result = std::move(done.result);
+          redact(result, config.redactor);
           if (done.started) {
             group.any_started = true;
             if (!group.first_start || done.started_at < *group.first_start) {

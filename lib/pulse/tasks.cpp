@@ -39,7 +39,8 @@ void sync_schedules(const config::Config& config, store::Store& store, TimePoint
 {
   std::vector<ScheduleInfo> infos;
   for (const auto& s : config.schedules) {
-    infos.push_back({s.name, s.cron->text(), s.timezone, s.target, s.enabled, s.description});
+    infos.push_back({s.name, s.cron->text(), s.timezone, s.target, s.enabled,
+                     config.redactor.redact(s.description)});
   }
   store.sync_schedules(infos, now);
 }
@@ -219,10 +220,10 @@ std::vector<TaskOutcome> run_tasks(const config::Config& config, store::Store& s
       Finished f;
       f.index = index;
       f.process = util::run_process(spec);
-      // The output tail and message are stored and shown: no secret the task was given.
-      const util::Redactor redactor(s.secrets);
-      f.process.output = redactor.redact(std::move(f.process.output));
-      f.process.error = redactor.redact(std::move(f.process.error));
+      // The output tail and message are stored and shown: no secret of the config (a spawn error
+      // names a secret argv[0] or working_dir; the task may print what it was given).
+      f.process.output = config.redactor.redact(std::move(f.process.output));
+      f.process.error = config.redactor.redact(std::move(f.process.error));
       f.started_at = wall_at(begin);
       f.completed_at = wall_at(SteadyClock::now());
       f.allowed = allowed;

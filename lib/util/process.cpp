@@ -442,7 +442,8 @@ ProcessResult run_process(const ProcessSpec& spec)
   Fd pidfd = open_pidfd(pid);
 
   Capture out_capture(spec.output_cap, spec.keep);
-  Capture err_capture(spec.output_cap, spec.keep);
+  Capture err_capture(spec.error_output_cap > 0 ? spec.error_output_cap : spec.output_cap,
+                      spec.keep);
   std::vector<char> buffer(k_read_chunk);
   std::size_t stdin_written = 0;
 
@@ -622,7 +623,8 @@ ProcessResult run_process(const ProcessSpec& spec)
 
   result.output = out_capture.take();
   result.error_output = err_capture.take();
-  result.truncated = out_capture.truncated() || err_capture.truncated();
+  result.truncated = out_capture.truncated();
+  result.error_truncated = err_capture.truncated();
   if (reaped == pid && WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);
   } else if (reaped == pid && WIFSIGNALED(status)) {

@@ -31,6 +31,10 @@ struct ProcessSpec {
   // or the end (the tail of a job's log, where the error usually is).
   enum class Keep { head, tail };
   Keep keep = Keep::head;
+  // Stderr::separate only: bytes of stderr kept (0: output_cap), with `keep` as for stdout. The
+  // rest is still read and discarded, so a child may write as much as it likes to stderr; going
+  // over sets ProcessResult::error_truncated, not `truncated`.
+  std::size_t error_output_cap = 0;
 
   // For a job wrapper that stays transparent. The child's stdout is copied to our fd 1 and its
   // stderr to our fd 2 as it arrives, and both are also captured together into
@@ -76,7 +80,8 @@ struct ProcessResult {
   int term_signal = 0;
   std::string output;       // at most output_cap bytes
   bool truncated = false;   // output exceeded output_cap
-  std::string error_output; // stderr when Stderr::separate (also capped)
+  std::string error_output; // stderr when Stderr::separate (at most error_output_cap bytes)
+  bool error_truncated = false; // error_output exceeded its cap
   int spawn_errno = 0;      // spawn_failed: why exec failed (ENOENT, EACCES, ...), when it did
   Duration elapsed{0};
   std::string error;

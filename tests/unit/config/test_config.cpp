@@ -2,6 +2,7 @@
 #include "config/config.hpp"
 
 #include "core/errors.hpp"
+#include "support/fifo.hpp"
 #include "support/test_helpers.hpp"
 
 #include <catch2/catch.hpp>
@@ -672,8 +673,53 @@ TEST_CASE("load")
   SECTION("a directory")
   {
     CHECK_THROWS_MATCHES(load_file(dir.path()), ConfigError,
-                         Message(fmt::format("cannot read config file \"{}\": is a directory",
+                         Message(fmt::format("cannot read config file \"{}\": is a directory, "
+                                             "not a regular file",
                                              dir.path().string())));
+  }
+
+  SECTION("a FIFO is refused, never waited on")
+  {
+    const hb::test::Fifo fifo(dir.path() / "heartbeat.json");
+    CHECK_THROWS_MATCHES(load_file(fifo.path()), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": is a FIFO, not a "
+                                             "regular file",
+                                             fifo.path().string())));
+    CHECK_THROWS_MATCHES(hb::config::read_database_setting(fifo.path()), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": is a FIFO, not a "
+                                             "regular file",
+                                             fifo.path().string())));
+  }
+
+  SECTION("a device is refused by its type")
+  {
+    fs::create_symlink("/dev/null", dir.path() / "heartbeat.json");
+    CHECK_THROWS_MATCHES(load_file(dir.path() / "heartbeat.json"), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": is a character "
+                                             "device, not a regular file",
+                                             (dir.path() / "heartbeat.json").string())));
+  }
+
+  SECTION("a config file over 4 MiB is refused")
+  {
+    const fs::path file = dir.write("heartbeat.json", "{}");
+    fs::resize_file(file, 5 * 1024 * 1024 + 200 * 1024);
+    CHECK_THROWS_MATCHES(load_file(file), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": is 5.2 MiB, over "
+                                             "the 4 MiB limit for config files",
+                                             file.string())));
+  }
+
+  SECTION("a symlink loop says so")
+  {
+    fs::create_symlink("loop.json", dir.path() / "heartbeat.json");
+    fs::create_symlink("heartbeat.json", dir.path() / "loop.json");
+    const std::string path = (dir.path() / "heartbeat.json").string();
+    CHECK(hb::config::locate(path) == fs::path(path));
+    CHECK_THROWS_MATCHES(load_file(path), ConfigError,
+                         Message(fmt::format("cannot read config file \"{}\": too many levels "
+                                             "of symbolic links (a symlink loop?)",
+                                             path)));
   }
 
   SECTION("an unreadable file")
@@ -760,6 +806,50 @@ TEST_CASE("load")
     CHECK_THROWS_MATCHES(
       load_file(dir.write("heartbeat.json", R"({"include": ["conf.d/x.json"]})")), ConfigError,
       Message(R"(heartbeat.json: include[0]: no such file "conf.d/x.json")"));
+  }
+
+  SECTION("an include that is a FIFO, literal or matched by a glob, is refused")
+  {
+    fs::create_directories(dir.path() / "conf.d");
+    dir.write("conf.d/a.json", R"({"targets": [{"id": "a"}]})");
+    const hb::test::Fifo fifo(dir.path() / "conf.d" / "x.json");
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": "conf.d/*.json"})")), ConfigError,
+      Message(R"(heartbeat.json: include: cannot read "conf.d/x.json": is a FIFO, not a regular file)"));
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": ["conf.d/x.json"]})")), ConfigError,
+      Message(R"(heartbeat.json: include[0]: cannot read "conf.d/x.json": is a FIFO, not a regular file)"));
+  }
+
+  SECTION("a stray symlink to a device in conf.d is refused")
+  {
+    fs::create_directories(dir.path() / "conf.d");
+    fs::create_symlink("/dev/null", dir.path() / "conf.d" / "null.json");
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": "conf.d/*.json"})")), ConfigError,
+      Message(R"(heartbeat.json: include: cannot read "conf.d/null.json": is a character device, not a regular file)"));
+  }
+
+  SECTION("an include over 4 MiB is refused")
+  {
+    const fs::path big = dir.write("big.json", "{}");
+    fs::resize_file(big, 4 * 1024 * 1024 + 1);
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": "big.json"})")), ConfigError,
+      Message(R"(heartbeat.json: include: cannot read "big.json": is 4.1 MiB, over the 4 MiB limit for config files)"));
+  }
+
+  SECTION("an include that is a symlink loop says so, literal or matched by a glob")
+  {
+    fs::create_directories(dir.path() / "conf.d");
+    fs::create_symlink("y.json", dir.path() / "conf.d" / "x.json");
+    fs::create_symlink("x.json", dir.path() / "conf.d" / "y.json");
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": ["conf.d/x.json"]})")), ConfigError,
+      Message(R"(heartbeat.json: include[0]: cannot read "conf.d/x.json": too many levels of symbolic links (a symlink loop?))"));
+    CHECK_THROWS_MATCHES(
+      load_file(dir.write("heartbeat.json", R"({"include": ["conf.d/*.json"]})")), ConfigError,
+      Message(R"(heartbeat.json: include[0]: cannot read "conf.d/x.json": too many levels of symbolic links (a symlink loop?))"));
   }
 
   SECTION("an include outside the config directory is named by absolute path")
@@ -949,6 +1039,56 @@ EOF
                                              script.string())));
   }
 
+  SECTION("stderr is free: a command that logs more than 16 MiB there still works")
+  {
+    const fs::path script = dir.script(
+      "list.sh", "head -c 17000000 /dev/zero | tr '\\0' x >&2\necho '[{\"id\": \"acme\"}]'\n");
+    const Config config = load_file(main_config(script), RunDiscovery::yes);
+    REQUIRE(config.targets.size() == 2);
+    CHECK(config.targets[1].id == "acme");
+  }
+
+  SECTION("a failure after much stderr is still named by its first line")
+  {
+    const fs::path script = dir.script(
+      "list.sh", "echo 'tenant api unavailable' >&2\nhead -c 17000000 /dev/zero >&2\nexit 2\n");
+    CHECK_THROWS_MATCHES(load_file(main_config(script), RunDiscovery::yes), TemporaryError,
+                         Message(fmt::format("discovery[0] (\"{}\"): exited with code 2: tenant "
+                                             "api unavailable",
+                                             script.string())));
+  }
+
+  SECTION("failures never show a secret: not from stderr, not from a secret program path")
+  {
+    ScopedEnv token("HB_TEST_DISCOVERY_TOKEN", "t0ken-s3cret");
+    const fs::path script = dir.script("list.sh", "echo \"bad token $1\" >&2\nexit 2\n");
+    const fs::path file = dir.write(
+      "heartbeat.json",
+      fmt::format(R"({{"discovery": [{{"command": ["{}", "${{HB_TEST_DISCOVERY_TOKEN}}"]}}]}})",
+                  script.string()));
+    CHECK_THROWS_MATCHES(load_file(file, RunDiscovery::yes), TemporaryError,
+                         Message(fmt::format("discovery[0] (\"{}\"): exited with code 2: bad "
+                                             "token ***",
+                                             script.string())));
+    const Config config = load_file(file, RunDiscovery::keep_going);
+    REQUIRE(config.discovery_failures.size() == 1);
+    CHECK(config.discovery_failures[0]
+          == fmt::format("discovery[0] (\"{}\"): exited with code 2: bad token ***",
+                         script.string()));
+
+    ScopedEnv program("HB_TEST_DISCOVERY_PROGRAM", (dir.path() / "s3cret-lister").string());
+    const fs::path hidden = dir.write(
+      "heartbeat.json", R"({"discovery": [{"command": [{"env": "HB_TEST_DISCOVERY_PROGRAM"}]}]})");
+    try {
+      load_file(hidden, RunDiscovery::yes);
+      FAIL("no exception");
+    } catch (const TemporaryError& e) {
+      INFO(e.what());
+      CHECK(std::string(e.what()).find("s3cret-lister") == std::string::npos);
+      CHECK(std::string(e.what()).find("cannot run \"***\"") != std::string::npos);
+    }
+  }
+
   SECTION("a timeout is a temporary error")
   {
     const fs::path script = dir.script("list.sh", "exec sleep 10\n");
@@ -1071,6 +1211,39 @@ TEST_CASE("load: schedules")
   }
 }
 
+TEST_CASE("load: Config::redactor")
+{
+  TempDir dir;
+  ScopedEnv token("HB_TEST_REDACT_TOKEN", "env-t0ken");
+  ScopedEnv host("HB_TEST_REDACT_HOST", "db.s3cret.internal");
+  ScopedEnv short_value("HB_TEST_REDACT_SHORT", "abc");
+  const fs::path secret = dir.write("secret", "file-t0ken\n");
+  const Config config = load_file(dir.write("heartbeat.json", fmt::format(R"({{
+    "check_sets": {{"db": [{{"name": "db", "type": "tcp", "host": "${{host}}", "port": 5432}}]}},
+    "targets": [
+      {{"id": "a", "use": "db", "vars": {{"host": {{"env": "HB_TEST_REDACT_HOST"}}}},
+        "checks": [{{"name": "x", "type": "echo", "text": {{"file": "{}"}}}}]}},
+      {{"id": "b", "checks": [{{"name": "login", "type": "command",
+        "command": ["/bin/echo", "--password=hunter2", "${{HB_TEST_REDACT_SHORT}}"]}}]}}
+    ],
+    "schedules": [{{"name": "t", "cron": "0 * * * *", "command": ["/bin/true"],
+                    "env": {{"T": "${{HB_TEST_REDACT_TOKEN}}"}}}}]
+  }})",
+                                                                          secret.string())));
+
+  SECTION("knows every secret the config resolved, wherever it was used")
+  {
+    // vars read from the environment, {"file"}, a literal --password value, a task's env.
+    CHECK(config.redactor.redact("db.s3cret.internal file-t0ken hunter2 env-t0ken plain")
+          == "*** *** *** *** plain");
+  }
+
+  SECTION("values shorter than 4 characters are left alone")
+  {
+    CHECK(config.redactor.redact("abc abcd") == "abc abcd");
+  }
+}
+
 TEST_CASE("locate")
 {
   TempDir dir;
@@ -1095,6 +1268,17 @@ TEST_CASE("locate")
     ScopedEnv missing("HB_CONFIG", "/nonexistent/hb.json");
     CHECK_THROWS_WITH(hb::config::locate(""),
                       R"(config file "/nonexistent/hb.json" (from $HB_CONFIG) does not exist)");
+  }
+
+  SECTION("a symlink loop is found (and then reported by load), not \"does not exist\"")
+  {
+    fs::create_symlink("b.json", dir.path() / "a.json");
+    fs::create_symlink("a.json", dir.path() / "b.json");
+    const std::string loop = (dir.path() / "a.json").string();
+    CHECK(hb::config::locate(loop) == fs::path(loop));
+    ScopedCwd cwd(dir.path());
+    fs::create_symlink("a.json", dir.path() / "heartbeat.json");
+    CHECK(hb::config::locate("") == fs::path("heartbeat.json"));
   }
 
   SECTION("./heartbeat.json, then /etc/heartbeat/heartbeat.json")

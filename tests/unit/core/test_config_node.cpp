@@ -2,12 +2,14 @@
 #include "core/config_node.hpp"
 
 #include "core/errors.hpp"
+#include "support/fifo.hpp"
 #include "support/test_helpers.hpp"
 #include "support/tool_runner.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <string>
@@ -410,9 +412,62 @@ TEST_CASE("ConfigNode secrets")
     const json doc = {{"a", {{"file", missing}}}, {"b", {{"file", ""}}}};
     const ConfigNode root(doc, "f.json", "");
     CHECK(config_error([&] { root["a"].as_string(); })
-          == "f.json: a.file: cannot read secret file \"" + missing + "\"");
+          == "f.json: a.file: cannot read secret file \"" + missing
+               + "\": no such file or directory");
     CHECK(config_error([&] { root["b"].as_string(); })
           == "f.json: b.file: expected a file path, got \"\"");
+  }
+
+  SECTION("{\"file\": PATH} must be a regular file of at most 64 KiB")
+  {
+    const hb::test::Fifo fifo(dir / "fifo");
+    const auto big = dir.write("big", std::string(hb::k_secret_file_limit + 1, 'x'));
+    const auto limit = dir.write("limit", std::string(hb::k_secret_file_limit, 'x'));
+    std::filesystem::create_symlink("loop-b", dir / "loop-a");
+    std::filesystem::create_symlink("loop-a", dir / "loop-b");
+    const json doc = {{"fifo", {{"file", fifo.path().string()}}},
+                      {"dir", {{"file", dir.path().string()}}},
+                      {"big", {{"file", big.string()}}},
+                      {"limit", {{"file", limit.string()}}},
+                      {"loop", {{"file", (dir / "loop-a").string()}}}};
+    const ConfigNode root(doc, "f.json", "");
+    CHECK(config_error([&] { root["fifo"].as_string(); })
+          == "f.json: fifo.file: cannot read secret file \"" + fifo.path().string()
+               + "\": is a FIFO, not a regular file");
+    CHECK(config_error([&] { root["dir"].as_string(); })
+          == "f.json: dir.file: cannot read secret file \"" + dir.path().string()
+               + "\": is a directory, not a regular file");
+    CHECK(config_error([&] { root["big"].as_string(); })
+          == "f.json: big.file: cannot read secret file \"" + big.string()
+               + "\": is 64.1 KiB, over the 64 KiB limit for secret files");
+    CHECK(root["limit"].as_string().size() == hb::k_secret_file_limit);
+    CHECK(config_error([&] { root["loop"].as_string(); })
+          == "f.json: loop.file: cannot read secret file \"" + (dir / "loop-a").string()
+               + "\": too many levels of symbolic links (a symlink loop?)");
+  }
+
+  SECTION("every value read from the environment or a file is collected, once per use")
+  {
+    const auto file = dir.write("secret", "file-secret-value\n");
+    const json doc = {{"env", {{"env", "HB_TEST_SECRET"}}},
+                      {"file", {{"file", file.string()}}},
+                      {"embedded", "Bearer ${HB_TEST_SECRET}"},
+                      {"var", "${host}"},
+                      {"literal", "plain"}};
+    ConfigNode::Secrets secrets;
+    const ConfigNode root(doc, "f.json", "", &secrets);
+    const ConfigNode::Vars vars{{"host", "db.internal"}};
+    CHECK(root["embedded"].as_string() == "Bearer s3cr3t-value");
+    CHECK(root["file"].as_string() == "file-secret-value");
+    CHECK(root["env"].with_vars(&vars, "used by target \"a\"").as_string() == "s3cr3t-value");
+    // A check-set variable is the target's own setting, not a secret (unless it was read from
+    // one, which is collected when the variable is read).
+    CHECK(root["var"].with_vars(&vars, "used by target \"a\"").as_string() == "db.internal");
+    CHECK(root["literal"].as_string() == "plain");
+    root.note_secret("hunter2");
+    root.note_secret("");
+    CHECK(secrets
+          == ConfigNode::Secrets{"s3cr3t-value", "file-secret-value", "s3cr3t-value", "hunter2"});
   }
 
   SECTION("an object that is not a secret reference")

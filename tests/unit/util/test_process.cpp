@@ -234,6 +234,21 @@ TEST_CASE("run_process")
     CHECK(result.truncated);
   }
 
+  SECTION("a separate stderr has a cap of its own and never truncates the output")
+  {
+    ProcessSpec spec = shell("echo first >&2; head -c 20000000 /dev/zero >&2; echo '[]'");
+    spec.stderr_mode = ProcessSpec::Stderr::separate;
+    spec.output_cap = 1000;
+    spec.error_output_cap = 6;
+    const ProcessResult result = run_process(spec);
+    CHECK(result.end == End::exited);
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "[]\n");
+    CHECK_FALSE(result.truncated);
+    CHECK(result.error_output == "first\n");
+    CHECK(result.error_truncated);
+  }
+
   SECTION("keeps the tail of output when asked")
   {
     ProcessSpec spec = shell("seq 1 200000");
