@@ -638,7 +638,7 @@ TEST_CASE("load_from_string")
       secret.string())));
     CHECK(config.targets.at(0).checks.at(0).probe->describe() == "file-s3cret");
     CHECK(error_of(one_target(R"("id": "a", "checks": [{"name": "x", "type": "echo", "text": {"file": "/nonexistent/hb-secret"}}])"))
-          == R"(heartbeat.json: targets[0].checks[0].text.file: cannot read secret file "/nonexistent/hb-secret")");
+          == R"(heartbeat.json: targets[0].checks[0].text.file: cannot read secret file "/nonexistent/hb-secret": no such file or directory)");
   }
 
   SECTION("discovery entries are validated even when discovery is not run")
