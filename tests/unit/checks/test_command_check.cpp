@@ -177,7 +177,7 @@ TEST_CASE("command check: results")
   {
     const auto started = std::chrono::steady_clock::now();
     const CheckResult result = run_check(command_spec({"sleep", "30"}), 500ms);
-    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    CHECK(std::chrono::steady_clock::now() - started < 15s); // not the 30 s of sleep
     CHECK(result.status == CheckStatus::error);
     CHECK(result.message == "timed out after 500ms");
     CHECK(result.phase == "timeout");
@@ -190,7 +190,7 @@ TEST_CASE("command check: results")
     std::atomic<bool> cancel{true};
     const auto started = std::chrono::steady_clock::now();
     const CheckResult result = def.probe->run(CheckContext{cancel, Duration(10'000), hb::test::system_clock()});
-    CHECK(std::chrono::steady_clock::now() - started < 3s);
+    CHECK(std::chrono::steady_clock::now() - started < 15s); // not the 30 s of sleep
     CHECK(result.status == CheckStatus::error);
     CHECK(result.message == "cut off: pulse deadline or shutdown");
     CHECK(result.phase == "cancelled");

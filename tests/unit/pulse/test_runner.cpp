@@ -221,7 +221,7 @@ TEST_CASE("ParallelRunner")
     std::vector<CheckJob> jobs{
       job("stuck",
           [](const CheckContext&) {
-            std::this_thread::sleep_for(6s);
+            std::this_thread::sleep_for(60s);
             ++stuck_returned;
             return ok_result("too late");
           },
@@ -250,7 +250,7 @@ TEST_CASE("ParallelRunner")
     CHECK(c.stats.abandoned == 1);
     CHECK(c.stats.started == 5);
     CHECK(took >= 3200ms);
-    CHECK(took < 5500ms);
+    CHECK(took < 30s); // the stuck check was not waited for (it sleeps 60 s)
     CHECK(stuck_returned.load() == 0);
   }
 
