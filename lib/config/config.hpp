@@ -4,6 +4,7 @@
 #include "checks/check.hpp"
 #include "checks/registry.hpp"
 #include "core/model/active_hours.hpp"
+#include "core/model/notify.hpp"
 #include "core/types.hpp"
 #include "schedule/cron.hpp"
 #include "schedule/tasks.hpp"
@@ -29,6 +30,10 @@ struct PulseSettings {
   Duration deadline{120'000};      // the whole pulse must finish within this
   int concurrency = 32;            // checks running at once
   int task_concurrency = 4;        // scheduled tasks running at once
+  // A dead man's switch (Healthchecks-style) pinged after every pulse: `ping_url` on success,
+  // `ping_url`/fail when the pulse failed, and `ping_url`/start first when ping_start is set.
+  std::string ping_url;            // "" for none; may hold a secret token (resolved, redacted)
+  bool ping_start = false;
 };
 
 // SPEC §3 `defaults`, inherited by every target that does not set its own value.
@@ -92,6 +97,38 @@ struct Schedule : schedule::TaskTiming {
   std::string source;    // "heartbeat.json: schedules[2]"
 };
 
+// A notification channel as configured (SPEC §2 "Notification"): its policy, which the database
+// keeps, and how to reach it, secrets included, which never leaves the process.
+struct Channel {
+  ChannelPolicy policy;
+  std::string api_url;  // Slack, Twilio, PagerDuty: the provider's base URL ("" for the real one)
+  // slack: webhook_url; webhook: url
+  std::string url;
+  // webhook: the HMAC-SHA256 key of X-Heartbeat-Signature ("" for none), extra headers
+  std::string secret;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // email: smtp:// (STARTTLS per `starttls`) or smtps:// (implicit TLS)
+  enum class StartTls { required, optional, off };
+  std::string smtp_url;
+  StartTls starttls = StartTls::required;
+  std::string username;
+  std::string password;
+  std::string ca_file;
+  bool insecure = false;  // do not verify the server's certificate
+  // email, sms, whatsapp: sender and recipients (phone numbers in E.164 for Twilio)
+  std::string from;
+  std::vector<std::string> to;
+  // sms, whatsapp (Twilio)
+  std::string account_sid;
+  std::string auth_token;
+  // pagerduty (Events API v2)
+  std::string routing_key;
+  // command: argv, no shell; the event JSON on stdin; policy.timeout bounds it
+  std::vector<std::string> command;
+  std::map<std::string, std::string> env;
+  std::string source;  // "heartbeat.json: channels.ops-slack"
+};
+
 struct Config {
   std::filesystem::path file;  // the main config file
   std::string database;        // as configured, resolved against the config file's directory
@@ -99,6 +136,11 @@ struct Config {
   TargetDefaults defaults;
   std::vector<Target> targets;
   std::vector<Schedule> schedules;
+  // `channels` by name (the order of the file), and the routing policy: channel policies,
+  // `notify` rules, `maintenance` windows, and each target's quiet hours, repeat_every,
+  // depends_on and impact (targets without their own settings take `defaults`).
+  std::vector<Channel> channels;
+  NotifyPolicy notify;
   // With RunDiscovery::keep_going: one message per discovery command that failed (could not
   // start, exited non-zero, was killed or timed out); the targets it would have listed are absent.
   // Already redacted.
@@ -111,6 +153,8 @@ struct Config {
 
   // Returns the target called `id`, or nullptr.
   const Target* find_target(std::string_view id) const;
+  // Returns the channel called `name`, or nullptr.
+  const Channel* find_channel(std::string_view name) const;
 };
 
 // keep_going: run discovery, but record a command that fails in Config::discovery_failures

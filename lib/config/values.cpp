@@ -27,6 +27,16 @@ const Target* Config::find_target(std::string_view id) const
   return nullptr;
 }
 
+const Channel* Config::find_channel(std::string_view name) const
+{
+  for (const auto& channel : channels) {
+    if (channel.policy.name == name) {
+      return &channel;
+    }
+  }
+  return nullptr;
+}
+
 bool is_valid_target_id(std::string_view id)
 {
   if (id.empty() || id.size() > 100) {

@@ -1,34 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "core/types.hpp"
 
+#include "core/enum_table.hpp"
+
 #include <array>
 #include <utility>
 
 namespace hb {
 namespace {
-
-template <typename E, std::size_t N>
-std::optional<E> parse_enum(const std::array<std::pair<std::string_view, E>, N>& names,
-                            std::string_view text)
-{
-  for (const auto& [name, value] : names) {
-    if (name == text) {
-      return value;
-    }
-  }
-  return std::nullopt;
-}
-
-template <typename E, std::size_t N>
-std::string_view enum_name(const std::array<std::pair<std::string_view, E>, N>& names, E value)
-{
-  for (const auto& [name, v] : names) {
-    if (v == value) {
-      return name;
-    }
-  }
-  return "?";
-}
 
 constexpr std::array k_check_status{
   std::pair{std::string_view{"ok"}, CheckStatus::ok},
@@ -97,6 +76,8 @@ constexpr std::array k_event_type{
   std::pair{std::string_view{"job_hung"}, EventType::job_hung},
   std::pair{std::string_view{"discovery_failed"}, EventType::discovery_failed},
   std::pair{std::string_view{"clock_skew"}, EventType::clock_skew},
+  std::pair{std::string_view{"still_failing"}, EventType::still_failing},
+  std::pair{std::string_view{"pulse_stale"}, EventType::pulse_stale},
 };
 constexpr std::array k_pulse_status{
   std::pair{std::string_view{"running"}, PulseStatus::running},

@@ -53,6 +53,8 @@ enum class EventType {
   job_hung,
   discovery_failed,
   clock_skew,
+  still_failing,  // a reminder: the target is still bad `repeat_every` after it was last told
+  pulse_stale,    // the scheduler stopped running hb-pulse (target_id "": the system)
 };
 
 // How a run of hb-pulse stands or ended. dry_run is never stored.
