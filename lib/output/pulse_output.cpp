@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "output/pulse_output.hpp"
 
+#include "output/delivery_output.hpp"
 #include "output/events.hpp"
 
 #include "checks/metric_json.hpp"
@@ -165,6 +166,14 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
   }
   out["systemEvents"] = std::move(system_events);
   if (!report.dry_run) {
+    nlohmann::json reminders = nlohmann::json::array();
+    for (const auto& e : report.reminders) {
+      nlohmann::json item = event_to_json(e);
+      item["target"] = e.target_id;
+      reminders.push_back(std::move(item));
+    }
+    out["reminders"] = std::move(reminders);
+    out["notifications"] = delivery_to_json(report.delivery);
     out["pulseId"] = p.id;
     out["status"] = to_string(p.status);
     if (p.completed_at) {
@@ -281,6 +290,9 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
   }
   line += fmt::format(" in {}", util::format_duration(took));
   out << line << '\n';
+  if (const std::string notified = delivery_line(report.delivery, style); !notified.empty()) {
+    out << notified << '\n';
+  }
   if (!p.message.empty()) {
     out << style.paint(p.message, Tone::bad) << '\n';
   }

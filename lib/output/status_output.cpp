@@ -2,6 +2,7 @@
 #include "output/status_output.hpp"
 
 #include "output/events.hpp"
+#include "output/notifications_output.hpp"
 
 #include "output/table.hpp"
 
@@ -431,6 +432,7 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
     }
     schedules.print(out);
   }
+  print_channel_health(report.channels, report.now, out, style);
 }
 
 void print_target(const status::TargetDetail& d, std::ostream& out, const Style& style)
@@ -467,6 +469,7 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
   }
   if (row.beat && d.checks.empty() && d.recent.empty()) {
     print_events(d, out);
+    print_notifications(d.notifications, out, style);
     return;
   }
 
@@ -501,6 +504,7 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
   }
 
   print_events(d, out);
+  print_notifications(d.notifications, out, style);
 }
 
 nlohmann::json status_to_json(const status::StatusReport& report)
@@ -539,6 +543,7 @@ nlohmann::json status_to_json(const status::StatusReport& report)
                     ? nlohmann::json{{"aheadMs", report.clock_skew->ahead.count()},
                                      {"found", report.clock_skew->found}}
                     : nlohmann::json(nullptr)},
+    {"channels", channel_health_to_json(report.channels)},
     {"counts",
      {{"targets", c.targets},
       {"healthy", c.healthy},
@@ -620,6 +625,7 @@ nlohmann::json target_to_json(const status::TargetDetail& d)
   out["checks"] = std::move(checks);
   out["recent"] = std::move(recent);
   out["events"] = std::move(events);
+  out["notifications"] = notifications_to_json(d.notifications);
   if (d.row.beat) {
     if (d.row.beat->job) {
       nlohmann::json runs = nlohmann::json::array();

@@ -6,9 +6,12 @@
 #include "core/clock.hpp"
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
+#include "delivery/reminders.hpp"
 #include "health/windows.hpp"
 #include "pulse/evaluate.hpp"
+#include "pulse/ping.hpp"
 #include "pulse/runner.hpp"
+#include "pulse/system_state.hpp"
 #include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
@@ -42,16 +45,6 @@ constexpr Duration k_claim_margin{60'000};
 // finish within one interval cost one commit instead of sixteen.
 constexpr std::size_t k_batch_size = 1024;
 constexpr Duration k_batch_interval{250};
-
-std::string make_owner()
-{
-  char host[256] = {};
-  if (::gethostname(host, sizeof(host) - 1) != 0) {
-    std::strcpy(host, "localhost");
-  }
-  std::random_device random;
-  return fmt::format("{}:{}:{:08x}", host, ::getpid(), random());
-}
 
 // The config's redactor sees every text a check produces before it is evaluated, stored or shown,
 // whatever the check's type: a spawn error naming a secret working_dir or argv[0], a tcp error
@@ -133,6 +126,7 @@ void sync_with(const config::Config& config, const std::vector<TargetRecord>& ke
   }
   store.sync_targets(infos, now);
   sync_schedules(config, store, now);
+  store.sync_notify_policy(config.notify);
 }
 
 void validate_filters(const config::Config& config, const std::vector<TargetRecord>& kept,
@@ -320,8 +314,10 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   // 2. Record the pulse and claim what is due. A last pulse dated in the future (clock skew)
   // is reported: hb-status judges the scheduler by the newest pulse recorded, this one.
   const auto last_recorded = store.last_pulse(store::PulseScope::any);
+  // Whether the scheduler had stopped running us, judged before this pulse counts.
+  const SystemPulse before = system_pulse(store, wall_start);
   PulseRecord& pulse = report.pulse;
-  pulse.owner = make_owner();
+  pulse.owner = util::run_owner();
   pulse.started_at = wall_start;
   pulse.interval = config.pulse.interval;
   pulse.deadline = config.pulse.deadline;
@@ -329,6 +325,8 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
   pulse.targets_total = static_cast<int>(candidates.size() + unavailable.size());
   pulse.scheduled =
       options.only_targets.empty() && options.tags.empty() && options.force == Force::no;
+  util::HttpClient& http = options.http != nullptr ? *options.http : util::default_http_client();
+  ping_watcher(config, PingKind::start, http);
   pulse.id = store.begin_pulse(pulse);
   try {
     // One event per failed discovery command, about no one target (target_id "").
@@ -348,6 +346,23 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       event.new_state = "re-anchored";
       event.message = fmt::format("the last pulse (#{}) is {}", last_recorded->id,
                                   skew_text(last_recorded->started_at, wall_start));
+      util::log_warning(event.message);
+      store.record_event(event);
+      report.system_events.push_back(std::move(event));
+    }
+    if (pulse.scheduled && before.state == PulseState::warning && before.last
+        && !from_the_future(before.last->started_at, wall_start)) {
+      Event event;
+      event.at = wall_start;
+      event.type = EventType::pulse_stale;
+      event.old_state = "alive";
+      event.new_state = "stale";
+      event.message = fmt::format("no pulse from {} to {} ({}, expected every {}): the scheduler "
+                                  "stopped running hb-pulse",
+                                  util::format_rfc3339(before.last->started_at),
+                                  util::format_rfc3339(wall_start),
+                                  util::format_duration(wall_start - before.last->started_at),
+                                  util::format_duration(config.pulse.interval));
       util::log_warning(event.message);
       store.record_event(event);
       report.system_events.push_back(std::move(event));
@@ -552,6 +567,20 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       report.tasks = run_tasks(config, store, clock, task_options);
     }
 
+    // 7. Notifications: reminders for targets still failing, then the outbox, with what is left
+    //    of the deadline (at least 15 s: an alert matters most when the checks ran long).
+    report.signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
+    if (report.signal == 0 && options.deliver == Deliver::yes) {
+      report.reminders = delivery::write_reminders(config, store, clock.now());
+      delivery::DeliverOptions deliver_options;
+      deliver_options.owner = pulse.owner;
+      deliver_options.budget = std::max<Duration>(
+          Duration(15'000),
+          std::chrono::duration_cast<Duration>(cutoff - SteadyClock::now()));
+      deliver_options.http = &http;
+      report.delivery = delivery::deliver(config, store, clock, deliver_options);
+    }
+
     // 9. Record the pulse (which also releases its claims).
     report.abandoned_checks = stats.abandoned;
     report.signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
@@ -607,6 +636,10 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     }
     pulse.completed_at = clock.now();
     store.finish_pulse(pulse);
+    if (report.signal == 0) {
+      ping_watcher(config, pulse.status == PulseStatus::ok ? PingKind::success : PingKind::fail,
+                   http);
+    }
     return report;
   } catch (const std::exception& e) {
     // Leave no claims behind and say what happened, so the next pulse can take over at once and
@@ -618,6 +651,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       store.finish_pulse(pulse);
     } catch (...) {
     }
+    ping_watcher(config, PingKind::fail, http);
     throw;
   }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "delivery/deliver.hpp"
 #include "pulse/due.hpp"
 #include "pulse/tasks.hpp"
 #include "store/store.hpp"
@@ -17,6 +18,7 @@ namespace hb::pulse {
 
 enum class DryRun { no, yes };
 enum class RunTasks { no, yes };
+enum class Deliver { no, yes };
 
 struct PulseOptions {
   Force force = Force::no;
@@ -28,6 +30,9 @@ struct PulseOptions {
   const std::atomic<int>* stop_signal = nullptr;
   // Called on the calling thread while checks run, for a progress line.
   std::function<void(int done, int total)> progress;
+  // Step 7: write reminders and deliver the outbox at the end of the pulse.
+  Deliver deliver = Deliver::yes;
+  util::HttpClient* http = nullptr;  // for delivery; nullptr: util::default_http_client()
 };
 
 // What happened to one target in this pulse.
@@ -59,7 +64,9 @@ struct PulseReport {
   std::vector<TargetOutcome> targets;  // one per configured target (after --target/--tag)
   std::vector<TaskOutcome> tasks;      // one per configured schedule, when tasks ran
   std::vector<Event> beat_events;  // agent/job transitions this pulse recorded
-  std::vector<Event> system_events;  // discovery_failed events this pulse recorded
+  std::vector<Event> system_events;  // discovery_failed, clock_skew, pulse_stale events
+  std::vector<Event> reminders;      // still_failing events this pulse wrote
+  delivery::DeliveryReport delivery; // what step 7 delivered
   int abandoned_checks = 0;  // > 0: threads were left running; the tool must _exit
   int signal = 0;            // the signal that interrupted the pulse, if any
   int count(TargetOutcome::Kind kind) const;

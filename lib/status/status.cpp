@@ -322,6 +322,7 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
   }
 
   report.clock_skew = find_clock_skew(report, now);
+  report.channels = store.channel_health(now - std::chrono::hours(24));
 
   if (report.pulse.state == pulse::PulseState::warning
       || report.pulse.state == pulse::PulseState::error) {
@@ -377,6 +378,7 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
                         beat_it == beats.end() ? nullptr : &beat_it->second, now);
   detail.recent = store.recent_executions(target_id, recent_limit, store::WithResults::yes);
   detail.events = store.recent_events(target_id, 10);
+  detail.notifications = store.recent_notifications(target_id, 10);
   if (detail.row.beat) {
     if (detail.row.beat->job) {
       detail.runs = store.recent_job_runs(target_id, recent_limit);

@@ -84,6 +84,9 @@ struct StatusReport {
   Counts counts;
   std::vector<TargetRow> targets;
   std::vector<ScheduleRow> schedules;
+  // Delivery health per channel that has notifications: pending and held now, sent and failed
+  // in the last 24 hours, the last error. Empty without notifications.
+  std::vector<ChannelHealth> channels;
   ExitCode exit_code = ExitCode::unknown;  // Nagios convention on the worst state shown
 };
 
@@ -104,6 +107,7 @@ struct TargetDetail {
   std::vector<Event> events;            // newest first
   std::vector<Beat> beats;              // agents: newest first
   std::vector<JobRun> runs;             // jobs: newest first
+  std::vector<OutboxItem> notifications;  // of its recent events, newest first
   ExitCode exit_code = ExitCode::unknown;
 };
 

@@ -6,6 +6,7 @@
 // and tags as JSON text, and the fingerprints that let a sync skip unchanged config.
 
 #include "core/model/metric.hpp"
+#include "core/model/notify.hpp"
 #include "core/model/schedule.hpp"
 #include "core/model/target.hpp"
 
@@ -36,5 +37,10 @@ std::vector<std::string> decode_tags(std::string_view text);
 std::string targets_fingerprint(const std::vector<TargetInfo>& targets);
 // The same for sync_schedules.
 std::string schedules_fingerprint(const std::vector<ScheduleInfo>& schedules);
+
+// Returns the routing policy as JSON text (durations in milliseconds, times in Unix ms); it holds
+// no secrets. decode_notify_policy reads it back; std::nullopt when `text` is not such an object.
+std::string encode_notify_policy(const NotifyPolicy& policy);
+std::optional<NotifyPolicy> decode_notify_policy(std::string_view text);
 
 } // namespace hb::store

@@ -3,6 +3,7 @@
 
 #include "core/model/beat.hpp"
 #include "core/model/execution.hpp"
+#include "core/model/notify.hpp"
 #include "core/model/pulse.hpp"
 #include "core/model/schedule.hpp"
 #include "core/model/target.hpp"
@@ -59,9 +60,9 @@ enum class WithResults { no, yes };
 //    execution, and "newest first" is by time, then by the store-assigned id.
 //  - "No database yet" is the store's answer (open_store with OpenMode::existing returns
 //    nullptr); callers never look for files.
-//  - Every event (from record_executions, record_beat and refresh_beat_states) is written by
-//    one event writer per backend (SQLite: sqlite::EventWriter), inside the transaction of the
-//    change it records; the notification outbox will be filled there, in that transaction.
+//  - Every event (from record_executions, record_beat, refresh_beat_states and record_event) is
+//    written by one event writer per backend (SQLite: sqlite::EventWriter), inside the
+//    transaction of the change it records, together with its outbox rows (notify::route).
 class Store {
 public:
   virtual ~Store() = default;
@@ -156,6 +157,34 @@ public:
   // uses the time index.
   virtual std::map<std::string, int> count_events(TimePoint since,
                                                   const std::vector<EventType>& types) = 0;
+
+  // --- Notifications (the outbox) ---
+
+  // Makes the stored routing policy match `policy` (cheap when unchanged). Every event written
+  // afterwards, by any tool, is routed by it in the event's own transaction.
+  virtual void sync_notify_policy(const NotifyPolicy& policy) = 0;
+  // The stored routing policy; std::nullopt before the first sync.
+  virtual std::optional<NotifyPolicy> notify_policy() = 0;
+  // Claims, in one transaction, up to `limit` rows that are pending or held with their next
+  // attempt at or before `now` and that no other owner holds a live lease on; the lease expires
+  // `ttl` after the database's now (a killed deliverer's rows go to whoever comes next). Oldest
+  // due first, each with its event and target name.
+  virtual std::vector<OutboxItem> claim_notifications(const std::string& owner, TimePoint now,
+                                                      Duration ttl, int limit) = 0;
+  // Records the outcome of a delivery attempt on `row` (state, attempts, next attempt, sent_at,
+  // last error, provider id, reason), drops its lease, and inserts `follow_ups` (a fallback
+  // channel's rows; ids assigned) for the same target, in one transaction.
+  virtual void finish_notification(const Notification& row,
+                                   std::vector<Notification>& follow_ups) = 0;
+  // Drops every lease `owner` still holds (rows it claimed and did not finish).
+  virtual void release_notifications(const std::string& owner) = 0;
+  // Newest first; of all targets when `target_id` is empty.
+  virtual std::vector<OutboxItem> recent_notifications(const std::string& target_id,
+                                                       int limit) = 0;
+  // Per channel with rows: pending and held now, sent and failed since `since`, the last error.
+  virtual std::vector<ChannelHealth> channel_health(TimePoint since) = 0;
+  // Per target: when something bad was last said, and the last reminder (for repeat_every).
+  virtual std::map<std::string, NoticeMarks> notice_marks() = 0;
 };
 
 enum class OpenMode {

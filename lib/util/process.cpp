@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -740,6 +741,16 @@ std::string signal_name(int signal)
 {
   const char* name = ::sigabbrev_np(signal);
   return name == nullptr ? fmt::format("signal {}", signal) : fmt::format("SIG{}", name);
+}
+
+std::string run_owner()
+{
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) {
+    std::strcpy(host, "localhost");
+  }
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", host, ::getpid(), random());
 }
 
 } // namespace hb::util

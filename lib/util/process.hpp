@@ -134,4 +134,8 @@ std::string signal_name(int signal);
 // The last `max_lines` lines of `text`, at most `max_bytes` bytes (cut at the start).
 std::string tail_lines(const std::string& text, std::size_t max_lines, std::size_t max_bytes);
 
+// A name for this run of this process, unique across hosts and restarts: "host:pid:random". The
+// owner of the claims and leases it takes.
+std::string run_owner();
+
 } // namespace hb::util

@@ -56,51 +56,6 @@ json row(const json& status, const std::string& id)
   return {};
 }
 
-// Starts a tool in the background with stdout/stderr going to files in `dir`.
-pid_t spawn_tool(const std::string& tool, const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env, const std::filesystem::path& out,
-                 const std::filesystem::path& err)
-{
-  const std::string bin = tool_path(tool);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    for (const auto& [k, v] : env) {
-      ::setenv(k.c_str(), v.c_str(), 1);
-    }
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    std::vector<char*> argv{const_cast<char*>(bin.c_str())};
-    for (const auto& a : args) {
-      argv.push_back(const_cast<char*>(a.c_str()));
-    }
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid)
-{
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-bool wait_for_file(const std::filesystem::path& path, std::chrono::milliseconds limit)
-{
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (std::filesystem::exists(path) && std::filesystem::file_size(path) > 0) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 // True while `pid` runs (a zombie nobody has reaped yet counts as gone).
 bool process_exists(pid_t pid)
 {

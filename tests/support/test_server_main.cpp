@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 // hb-test-server [--port N] [--port-file PATH] [--threads N] [--keep-alive SECONDS] [--tls]
+//                [--record-log PATH]
 // Runs the test fixture server (see support/test_server.hpp) on 127.0.0.1 until SIGTERM or
 // SIGINT, over https with --tls. Prints the port on stdout; with --port-file also writes it
 // there (to a temporary name, then renamed, so a script polling for the file never reads it
-// half-written).
+// half-written). With --record-log, every request to /record/... is appended to PATH as it
+// arrives, one JSON object per line ({"method","path","headers","body"}): the demo's webhook
+// receiver.
 #include "support/test_server.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 #include <time.h>
@@ -32,7 +37,7 @@ int usage(const char* problem)
 {
   std::cerr << "hb-test-server: error: " << problem << "\n"
             << "usage: hb-test-server [--port N] [--port-file PATH] [--threads N] "
-               "[--keep-alive SECONDS] [--tls]\n";
+               "[--keep-alive SECONDS] [--tls] [--record-log PATH]\n";
   return 64;
 }
 
@@ -55,11 +60,12 @@ int main(int argc, char** argv)
   hb::test::TestHttpServer::Options options;
   options.keep_alive_seconds = 2; // benchmarks want connection reuse; tests want fast stops
   std::string port_file;
+  std::string record_log;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << "usage: hb-test-server [--port N] [--port-file PATH] [--threads N] "
-                   "[--keep-alive SECONDS] [--tls]\n";
+                   "[--keep-alive SECONDS] [--tls] [--record-log PATH]\n";
       return 0;
     }
     if (arg == "--tls") {
@@ -88,6 +94,8 @@ int main(int argc, char** argv)
       options.keep_alive_seconds = static_cast<int>(number);
     } else if (arg == "--port-file") {
       port_file = value;
+    } else if (arg == "--record-log") {
+      record_log = value;
     } else {
       return usage(("unknown option \"" + arg + "\"").c_str());
     }
@@ -123,7 +131,25 @@ int main(int argc, char** argv)
                 << "\n";
     }
     std::cout << server.port() << std::endl;
+    std::size_t logged = 0;
     while (g_stop == 0) {
+      if (!record_log.empty()) {
+        const auto recorded = server.recorded();
+        if (recorded.size() > logged) {
+          std::ofstream log(record_log, std::ios::app);
+          for (; logged < recorded.size(); ++logged) {
+            const auto& r = recorded[logged];
+            nlohmann::json headers = nlohmann::json::object();
+            for (const auto& [name, value] : r.headers) {
+              headers[name] = value;
+            }
+            log << nlohmann::json{{"method", r.method}, {"path", r.path}, {"headers", headers},
+                                  {"body", r.body}}
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
+          }
+        }
+      }
       // pause() could miss a signal arriving just before it; a short sleep cannot hang.
       struct timespec slice {
         0, 50'000'000

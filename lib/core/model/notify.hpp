@@ -7,6 +7,7 @@
 // (lib/notify), the store and delivery (lib/delivery); no I/O.
 
 #include "core/model/active_hours.hpp"
+#include "core/model/event.hpp"
 #include "core/types.hpp"
 
 #include <cstdint>
@@ -121,6 +122,33 @@ struct Notification {
   std::string last_error;              // secret-free
   std::string provider_id;             // Slack: none; Twilio: the message SID; PagerDuty: dedup key
   std::int64_t fallback_of = 0;        // set on a row created for the fallback channel
+};
+
+// An outbox row with what delivery and hb-status show of it.
+struct OutboxItem {
+  Notification notification;
+  Event event;
+  std::string target_name;  // "" for the system or a target no longer known
+};
+
+// How a channel's deliveries stand, for hb-status.
+struct ChannelHealth {
+  std::string channel;
+  int pending = 0;          // waiting for delivery or a retry
+  int held = 0;             // in quiet hours
+  int sent = 0;             // in the window
+  int failed = 0;           // gave up, in the window
+  std::optional<TimePoint> oldest_pending;  // created_at of the oldest pending or held row
+  std::string last_error;   // of the latest attempt that failed, secret-free
+  std::optional<TimePoint> last_error_at;
+};
+
+// What the store knows about a target's past notices, for reminders (notify::reminder_due).
+struct NoticeMarks {
+  // The last bad event that was routed: to someone (held counts), or to nobody because no rule
+  // wanted it. Events that were only suppressed or in grace do not count.
+  std::optional<TimePoint> last_spoken_bad;
+  std::optional<TimePoint> last_reminder;  // the last still_failing event
 };
 
 } // namespace hb

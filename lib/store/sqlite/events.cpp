@@ -1,24 +1,141 @@
 // SPDX-License-Identifier: MIT
 #include "store/sqlite/events.hpp"
 
+#include "notify/route.hpp"
+#include "store/encoding.hpp"
 #include "store/sqlite/codecs.hpp"
+#include "store/sqlite/outbox.hpp"
 
 #include "util/time.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace hb::store::sqlite {
+
+namespace {
+
+// Whether target `id` is failing now: its checks, or its beats (offline, or a job failed, late
+// or hung), as the store last recorded them.
+bool is_failing(SQLite::Database& db, const std::string& id)
+{
+  SQLite::Statement q(db, R"sql(
+    SELECT 1 FROM target_states WHERE target_id = ?1 AND health = 'failing'
+    UNION ALL
+    SELECT 1 FROM beat_states WHERE target_id = ?1
+      AND state IN ('offline', 'failed', 'late', 'hung'))sql");
+  q.bind(1, id);
+  return q.executeStep();
+}
+
+// Reads what routing needs to know about `event`'s target, inside the event's transaction.
+notify::RouteFacts read_facts(SQLite::Database& db, const NotifyPolicy& policy, const Event& event)
+{
+  notify::RouteFacts facts;
+  if (!event.target_id.empty()) {
+    SQLite::Statement target(db, "SELECT " + target_columns("") + " FROM targets WHERE id = ?1");
+    target.bind(1, event.target_id);
+    if (target.executeStep()) {
+      facts.target = read_target(target, 0);
+    }
+    for (const std::string& upstream : policy.settings_of(event.target_id).depends_on) {
+      if (is_failing(db, upstream)) {
+        facts.failing_dependencies.push_back(upstream);
+      }
+    }
+  }
+  // Flapping: the changes of state within the window, this one included, against the limit
+  // (an agent's or job's heartbeat settings; the same defaults for every other target).
+  HeartbeatInfo limits;
+  if (facts.target && facts.target->info.heartbeat) {
+    limits = *facts.target->info.heartbeat;
+  }
+  facts.flapping_window = limits.flapping_window;
+  SQLite::Statement changes(db, R"sql(
+    SELECT count(*) FROM events
+    WHERE target_id = ?1 AND at >= ?2 AND old_state <> 'unknown')sql");
+  changes.bind(1, event.target_id);
+  bind_time(changes, 2, event.at - limits.flapping_window);
+  changes.executeStep();
+  const int transitions = changes.getColumn(0).getInt() + (event.old_state != "unknown" ? 1 : 0);
+  facts.flapping = limits.flapping_transitions > 0 && transitions >= limits.flapping_transitions;
+
+  // The current incident: the bad events since the last recovery (bounded: an incident of more
+  // than 500 events is dated from the oldest of them).
+  SQLite::Statement history(db, R"sql(
+    SELECT id, type FROM events WHERE target_id = ?1 ORDER BY id DESC LIMIT 500)sql");
+  history.bind(1, event.target_id);
+  while (history.executeStep()) {
+    const auto type = parse_event_type(history.getColumn(1).getString());
+    if (!type || notify::is_recovery(*type)) {
+      break;
+    }
+    if (notify::is_bad(*type)) {
+      facts.incident_id = history.getColumn(0).getInt64();
+      facts.incident_level = std::max(facts.incident_level, notify::base_level(*type));
+    }
+  }
+  if (notify::is_bad(event.type)) {
+    facts.incident_level = std::max(facts.incident_level, notify::base_level(event.type));
+  }
+
+  // What each channel was last told about this target.
+  SQLite::Statement told(db, R"sql(
+    SELECT o.channel, e.type, o.created_at FROM outbox o JOIN events e ON e.id = o.event_id
+    WHERE o.id IN (SELECT max(id) FROM outbox
+                   WHERE target_id = ?1 AND state <> 'suppressed' AND fallback_of = 0
+                   GROUP BY channel))sql");
+  told.bind(1, event.target_id);
+  while (told.executeStep()) {
+    const auto type = parse_event_type(told.getColumn(1).getString());
+    facts.told[told.getColumn(0).getString()] =
+        notify::RouteFacts::Told{type && notify::is_bad(*type),
+                                 util::from_unix_ms(told.getColumn(2).getInt64())};
+  }
+  return facts;
+}
+
+// What routing said of an event, kept on it for reminders (notify::reminder_due).
+std::string notice_of(const Event& event, const std::vector<Notification>& rows)
+{
+  if (event.in_grace) {
+    return "grace";
+  }
+  if (rows.empty()) {
+    return "unrouted";
+  }
+  const bool all_suppressed = std::all_of(rows.begin(), rows.end(), [](const Notification& n) {
+    return n.state == OutboxState::suppressed;
+  });
+  return all_suppressed ? "suppressed" : "routed";
+}
+
+} // namespace
 
 EventWriter::EventWriter(SQLite::Database& db)
   : m_db(db),
     m_insert(db, R"sql(
-      INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql")
+      INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace, notice)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql")
 {
+}
+
+const NotifyPolicy& EventWriter::policy()
+{
+  if (!m_policy) {
+    const auto text = read_meta(m_db, k_notify_policy_key);
+    m_policy = text ? decode_notify_policy(*text).value_or(NotifyPolicy{}) : NotifyPolicy{};
+  }
+  return *m_policy;
 }
 
 void EventWriter::write(const SQLite::Transaction& /*transaction*/, Event& event)
 {
+  std::vector<Notification> rows;
+  if (!policy().channels.empty() && !event.in_grace) {
+    rows = notify::route(policy(), event, read_facts(m_db, policy(), event));
+  }
   m_insert.bind(1, event.target_id);
   bind_time(m_insert, 2, event.at);
   m_insert.bind(3, std::string(to_string(event.type)));
@@ -26,9 +143,17 @@ void EventWriter::write(const SQLite::Transaction& /*transaction*/, Event& event
   m_insert.bind(5, event.new_state);
   m_insert.bind(6, event.message);
   m_insert.bind(7, event.in_grace ? 1 : 0);
+  m_insert.bind(8, notice_of(event, rows));
   m_insert.exec();
   m_insert.reset();
   event.id = m_db.getLastInsertRowid();
+  for (Notification& row : rows) {
+    row.event_id = event.id;
+    if (row.incident_id == 0) {
+      row.incident_id = event.id;  // this event opens the incident
+    }
+    insert_notification(m_db, row, event.target_id);
+  }
 }
 
 std::vector<Event> read_recent_events(SQLite::Database& db, const std::string& target_id,

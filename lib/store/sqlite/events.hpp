@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/model/event.hpp"
+#include "core/model/notify.hpp"
 #include "core/types.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -12,22 +13,25 @@
 
 namespace hb::store::sqlite {
 
-// The one writer of events: executions, beats and beat refreshes all write their events
-// through it, inside the transaction of the change each event records, so that what an event
-// brings with it (the notification outbox, in a later issue) is written here, once, in that
-// same transaction.
+// The one writer of events: executions, beats, beat refreshes and system events all write their
+// events through it, inside the transaction of the change each event records, and it writes the
+// event's notifications (notify::route over the policy in `meta` and the facts it reads here)
+// into the outbox in that same transaction: a crash can delay a notification, never lose it.
 class EventWriter {
 public:
   explicit EventWriter(SQLite::Database& db);
 
-  // Inserts `event` and assigns event.id. `transaction` is the open transaction of the change
-  // the event records (it is only a witness: the event commits or rolls back with it). Throws
-  // SQLite::Exception.
+  // Inserts `event` and its outbox rows and assigns event.id. `transaction` is the open
+  // transaction of the change the event records (it is only a witness: the event commits or
+  // rolls back with it). Throws SQLite::Exception.
   void write(const SQLite::Transaction& transaction, Event& event);
 
 private:
+  const NotifyPolicy& policy();
+
   SQLite::Database& m_db;
   SQLite::Statement m_insert;
+  std::optional<NotifyPolicy> m_policy;  // read on the first event
 };
 
 // Returns up to `limit` events, newest first; of all targets when `target_id` is empty.

@@ -242,6 +242,38 @@ UPDATE check_results SET position = (
   SELECT count(*) FROM check_results earlier
   WHERE earlier.execution_id = check_results.execution_id AND earlier.rowid < check_results.rowid);
 )sql",
+    // 7: the notification outbox, filled by the event writer in the event's transaction, and
+    // what routing said of each event (notice: routed, unrouted, suppressed, grace; '' for
+    // events written before notifications existed). Rows carry their target so that "what was
+    // this channel last told about this target" reads one index range.
+    R"sql(
+ALTER TABLE events ADD COLUMN notice TEXT NOT NULL DEFAULT '';
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  event_id        INTEGER NOT NULL,
+  target_id       TEXT NOT NULL,
+  channel         TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  level           TEXT NOT NULL,
+  incident_id     INTEGER NOT NULL DEFAULT 0,
+  reason          TEXT NOT NULL DEFAULT '',
+  flapping        INTEGER NOT NULL DEFAULT 0,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL,
+  next_attempt_at INTEGER,
+  sent_at         INTEGER,
+  last_error      TEXT NOT NULL DEFAULT '',
+  last_error_at   INTEGER,
+  provider_id     TEXT NOT NULL DEFAULT '',
+  fallback_of     INTEGER NOT NULL DEFAULT 0,
+  lease_owner     TEXT,
+  lease_until     INTEGER
+) STRICT;
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state IN ('pending', 'held');
+CREATE INDEX outbox_by_target ON outbox(target_id, channel, id);
+CREATE INDEX outbox_by_event ON outbox(event_id);
+CREATE INDEX outbox_by_time ON outbox(created_at);
+)sql",
   };
   return k_steps;
 }

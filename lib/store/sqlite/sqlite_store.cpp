@@ -7,6 +7,7 @@
 #include "store/sqlite/executions.hpp"
 #include "store/sqlite/files.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/outbox.hpp"
 #include "store/sqlite/pulses.hpp"
 #include "store/sqlite/schedules.hpp"
 #include "store/sqlite/targets.hpp"
@@ -28,7 +29,8 @@ public:
       m_pulses(m_connection),
       m_executions(m_connection),
       m_schedules(m_connection),
-      m_beats(m_connection)
+      m_beats(m_connection),
+      m_outbox(m_connection)
   {
   }
 
@@ -157,6 +159,29 @@ public:
     return m_beats.recent_runs(target_id, limit);
   }
 
+  void sync_notify_policy(const NotifyPolicy& policy) override { m_outbox.sync_policy(policy); }
+  std::optional<NotifyPolicy> notify_policy() override { return m_outbox.policy(); }
+  std::vector<OutboxItem> claim_notifications(const std::string& owner, TimePoint now,
+                                              Duration ttl, int limit) override
+  {
+    return m_outbox.claim(owner, now, ttl, limit);
+  }
+  void finish_notification(const Notification& row,
+                           std::vector<Notification>& follow_ups) override
+  {
+    m_outbox.finish(row, follow_ups);
+  }
+  void release_notifications(const std::string& owner) override { m_outbox.release(owner); }
+  std::vector<OutboxItem> recent_notifications(const std::string& target_id, int limit) override
+  {
+    return m_outbox.recent(target_id, limit);
+  }
+  std::vector<ChannelHealth> channel_health(TimePoint since) override
+  {
+    return m_outbox.health(since);
+  }
+  std::map<std::string, NoticeMarks> notice_marks() override { return m_outbox.notice_marks(); }
+
 private:
   Connection m_connection;
   Targets m_targets;
@@ -165,6 +190,7 @@ private:
   Executions m_executions;
   Schedules m_schedules;
   Beats m_beats;
+  Outbox m_outbox;
 };
 
 // A reader: never creates anything, and a file with nothing in it yet is "no database yet".
