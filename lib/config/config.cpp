@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "config/readers.hpp"
 #include "config/heartbeat.hpp"
+#include "config/notify.hpp"
 #include "config/schedules.hpp"
 
 #include "core/config_node.hpp"
@@ -57,6 +58,41 @@ std::string parse_timezone(const ConfigNode& node)
   return name;
 }
 
+ActiveHours parse_daily_window(const ConfigNode& node, std::string_view expected)
+{
+  if (!node.is_object()) {
+    node.fail(expected);
+  }
+  node.reject_unknown_keys({"start", "end"});
+  auto read_time = [&](std::string_view key, std::string_view example) {
+    auto value = node[key];
+    if (value.is_null()) {
+      node.fail_message(fmt::format("missing \"{}\"", key));
+    }
+    std::optional<int> minute;
+    if (value.is_string()) {
+      minute = parse_clock_time(value.raw().get<std::string>());
+    }
+    if (!minute) {
+      value.fail(fmt::format("a time like \"{}\"", example));
+    }
+    return *minute;
+  };
+  const int start = read_time("start", "09:00");
+  if (start == 24 * 60) {
+    node["start"].fail(R"(a start time from "00:00" to "23:59")");
+  }
+  return ActiveHours{start, read_time("end", "21:00")};
+}
+
+std::optional<ActiveHours> parse_active_hours(const ConfigNode& node)
+{
+  if (node.is_string() && node.raw().get<std::string>() == "always") {
+    return std::nullopt;
+  }
+  return parse_daily_window(node, R"({"start": "09:00", "end": "21:00"} or "always")");
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -65,13 +101,14 @@ using Json = std::remove_cvref_t<decltype(std::declval<const ConfigNode&>().raw(
 
 constexpr std::string_view k_main_keys[] = {
   "$schema", "database", "pulse", "defaults", "check_sets", "targets", "include", "discovery",
-  "schedules",
+  "schedules", "channels", "notify", "maintenance",
 };
 constexpr std::string_view k_included_keys[] = {"$schema", "targets", "check_sets", "include",
                                                 "schedules"};
 constexpr std::string_view k_target_keys[] = {
   "id",       "name",        "kind",         "tags",   "paused", "interval", "active_hours",
   "timezone", "stale_after", "new_target_grace", "checks", "use",  "vars", "heartbeat",
+  "quiet_hours", "repeat_every", "depends_on", "impact",
 };
 constexpr std::string_view k_builtin_vars[] = {"id", "name"};
 
@@ -229,37 +266,6 @@ std::string first_line(const std::string& text)
   return {};
 }
 
-// Reads an `active_hours` value: std::nullopt for "always", else the window.
-std::optional<ActiveHours> parse_active_hours(const ConfigNode& node)
-{
-  if (node.is_string() && node.raw().get<std::string>() == "always") {
-    return std::nullopt;
-  }
-  if (!node.is_object()) {
-    node.fail(R"({"start": "09:00", "end": "21:00"} or "always")");
-  }
-  node.reject_unknown_keys({"start", "end"});
-  auto read_time = [&](std::string_view key, std::string_view example) {
-    auto value = node[key];
-    if (value.is_null()) {
-      node.fail_message(fmt::format("missing \"{}\"", key));
-    }
-    std::optional<int> minute;
-    if (value.is_string()) {
-      minute = parse_clock_time(value.raw().get<std::string>());
-    }
-    if (!minute) {
-      value.fail(fmt::format("a time like \"{}\"", example));
-    }
-    return *minute;
-  };
-  const int start = read_time("start", "09:00");
-  if (start == 24 * 60) {
-    node["start"].fail(R"(a start time from "00:00" to "23:59")");
-  }
-  return ActiveHours{start, read_time("end", "21:00")};
-}
-
 // The `database` setting, resolved against `dir`; "" when absent.
 std::string parse_database(const ConfigNode& node, const fs::path& dir)
 {
@@ -288,12 +294,14 @@ PulseSettings parse_pulse(const ConfigNode& node)
   if (node.is_null()) {
     return pulse;
   }
-  node.reject_unknown_keys({"interval", "deadline", "concurrency", "task_concurrency"});
+  node.reject_unknown_keys(
+    {"interval", "deadline", "concurrency", "task_concurrency", "ping_url", "ping_start"});
   pulse.interval = positive_duration(node, "interval", pulse.interval, "5m");
   pulse.deadline = positive_duration(node, "deadline", pulse.deadline, "120s");
   pulse.concurrency = static_cast<int>(node.get_int("concurrency", pulse.concurrency, 1, 1024));
   pulse.task_concurrency =
     static_cast<int>(node.get_int("task_concurrency", pulse.task_concurrency, 1, 64));
+  parse_ping(node, pulse);
   return pulse;
 }
 
@@ -303,8 +311,10 @@ TargetDefaults parse_defaults(const ConfigNode& node)
   if (node.is_null()) {
     return defaults;
   }
-  node.reject_unknown_keys(
-    {"interval", "active_hours", "timezone", "stale_after", "new_target_grace"});
+  std::vector<std::string_view> keys = {"interval", "active_hours", "timezone", "stale_after",
+                                        "new_target_grace"};
+  keys.insert(keys.end(), std::begin(k_notify_target_keys), std::end(k_notify_target_keys));
+  node.reject_unknown_keys(keys);
   defaults.interval = positive_duration(node, "interval", defaults.interval, "30m");
   if (auto hours = node["active_hours"]; !hours.is_null()) {
     defaults.active_hours = parse_active_hours(hours);
@@ -399,6 +409,9 @@ private:
     config.pulse = parse_pulse(root["pulse"]);
     m_defaults = parse_defaults(root["defaults"]);
     config.defaults = m_defaults;
+    m_notify_defaults = parse_notify_defaults(root["defaults"], m_defaults.timezone);
+    config.notify.defaults = m_notify_defaults.settings;
+    parse_notifications(root, channel_names_in_order(text), config);
     const auto discovery = parse_discovery(root["discovery"]);
 
     std::vector<Visit> chain;
@@ -431,9 +444,13 @@ private:
         }
       }
     }
-    // Without (successful) discovery, a schedule may name a target discovery would have found.
-    parse_schedules(config, (m_discovery != RunDiscovery::no && config.discovery_failures.empty())
-                              || discovery.empty());
+    // Without (successful) discovery, a schedule or a dependency may name a target discovery
+    // would have found.
+    const bool all_targets_known =
+      (m_discovery != RunDiscovery::no && config.discovery_failures.empty()) || discovery.empty();
+    parse_schedules(config, all_targets_known);
+    check_dependencies(config, m_dependencies, all_targets_known);
+    config.notify.targets = std::move(m_notify_targets);
     return config;
   }
 
@@ -793,6 +810,8 @@ private:
     target.stale_after = positive_duration(node, "stale_after", m_defaults.stale_after, "24h");
     target.new_target_grace = node.get_duration("new_target_grace", m_defaults.new_target_grace);
     target.heartbeat = parse_heartbeat(node["heartbeat"], target.kind);
+    m_notify_targets[target.id] =
+      parse_target_notify(node, m_notify_defaults, target.id, target.timezone, m_dependencies);
 
     ConfigNode::Vars vars;
     if (auto given = node["vars"]; !given.is_null()) {
@@ -889,6 +908,9 @@ private:
   RunDiscovery m_discovery;
   fs::path m_main_dir;
   TargetDefaults m_defaults;
+  NotifyDefaults m_notify_defaults;
+  std::map<std::string, TargetNotifySettings> m_notify_targets;
+  std::vector<Dependencies> m_dependencies;  // of every target that has any, for the cycle check
   std::deque<Document> m_documents;
   std::set<fs::path> m_loaded;
   std::map<std::string, ConfigNode, std::less<>> m_check_sets;

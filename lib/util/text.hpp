@@ -10,4 +10,9 @@ namespace hb::util {
 // singular; the plural adds an "s" (every noun we count does).
 std::string plural(long long n, std::string_view noun);
 
+// Returns true when `text` matches the shell glob `pattern` (`*`, `?`, `[abc]`, as fnmatch(3)
+// without flags: `*` also matches '/' and '.'); a pattern without glob characters must equal
+// `text`. How notification rules and maintenance windows name targets ("acme-*").
+bool glob_match(const std::string& pattern, const std::string& text);
+
 } // namespace hb::util
