@@ -3,12 +3,12 @@
 
 #include "health/windows.hpp"
 #include "util/duration.hpp"
+#include "util/text.hpp"
 #include "util/time.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fnmatch.h>
 
 namespace hb::notify {
 
@@ -58,11 +58,6 @@ EventLevel base_level(EventType type)
 
 namespace {
 
-bool glob_match(const std::string& pattern, const std::string& text)
-{
-  return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
-}
-
 template <typename T>
 bool contains(const std::vector<T>& list, const T& value)
 {
@@ -105,7 +100,7 @@ bool matches(const NotifyRule& rule, const Event& event, EventLevel level,
   }
   if (!rule.targets.empty()
       && std::none_of(rule.targets.begin(), rule.targets.end(), [&](const std::string& pattern) {
-           return glob_match(pattern, target->info.id);
+           return util::glob_match(pattern, target->info.id);
          })) {
     return false;
   }
