@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cstring>
 #include <string_view>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
 
 namespace hb::util {
 namespace {
@@ -33,6 +36,22 @@ std::size_t read_message(char* buffer, std::size_t size, std::size_t count, void
 std::size_t ignore_body(char* /*data*/, std::size_t size, std::size_t count, void* /*user*/)
 {
   return size * count;
+}
+
+// The sockets libcurl holds open for the session (CURLOPT_SOCKOPTFUNCTION adds each one, and
+// CURLOPT_CLOSESOCKETFUNCTION removes it as libcurl closes it), so that a cancelled session can
+// be cut off without touching a number the system has since given to another file.
+int record_socket(void* user, curl_socket_t socket, curlsocktype /*purpose*/)
+{
+  static_cast<std::vector<curl_socket_t>*>(user)->push_back(socket);
+  return CURL_SOCKOPT_OK;
+}
+
+int close_socket(void* user, curl_socket_t socket)
+{
+  auto* sockets = static_cast<std::vector<curl_socket_t>*>(user);
+  sockets->erase(std::remove(sockets->begin(), sockets->end(), socket), sockets->end());
+  return ::close(socket);
 }
 
 class Handles {
@@ -170,13 +189,8 @@ SmtpResult send_mail(const SmtpRequest& request)
   if (const CurlLoad& load = curl_load(); load.curl == nullptr) {
     return fail(Failure::other, load.error);
   }
-  Handles handles;
-  CURL* easy = handles.easy();
-  CURLM* multi = handles.multi();
-  if (easy == nullptr || multi == nullptr) {
-    return fail(Failure::other, "could not create a libcurl handle");
-  }
-
+  // Everything the handles point at is declared first, so that it outlives them: cleaning up
+  // the handles still closes sockets through close_socket.
   List recipients;
   bool ok = true;
   for (const auto& recipient : request.recipients) {
@@ -184,6 +198,13 @@ SmtpResult send_mail(const SmtpRequest& request)
   }
   const std::string mail_from = "<" + request.mail_from + ">";
   Upload upload{&request.message};
+  std::vector<curl_socket_t> sockets;
+  Handles handles;
+  CURL* easy = handles.easy();
+  CURLM* multi = handles.multi();
+  if (easy == nullptr || multi == nullptr) {
+    return fail(Failure::other, "could not create a libcurl handle");
+  }
   char error_buffer[CURL_ERROR_SIZE];
   error_buffer[0] = '\0';
   const long timeout_ms =
@@ -220,7 +241,11 @@ SmtpResult send_mail(const SmtpRequest& request)
        curl().easy_setopt(easy, CURLOPT_READDATA, &upload) == CURLE_OK &&
        curl().easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
                           static_cast<curl_off_t>(request.message.size())) == CURLE_OK &&
-       curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, ignore_body) == CURLE_OK;
+       curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, ignore_body) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, record_socket) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_SOCKOPTDATA, &sockets) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket) == CURLE_OK &&
+       curl().easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, &sockets) == CURLE_OK;
   if (ok && !request.ca_file.empty()) {
     ok = curl().easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str()) == CURLE_OK;
   }
@@ -258,6 +283,14 @@ SmtpResult send_mail(const SmtpRequest& request)
     if (curl().multi_poll(multi, nullptr, 0, k_poll_slice_ms, nullptr) != CURLM_OK) {
       multi_failed = true;
       break;
+    }
+  }
+  if (cancelled) {
+    // Removing a handle mid-session makes libcurl say QUIT and wait for the answer, up to the
+    // whole timeout, from a server that may never answer: shut the sockets first, so that the
+    // goodbye fails at once and the connection is closed.
+    for (const curl_socket_t socket : sockets) {
+      ::shutdown(socket, SHUT_RDWR);
     }
   }
   curl().multi_remove_handle(multi, easy);
