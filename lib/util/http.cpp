@@ -11,6 +11,7 @@
 #include <array>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -238,7 +239,20 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
 // that status, although no complete response ever arrived.
 struct HeaderWatch {
   bool complete = false; // the blank line that ends the last header block has arrived
+  std::string retry_after; // the Retry-After value of the last header block, trimmed
 };
+
+std::string_view trim_space(std::string_view text)
+{
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
 
 std::size_t watch_header(char* data, std::size_t size, std::size_t count, void* user)
 {
@@ -249,6 +263,10 @@ std::size_t watch_header(char* data, std::size_t size, std::size_t count, void* 
   } else if (line.rfind("HTTP/", 0) == 0) {
     // A new status line: an interim 1xx answer or a redirect's target starts another block.
     watch->complete = false;
+    watch->retry_after.clear();
+  } else if (constexpr std::string_view name = "retry-after:"; starts_with_nocase(line, name)) {
+    // Kept for notification channels, which must wait as long as a rate-limited provider asks.
+    watch->retry_after = std::string(trim_space(line.substr(name.size())).substr(0, 64));
   }
   return size * count;
 }
@@ -321,6 +339,7 @@ struct Transfer {
   bool multi_failed = false;
   CURLcode code = CURLE_OK;
   long status = 0;
+  std::string retry_after;
   Duration elapsed{0};
   long os_errno = 0;
   std::string effective_url;
@@ -438,6 +457,7 @@ Transfer transfer(CURL* easy, CURLM* multi, const HttpRequest& request, const Ho
   curl().easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
   out.request_sent = request_size > 0;
   out.headers_complete = header_watch.complete;
+  out.retry_after = std::move(header_watch.retry_after);
   out.detail = error_buffer[0] != '\0' ? error_buffer : curl().easy_strerror(out.code);
   // The buffer lives on this stack frame; the handle outlives it.
   curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
@@ -539,6 +559,57 @@ std::string redact_url(const std::string& url)
   }
   auto out = parsed.get(CURLUPART_URL);
   return out ? *out : redact_unparseable(url);
+}
+
+std::optional<Duration> parse_retry_after(std::string_view value, TimePoint now)
+{
+  value = trim_space(value);
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  if (std::all_of(value.begin(), value.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    // Longer than a year's worth of digits is no request to honour, just a number to reject.
+    if (value.size() > 9) {
+      return std::nullopt;
+    }
+    return Duration(std::stoll(std::string(value)) * 1000);
+  }
+  // IMF-fixdate, the one form RFC 9110 lets senders use: "Sun, 06 Nov 1994 08:49:37 GMT".
+  static constexpr std::array<std::string_view, 12> k_months = {
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char weekday[4] = {};
+  char month[4] = {};
+  int day = 0;
+  int year = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  char zone[4] = {};
+  int consumed = 0;
+  const std::string text(value);
+  if (std::sscanf(text.c_str(), "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", weekday,
+                  &day, month, &year, &hour, &minute, &second, zone, &consumed) != 8 ||
+      static_cast<std::size_t>(consumed) != text.size() || std::strlen(weekday) != 3 ||
+      text[3] != ',' || std::string_view(zone) != "GMT") {
+    return std::nullopt;
+  }
+  const auto month_at = std::find(k_months.begin(), k_months.end(), std::string_view(month));
+  if (month_at == k_months.end() || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+      second > 60 || year < 1970) {
+    return std::nullopt;
+  }
+  const int month_number = static_cast<int>(month_at - k_months.begin()) + 1;
+  // Days from 1970-01-01 to the date (Howard Hinnant's days_from_civil), as timegm() would,
+  // without the C library's time zone state.
+  const int y = month_number <= 2 ? year - 1 : year;
+  const int era = y / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (month_number + (month_number > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const long long days = static_cast<long long>(era) * 146097 + doe - 719468;
+  const TimePoint at{Duration((days * 86400 + hour * 3600 + minute * 60 + second) * 1000LL)};
+  return at > now ? std::chrono::duration_cast<Duration>(at - now) : Duration(0);
 }
 
 bool is_http_url(const std::string& url)
@@ -644,6 +715,7 @@ HttpResponse CurlHttpClient::perform(const HttpRequest& request)
     response.status = t.status;
     response.final_url = redact_url(t.effective_url);
     response.body_truncated = sink.truncated;
+    response.retry_after = t.retry_after;
     response.elapsed = t.cancelled || elapsed == Duration(0) ? elapsed_since(started) : elapsed;
 
     if (t.cancelled) {

@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,9 @@ struct HttpResponse {
   Duration elapsed{0};
   std::string error;      // for people, with credentials removed from any URL
   std::string final_url;  // after redirects, with credentials removed
+  // The response's Retry-After header as sent (seconds or an HTTP date; see parse_retry_after),
+  // "" when it had none. Rate-limited providers (Slack, Twilio, PagerDuty) send it with 429.
+  std::string retry_after;
 };
 
 // Sends HTTP requests. Abstract so that code which makes requests (the http check, notification
@@ -82,6 +87,11 @@ HttpClient& default_http_client();
 // Returns `url` with userinfo and query string removed, for logs and the database:
 // "https://user:pw@h/p?token=x" -> "https://h/p".
 std::string redact_url(const std::string& url);
+
+// Returns how long a Retry-After value asks to wait, as of `now`: delay-seconds ("120") or an
+// IMF-fixdate HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT"; one in the past is 0). Returns
+// std::nullopt for anything else (empty, negative, another date format).
+std::optional<Duration> parse_retry_after(std::string_view value, TimePoint now);
 
 // Returns true when `url` starts with http:// or https:// (case-insensitive) and has a host.
 bool is_http_url(const std::string& url);

@@ -265,7 +265,14 @@ void TestHttpServer::Impl::add_routes()
       std::lock_guard lock(mutex);
       recorded.push_back(std::move(r));
     }
-    res.set_content("recorded", "text/plain");
+    if (req.has_param("status")) {
+      res.status = std::stoi(req.get_param_value("status"));
+    }
+    if (req.has_param("retry_after")) {
+      res.set_header("Retry-After", req.get_param_value("retry_after"));
+    }
+    res.set_content(req.has_param("body") ? req.get_param_value("body") : "recorded",
+                    "text/plain");
   };
   for (const auto& [pattern, handler] :
        {std::pair<std::string, Server::Handler>{"/echo", echo},

@@ -25,8 +25,9 @@ namespace hb::test {
 //   any /echo           200 "<METHOD> <request body>"
 //   any /redirect-to?url=<url>[&code=<status>][&delay=<ms>]
 //                       <status> (default 302) with `Location: <url>`, after <delay> ms
-//   any /record/<anything>
-//                       200 "recorded"; the request is kept for recorded()
+//   any /record/<anything>[?status=<code>][&retry_after=<value>][&body=<text>]
+//                       200 "recorded" (or <code> with `Retry-After: <value>` and <text>); the
+//                       request is kept for recorded()
 // HEAD is served by the GET handlers. set_status() makes any path answer a fixed status instead.
 class TestHttpServer {
 public:

@@ -101,6 +101,17 @@ TEST_CASE("http_perform")
     CHECK(r.body == "status 404");
   }
 
+  SECTION("Retry-After is kept as sent, and only when sent")
+  {
+    const HttpResponse limited =
+        http_perform(get(server.url("/record/x?status=429&retry_after=30")));
+    CHECK(limited.failure == Failure::none);
+    CHECK(limited.status == 429);
+    CHECK(limited.retry_after == "30");
+    const HttpResponse plain = http_perform(get(server.url("/ok")));
+    CHECK(plain.retry_after.empty());
+  }
+
   SECTION("a slow server and a short timeout give a timeout")
   {
     HttpRequest request = get(server.url("/slow/3000"));
@@ -538,6 +549,41 @@ TEST_CASE("http_perform: a huge response header")
     CHECK(r.failure == Failure::protocol);
     CHECK(r.error ==
           fmt::format("response header over 102400 bytes from 127.0.0.1:{}", server.port()));
+  }
+}
+
+TEST_CASE("parse_retry_after")
+{
+  using hb::util::parse_retry_after;
+  // 2015-10-21T07:28:00Z
+  const hb::TimePoint now{Duration(1'445'412'480'000LL)};
+
+  SECTION("delay-seconds")
+  {
+    CHECK(parse_retry_after("30", now) == Duration(30'000));
+    CHECK(parse_retry_after(" 0 ", now) == Duration(0));
+  }
+  SECTION("an HTTP date, as of now")
+  {
+    CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now) == Duration(0));
+    CHECK(parse_retry_after("Wed, 21 Oct 2015 07:29:30 GMT", now) == Duration(90'000));
+    CHECK(parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now) == Duration(86'400'000));
+  }
+  SECTION("a date in the past is no wait")
+  {
+    CHECK(parse_retry_after("Tue, 20 Oct 2015 07:28:00 GMT", now) == Duration(0));
+  }
+  SECTION("anything else is no value")
+  {
+    CHECK_FALSE(parse_retry_after("", now));
+    CHECK_FALSE(parse_retry_after("-5", now));
+    CHECK_FALSE(parse_retry_after("1.5", now));
+    CHECK_FALSE(parse_retry_after("soon", now));
+    CHECK_FALSE(parse_retry_after("9999999999999", now));
+    CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 PST", now));
+    CHECK_FALSE(parse_retry_after("Wed, 21 Foo 2015 07:28:00 GMT", now));
+    CHECK_FALSE(parse_retry_after("Wednesday, 21-Oct-15 07:28:00 GMT", now));
+    CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT trailing", now));
   }
 }
 
