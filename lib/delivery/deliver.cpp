@@ -282,11 +282,13 @@ DeliveryReport deliver(const config::Config& config, store::Store& store, const 
     std::exception_ptr failure;
     std::mutex failure_mutex;
     for (auto& [name, channel_items] : by_channel) {
-      const config::Channel& channel = *config.find_channel(name);
-      ChannelTally& tally = report.channels[name];
-      threads.emplace_back([&, items_of = std::move(channel_items)]() mutable {
+      // Pointers into `config` and into the report's map, whose nodes never move.
+      const config::Channel* channel = config.find_channel(name);
+      ChannelTally* tally = &report.channels[name];
+      threads.emplace_back([&run, &failure, &failure_mutex, channel, tally,
+                            items_of = std::move(channel_items)]() mutable {
         try {
-          run.deliver_channel(channel, std::move(items_of), tally);
+          run.deliver_channel(*channel, std::move(items_of), *tally);
         } catch (...) {
           std::lock_guard lock(failure_mutex);
           failure = std::current_exception();

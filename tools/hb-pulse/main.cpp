@@ -20,7 +20,9 @@ constexpr const char* k_description = R"(Run the health checks and scheduled tas
 
 Run it from cron, a systemd timer or a Kubernetes CronJob every few minutes. It exits 0 whenever
 the pulse ran, whatever it found: target failures are data, not a reason for the scheduler to
-retry. Use --fail-on to make it a CI smoke check instead.
+retry. Use --fail-on to make it a CI smoke check instead. At its end it writes reminders for
+targets still failing and delivers the notifications that are due (as hb-notify does), and pings
+pulse.ping_url when one is configured.
 
 Examples:
   hb-pulse                              run what is due (quiet under cron)
