@@ -4,6 +4,7 @@
 #include "checks/perfdata.hpp"
 #include "config/heartbeat.hpp"
 #include "core/errors.hpp"
+#include "health/windows.hpp"
 
 #include <fmt/format.h>
 
@@ -220,10 +221,34 @@ BeatWrite finish_run(store::Store& store, const JobRun& run, const RunEnd& end,
   return std::move(*write);
 }
 
+namespace {
+
+// The maintenance excuse of `context`'s target at `now` (BeatContext::excused_until).
+BeatContext with_maintenance(const BeatContext& context, const std::optional<NotifyPolicy>& policy,
+                             TimePoint now)
+{
+  if (!policy || policy->maintenance.empty()) {
+    return context;
+  }
+  BeatContext out = context;
+  const auto& info = context.target.info;
+  if (health::in_maintenance(policy->maintenance, info.id, info.tags, now)) {
+    out.excused_until = now;
+  } else if (const auto last =
+                 health::last_maintenance_end(policy->maintenance, info.id, info.tags, now)) {
+    out.excused_until = last->ends;
+  }
+  return out;
+}
+
+} // namespace
+
 std::vector<BeatWrite> refresh_all(store::Store& store, TimePoint now)
 {
-  return store.refresh_beat_states(
-    [&](const BeatContext& context) { return refresh(context, now); });
+  const auto policy = store.notify_policy();
+  return store.refresh_beat_states([&](const BeatContext& context) {
+    return refresh(with_maintenance(context, policy, now), now);
+  });
 }
 
 std::map<std::string, BeatView> views(store::Store& store, TimePoint now)
@@ -241,10 +266,12 @@ std::map<std::string, BeatView> views(store::Store& store, TimePoint now)
       transitions.emplace(window, store.count_events(now - window, k_beat_event_types));
     }
   }
+  const auto policy = store.notify_policy();
   for (const auto& [id, context] : contexts) {
     const auto& counts = transitions.at(context.target.info.heartbeat->flapping_window);
     auto it = counts.find(id);
-    out.emplace(id, view(context, it == counts.end() ? 0 : it->second, now));
+    out.emplace(id, view(with_maintenance(context, policy, now),
+                         it == counts.end() ? 0 : it->second, now));
   }
   return out;
 }

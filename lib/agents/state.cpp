@@ -158,7 +158,8 @@ AgentEval evaluate_agent(const BeatContext& raw, TimePoint now)
   if (!window) {
     return eval;
   }
-  const TimePoint reference = std::max(*last_seen, *window);
+  const TimePoint reference =
+      std::max({*last_seen, *window, context.excused_until.value_or(*last_seen)});
   const Duration silent = now - reference - hb.grace;
   if (silent < hb.every) {
     return eval;

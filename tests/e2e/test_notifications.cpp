@@ -199,6 +199,23 @@ TEST_CASE("notifications: a 5xx is retried by a later run; a 4xx fails at once t
     CHECK(json::parse(notify(ws, at_minutes(3), {"--json"}).out).at("sent") == 0);
   }
 
+  SECTION("429: the provider's Retry-After is honoured, even past the backoff")
+  {
+    const json limited{{"hook", hook_channel(server, "/record/hook?status=429&retry_after=600")}};
+    ws.write_config(config_text({http_target("api", server.url("/status/503"))}, limited,
+                                json::array({{{"channels", {"hook"}}}})));
+    REQUIRE(pulse(ws, k_t0).exit_code == 0);
+    const json rows = notifications(ws, "api", at_minutes(1));
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("state") == "pending");
+    CHECK(rows[0].at("lastError").get<std::string>().find("429") != std::string::npos);
+    // Not before the ten minutes it asked for (the backoff alone would allow 30 s).
+    const auto next = *hb::util::parse_rfc3339(rows[0].at("nextAttemptAt").get<std::string>());
+    CHECK(next - *hb::util::parse_rfc3339(k_t0) >= std::chrono::minutes(10));
+    REQUIRE(notify(ws, at_minutes(5)).exit_code == 0);
+    CHECK(bodies(server, "/record/hook").size() == 1);  // only the first attempt
+  }
+
   SECTION("4xx: failed at once, and the fallback channel gets it")
   {
     server.set_status("/record/hook", 404);
@@ -450,4 +467,31 @@ TEST_CASE("notifications: a deliverer killed mid-send leaves the notification to
   CHECK(body.at("event").at("type") == "failing");
   const json rows = notifications(ws, "api", at_minutes(33));
   CHECK(rows[0].at("state") == "sent");
+}
+
+TEST_CASE("notifications: an agent silent through maintenance gets a fresh timer when it ends")
+{
+  TestHttpServer server;
+  Workspace ws;
+  const json channels{{"hook", hook_channel(server, "/record/hook")}};
+  json agent{{"id", "worker"}, {"kind", "agent"}, {"heartbeat", {{"every", "1m"}}}};
+  const json maintenance = json::array(
+      {{{"name", "reboot"}, {"start", at_minutes(1)}, {"end", at_minutes(60)}, {"targets", {"worker"}}}});
+  ws.write_config(config_text({agent}, channels, json::array({{{"channels", {"hook"}}}}),
+                              {{"maintenance", maintenance}}));
+  REQUIRE(pulse(ws, k_t0).exit_code == 0);
+  REQUIRE(ws.beat({"worker"}, k_t0).exit_code == 0);
+  // Silent through the window: not offline inside it, nor at once when it ends...
+  REQUIRE(pulse(ws, at_minutes(30)).exit_code == 0);
+  REQUIRE(pulse(ws, at_minutes(61)).exit_code == 0);
+  CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'agent_offline'") == 0);
+  CHECK(server.recorded().empty());
+  // ...but offline_after (3) beats after its end, and told.
+  REQUIRE(pulse(ws, at_minutes(64)).exit_code == 0);
+  CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'agent_offline'") == 1);
+  std::vector<std::string> types;
+  for (const auto& body : bodies(server, "/record/hook")) {
+    types.push_back(body.at("event").at("type"));
+  }
+  CHECK(types == std::vector<std::string>{"agent_degraded", "agent_offline"});
 }

@@ -70,6 +70,10 @@ struct BeatContext {
   TargetRecord target;
   BeatState state;
   std::optional<JobRun> last_run;  // jobs: the run state.last_run_id points at
+  // Agents: silence before this instant is not counted as missed beats — the end of the target's
+  // last maintenance window, or now while one is on (heartbeat timers restart cleanly when the
+  // window ends). Set by the caller from the routing policy; not stored.
+  std::optional<TimePoint> excused_until;
 };
 
 // What it writes, in the same transaction.
