@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -428,6 +429,20 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     }
 
     // 4. Run the checks; 5. record each target as soon as all its checks are done.
+    // A target is recorded after the targets it depends_on when they land in one batch, so that
+    // routing its events sees a dependency that failed in the same pulse (and suppresses them).
+    std::map<std::string, int> depth;
+    std::function<int(const std::string&)> depth_of = [&](const std::string& id) -> int {
+      if (const auto it = depth.find(id); it != depth.end()) {
+        return it->second;
+      }
+      depth[id] = 0;  // depends_on has no cycles (the config refuses them); this only guards
+      int d = 0;
+      for (const auto& upstream : config.notify.settings_of(id).depends_on) {
+        d = std::max(d, depth_of(upstream) + 1);
+      }
+      return depth[id] = d;
+    };
     std::vector<ExecutionWrite> batch;
     auto last_flush = SteadyClock::now();
     std::exception_ptr store_failure;
@@ -436,6 +451,10 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       if (batch.empty() || store_failure) {
         return;
       }
+      std::stable_sort(batch.begin(), batch.end(),
+                       [&](const ExecutionWrite& a, const ExecutionWrite& b) {
+                         return depth_of(a.execution.target_id) < depth_of(b.execution.target_id);
+                       });
       try {
         store.record_executions(batch);
       } catch (...) {
