@@ -17,7 +17,7 @@ namespace {
 constexpr int k_exit_tempfail = 75;
 constexpr std::size_t k_max_error = 300;
 
-class CommandSender final : public Sender {
+class CommandSender final : public OneAtATimeSender {
 public:
   explicit CommandSender(config::Channel channel)
       : m_channel(std::move(channel))
@@ -31,22 +31,8 @@ public:
     }
   }
 
-  SendResult send(const std::vector<Message>& messages, const SendContext& context) override
-  {
-    // A machine channel is given one message at a time; should it get more, each is sent on its
-    // own, and the first that does not go through decides.
-    SendResult result;
-    for (const Message& message : messages) {
-      result = send_one(message, context);
-      if (result.kind != SendResult::Kind::sent) {
-        return result;
-      }
-    }
-    return result;
-  }
-
 private:
-  SendResult send_one(const Message& message, const SendContext& context)
+  SendResult send_one(const Message& message, const SendContext& context) override
   {
     SendResult result;
     if (m_channel.command.empty()) {

@@ -31,7 +31,7 @@ std::string_view pagerduty_severity(EventLevel level)
   return "error";
 }
 
-class PagerDutySender final : public Sender {
+class PagerDutySender final : public OneAtATimeSender {
 public:
   explicit PagerDutySender(config::Channel channel)
       : m_channel(std::move(channel))
@@ -39,22 +39,8 @@ public:
   {
   }
 
-  SendResult send(const std::vector<Message>& messages, const SendContext& context) override
-  {
-    // A machine channel is given one message at a time; should it get more, each is sent on its
-    // own, and the first that does not go through decides.
-    SendResult result;
-    for (const Message& message : messages) {
-      result = send_one(message, context);
-      if (result.kind != SendResult::Kind::sent) {
-        return result;
-      }
-    }
-    return result;
-  }
-
 private:
-  SendResult send_one(const Message& message, const SendContext& context)
+  SendResult send_one(const Message& message, const SendContext& context) override
   {
     const std::string dedup_key = truncate(message.incident_key, k_max_dedup_key);
     nlohmann::json body = {

@@ -12,7 +12,7 @@
 namespace hb::delivery {
 namespace {
 
-class WebhookSender final : public Sender {
+class WebhookSender final : public OneAtATimeSender {
 public:
   explicit WebhookSender(config::Channel channel)
       : m_channel(std::move(channel))
@@ -29,22 +29,8 @@ public:
     }
   }
 
-  SendResult send(const std::vector<Message>& messages, const SendContext& context) override
-  {
-    // A machine channel is given one message at a time; should it get more, each is sent on its
-    // own, and the first that does not go through decides.
-    SendResult result;
-    for (const Message& message : messages) {
-      result = send_one(message, context);
-      if (result.kind != SendResult::Kind::sent) {
-        return result;
-      }
-    }
-    return result;
-  }
-
 private:
-  SendResult send_one(const Message& message, const SendContext& context)
+  SendResult send_one(const Message& message, const SendContext& context) override
   {
     // The signature covers these exact bytes: the body is serialised once.
     std::string body = json_body(message_json(message));
