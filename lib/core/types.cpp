@@ -78,6 +78,9 @@ constexpr std::array k_event_type{
   std::pair{std::string_view{"clock_skew"}, EventType::clock_skew},
   std::pair{std::string_view{"still_failing"}, EventType::still_failing},
   std::pair{std::string_view{"pulse_stale"}, EventType::pulse_stale},
+  std::pair{std::string_view{"recover_stale"}, EventType::recover_stale},
+  std::pair{std::string_view{"escalated"}, EventType::escalated},
+  std::pair{std::string_view{"escalation_resolved"}, EventType::escalation_resolved},
 };
 constexpr std::array k_pulse_status{
   std::pair{std::string_view{"running"}, PulseStatus::running},

@@ -55,6 +55,9 @@ enum class EventType {
   clock_skew,
   still_failing,  // a reminder: the target is still bad `repeat_every` after it was last told
   pulse_stale,    // the scheduler stopped running hb-pulse (target_id "": the system)
+  recover_stale,  // the scheduler stopped running hb-recover (target_id "": the system)
+  escalated,      // recovery gave up on a target (or a shared cause, target_id ""): people act
+  escalation_resolved,  // the escalated target recovered
 };
 
 // How a run of hb-pulse stands or ended. dry_run is never stored.

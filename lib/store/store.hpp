@@ -5,6 +5,7 @@
 #include "core/model/execution.hpp"
 #include "core/model/notify.hpp"
 #include "core/model/pulse.hpp"
+#include "core/model/recovery.hpp"
 #include "core/model/schedule.hpp"
 #include "core/model/target.hpp"
 #include "core/types.hpp"
@@ -185,6 +186,36 @@ public:
   virtual std::vector<ChannelHealth> channel_health(TimePoint since) = 0;
   // Per target: when something bad was last said, and the last reminder (for repeat_every).
   virtual std::map<std::string, NoticeMarks> notice_marks() = 0;
+
+  // --- Recovery (hb-recover) ---
+  // hb-recover claims the targets it works on with claim_targets, like a pulse, so that neither
+  // another hb-recover nor a pulse runs them meanwhile.
+
+  // Records the start of a run of hb-recover and returns its id.
+  virtual std::int64_t begin_recovery_run(const RecoveryRun& run) = 0;
+  // Records its end and drops every claim its owner still holds, in one transaction; attempts of
+  // the run still `running` become `interrupted` in the same transaction.
+  virtual void finish_recovery_run(const RecoveryRun& run) = 0;
+  // The most recently begun run, if any.
+  virtual std::optional<RecoveryRun> last_recovery_run() = 0;
+  // The counters of every target that has any, by target id.
+  virtual std::map<std::string, RecoveryState> recovery_states() = 0;
+  // Writes `write` in one transaction (see RecoveryWrite), assigning the ids of a new attempt,
+  // a new escalation (and state->escalation_id) and the events.
+  virtual void record_recovery(RecoveryWrite& write) = 0;
+  // Newest first; all targets when `target_id` is empty. With steps.
+  virtual std::vector<RecoveryAttempt> recent_recovery_attempts(const std::string& target_id,
+                                                                int limit) = 0;
+  // Attempts on `target_id` that started at or after `since`.
+  virtual int count_recovery_attempts(const std::string& target_id, TimePoint since) = 0;
+  // Finished attempts since `since`, by result (running ones are not counted).
+  virtual RecoveryCounts recovery_counts(TimePoint since) = 0;
+  // Escalations not resolved yet, oldest first.
+  virtual std::vector<Escalation> open_escalations() = 0;
+  // Newest first; all targets when `target_id` is empty (shared causes count for each of theirs).
+  virtual std::vector<Escalation> recent_escalations(const std::string& target_id, int limit) = 0;
+  // Records what escalation.command did with escalation `id`.
+  virtual void set_escalation_command_result(std::int64_t id, const std::string& result) = 0;
 };
 
 enum class OpenMode {

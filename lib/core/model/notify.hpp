@@ -100,6 +100,8 @@ struct NotifyPolicy {
   std::vector<MaintenanceWindow> maintenance;
   std::map<std::string, TargetNotifySettings> targets;  // by target id; absent: defaults
   TargetNotifySettings defaults;
+  // recovery.escalation.channels: where escalated / escalation_resolved events go.
+  std::vector<std::string> escalation_channels;
 
   const ChannelPolicy* find_channel(std::string_view name) const;
   const TargetNotifySettings& settings_of(const std::string& target_id) const;
