@@ -6,6 +6,7 @@
 #include "config/readers.hpp"
 #include "config/heartbeat.hpp"
 #include "config/notify.hpp"
+#include "config/recovery.hpp"
 #include "config/schedules.hpp"
 
 #include "core/config_node.hpp"
@@ -101,13 +102,13 @@ using Json = std::remove_cvref_t<decltype(std::declval<const ConfigNode&>().raw(
 
 constexpr std::string_view k_main_keys[] = {
   "$schema", "database", "pulse", "defaults", "check_sets", "targets", "include", "discovery",
-  "schedules", "channels", "notify", "maintenance",
+  "schedules", "channels", "notify", "maintenance", "recovery",
 };
 constexpr std::string_view k_included_keys[] = {"$schema", "targets", "check_sets", "include",
                                                 "schedules"};
 constexpr std::string_view k_target_keys[] = {
   "id",       "name",        "kind",         "tags",   "paused", "interval", "active_hours",
-  "timezone", "stale_after", "new_target_grace", "checks", "use",  "vars", "heartbeat",
+  "timezone", "stale_after", "new_target_grace", "checks", "use",  "vars", "heartbeat", "recovery",
   "quiet_hours", "repeat_every", "depends_on", "impact",
 };
 constexpr std::string_view k_builtin_vars[] = {"id", "name"};
@@ -412,6 +413,8 @@ private:
     m_notify_defaults = parse_notify_defaults(root["defaults"], m_defaults.timezone);
     config.notify.defaults = m_notify_defaults.settings;
     parse_notifications(root, channel_names_in_order(text), config);
+    config.recovery = parse_recovery(root["recovery"], config);
+    config.notify.escalation_channels = config.recovery.escalation_channels;
     const auto discovery = parse_discovery(root["discovery"]);
 
     std::vector<Visit> chain;
@@ -810,6 +813,7 @@ private:
     target.stale_after = positive_duration(node, "stale_after", m_defaults.stale_after, "24h");
     target.new_target_grace = node.get_duration("new_target_grace", m_defaults.new_target_grace);
     target.heartbeat = parse_heartbeat(node["heartbeat"], target.kind);
+    target.recovery = parse_target_recovery(node["recovery"]);
     m_notify_targets[target.id] =
       parse_target_notify(node, m_notify_defaults, target.id, target.timezone, m_dependencies);
 

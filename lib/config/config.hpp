@@ -3,8 +3,10 @@
 
 #include "checks/check.hpp"
 #include "checks/registry.hpp"
+#include "core/command_spec.hpp"
 #include "core/model/active_hours.hpp"
 #include "core/model/notify.hpp"
+#include "core/model/recovery.hpp"
 #include "core/types.hpp"
 #include "schedule/cron.hpp"
 #include "schedule/tasks.hpp"
@@ -66,6 +68,51 @@ struct Heartbeat {
   Duration max_runtime{0};  // jobs: a run still going after this is hung (0: no limit)
 };
 
+// A recovery action (SPEC §4.3): a program run without a shell. Its argv may hold the
+// placeholders ${target.id}, ${target.name}, ${check.name} and ${issue}, filled in when it runs
+// (recovery::expand_action); other ${VAR}s were resolved when the config was read.
+struct RecoveryAction {
+  CommandSpec command;
+  Duration timeout{120'000};
+  std::string source;  // "heartbeat.json: recovery.actions.failing"
+};
+
+// `actions`: by issue type, by failing check name and by failure phase (most specific wins:
+// check, then phase, then issue type).
+struct RecoveryActions {
+  std::map<RecoveryIssue, RecoveryAction> issues;
+  std::map<std::string, RecoveryAction> checks;
+  std::map<std::string, RecoveryAction> phases;
+  bool empty() const { return issues.empty() && checks.empty() && phases.empty(); }
+};
+
+// A target's own `recovery` object: it opts out, or overrides keys of the top-level one.
+struct TargetRecovery {
+  bool enabled = true;
+  std::optional<Duration> verify_after;
+  RecoveryActions actions;  // merged key by key over the top-level actions
+};
+
+// SPEC §4.3, the top-level `recovery` object.
+struct RecoverySettings {
+  bool enabled = true;
+  Duration interval{5 * 60'000};   // how often the scheduler runs hb-recover (its staleness)
+  int concurrency = 5;             // targets worked on at once
+  double max_failure_rate = 0.5;   // above this over failure_window: high_error_rate
+  Duration failure_window{3600'000};
+  int min_executions = 3;          // executions in the window before the rate counts
+  Duration verify_after{30'000};   // after an action, wait this long before re-checking
+  Duration backoff{60'000};        // the first retry delay, doubled per failed attempt...
+  Duration backoff_max{30 * 60'000};  // ...up to this (full jitter below the cap)
+  int escalate_after = 2;          // failed attempts before one escalation opens
+  int max_attempts = 5;            // attempts within attempts_window before recovery suspends
+  Duration attempts_window{6 * 3600'000};
+  int shared_cause_min = 3;        // this many targets failing alike: one shared cause
+  std::vector<std::string> escalation_channels;
+  std::optional<RecoveryAction> escalation_command;  // the escalation JSON on stdin
+  RecoveryActions actions;
+};
+
 struct Target {
   std::string id;     // slug [a-z0-9_.-]+
   std::string name;
@@ -80,6 +127,7 @@ struct Target {
   std::vector<checks::CheckDef> checks;
   // Set for targets that push beats: every agent or job, and any target with a "heartbeat" block.
   std::optional<Heartbeat> heartbeat;
+  TargetRecovery recovery;
   std::string source;  // where it was defined: "heartbeat.json: targets[3]"
 };
 
@@ -141,6 +189,8 @@ struct Config {
   // depends_on and impact (targets without their own settings take `defaults`).
   std::vector<Channel> channels;
   NotifyPolicy notify;
+  // `recovery` (hb-recover); its escalation channels are also in notify.escalation_channels.
+  RecoverySettings recovery;
   // With RunDiscovery::keep_going: one message per discovery command that failed (could not
   // start, exited non-zero, was killed or timed out); the targets it would have listed are absent.
   // Already redacted.

@@ -60,7 +60,7 @@ Message message_of(const OutboxItem& item, const std::string& note)
   m.target_name = item.target_name;
   m.level = item.notification.level;
   m.flapping = item.notification.flapping;
-  m.recovery = notify::is_recovery(item.event.type);
+  m.recovery = notify::ends_incident(item.event.type);
   m.note = note;
   return m;
 }

@@ -55,6 +55,14 @@ std::string title(const Message& message)
     return who + " is still failing";
   case EventType::pulse_stale:
     return "hb-pulse has stopped running";
+  case EventType::recover_stale:
+    return "hb-recover has stopped running";
+  case EventType::escalated:
+    return message.event.target_id.empty() ? "escalation: several targets fail alike"
+                                           : "escalation: recovery of " + who + " failed";
+  case EventType::escalation_resolved:
+    return message.event.target_id.empty() ? "shared cause resolved"
+                                           : "escalation resolved: " + who + " recovered";
   }
   return who + " changed state";
 }

@@ -35,11 +35,19 @@ bool is_recovery(EventType type)
          || type == EventType::job_recovered;
 }
 
+bool ends_incident(EventType type)
+{
+  return is_recovery(type) || type == EventType::escalation_resolved;
+}
+
 EventLevel base_level(EventType type)
 {
   switch (type) {
   case EventType::pulse_stale:
+  case EventType::escalated:
+  case EventType::escalation_resolved:
     return EventLevel::critical;
+  case EventType::recover_stale:
   case EventType::failing:
   case EventType::agent_offline:
   case EventType::job_failed:
@@ -117,6 +125,27 @@ std::vector<Notification> route(const NotifyPolicy& policy, const Event& event,
 {
   std::vector<Notification> rows;
   if (event.in_grace) {
+    return rows;
+  }
+  if (event.type == EventType::escalated || event.type == EventType::escalation_resolved) {
+    for (const ChannelPolicy& channel : policy.channels) {
+      if (!contains(policy.escalation_channels, channel.name)) {
+        continue;
+      }
+      Notification row;
+      row.event_id = event.id;
+      row.channel = channel.name;
+      row.level = EventLevel::critical;
+      row.incident_id = facts.incident_id;
+      row.created_at = event.at;
+      row.next_attempt_at = event.at;
+      if (channel.type == ChannelType::dashboard) {
+        row.state = OutboxState::sent;
+        row.sent_at = event.at;
+        row.next_attempt_at.reset();
+      }
+      rows.push_back(std::move(row));
+    }
     return rows;
   }
   const bool recovery = is_recovery(event.type);

@@ -19,6 +19,10 @@
 //  - A row that would be sent is held in quiet hours (the channel's or the target's, in their
 //    timezones) until they end, unless the event is critical.
 //  - Dashboard rows are delivered by being written: they start sent.
+//  - An escalation (escalated, escalation_resolved) goes to recovery.escalation.channels (the
+//    policy's escalation_channels), whatever the rules say, at critical priority: never held by
+//    quiet hours, never suppressed (hb-recover already left alone what maintenance or a failing
+//    dependency covers).
 
 #include "core/model/event.hpp"
 #include "core/model/notify.hpp"
@@ -37,6 +41,8 @@ namespace hb::notify {
 bool is_bad(EventType type);
 // An event that ends one: recovered, agent_online, job_recovered.
 bool is_recovery(EventType type);
+// An event that closes what PagerDuty and the like opened: a recovery or escalation_resolved.
+bool ends_incident(EventType type);
 // The level an event has by its type: pulse_stale critical; failing, agent_offline, job_failed,
 // job_late, job_hung, discovery_failed alert; warning, agent_degraded, clock_skew warning; the
 // rest info. Recoveries and reminders take their incident's level instead (route()).

@@ -3,6 +3,7 @@
 
 #include "output/events.hpp"
 #include "output/notifications_output.hpp"
+#include "output/recover_output.hpp"
 
 #include "output/table.hpp"
 
@@ -326,6 +327,9 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
                     : std::string("; next pulse due now");
   }
   out << pulse_line << '\n';
+  if (report.recovery) {
+    print_recovery_status(*report.recovery, report.now, out, style);
+  }
   if (const auto& skew = report.clock_skew) {
     out << fmt::format("clock: {} ahead of this clock by up to {} (clock skew?); the next hb-pulse "
                        "re-anchors them to now\n",
@@ -470,6 +474,7 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
   if (row.beat && d.checks.empty() && d.recent.empty()) {
     print_events(d, out);
     print_notifications(d.notifications, out, style);
+    print_target_recovery(d, out, style);
     return;
   }
 
@@ -505,6 +510,7 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
 
   print_events(d, out);
   print_notifications(d.notifications, out, style);
+  print_target_recovery(d, out, style);
 }
 
 nlohmann::json status_to_json(const status::StatusReport& report)
@@ -544,6 +550,7 @@ nlohmann::json status_to_json(const status::StatusReport& report)
                                      {"found", report.clock_skew->found}}
                     : nlohmann::json(nullptr)},
     {"channels", channel_health_to_json(report.channels)},
+    {"recovery", report.recovery ? recovery_status_to_json(*report.recovery) : nlohmann::json(nullptr)},
     {"counts",
      {{"targets", c.targets},
       {"healthy", c.healthy},
@@ -626,6 +633,7 @@ nlohmann::json target_to_json(const status::TargetDetail& d)
   out["recent"] = std::move(recent);
   out["events"] = std::move(events);
   out["notifications"] = notifications_to_json(d.notifications);
+  out["recovery"] = target_recovery_to_json(d);
   if (d.row.beat) {
     if (d.row.beat->job) {
       nlohmann::json runs = nlohmann::json::array();

@@ -7,8 +7,10 @@
 #include "core/config_node.hpp"
 #include "core/errors.hpp"
 #include "delivery/reminders.hpp"
+#include "health/recover_runs.hpp"
 #include "health/windows.hpp"
 #include "pulse/evaluate.hpp"
+#include "pulse/execute.hpp"
 #include "pulse/ping.hpp"
 #include "pulse/runner.hpp"
 #include "pulse/system_state.hpp"
@@ -46,20 +48,6 @@ constexpr Duration k_claim_margin{60'000};
 // finish within one interval cost one commit instead of sixteen.
 constexpr std::size_t k_batch_size = 1024;
 constexpr Duration k_batch_interval{250};
-
-// The config's redactor sees every text a check produces before it is evaluated, stored or shown,
-// whatever the check's type: a spawn error naming a secret working_dir or argv[0], a tcp error
-// naming a secret host, plugin output that echoes a token, an exception's message.
-void redact(CheckResultRecord& result, const util::Redactor& redactor)
-{
-  result.message = redactor.redact(std::move(result.message));
-  for (auto& metric : result.metrics) {
-    metric.name = redactor.redact(std::move(metric.name));
-    metric.unit = redactor.redact(std::move(metric.unit));
-    metric.warn = redactor.redact(std::move(metric.warn));
-    metric.crit = redactor.redact(std::move(metric.crit));
-  }
-}
 
 TargetInfo to_info(const config::Target& target, const util::Redactor& redactor)
 {
@@ -367,6 +355,27 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       util::log_warning(event.message);
       store.record_event(event);
       report.system_events.push_back(std::move(event));
+    }
+
+    // The scheduler of hb-recover is watched here too: hb-recover cannot say it stopped running.
+    if (pulse.scheduled) {
+      const health::RecoverRuns runs =
+          health::judge_recover_runs(store.last_recovery_run(), wall_start);
+      if (runs.state == health::RecoverRunsState::stale
+          && !from_the_future(runs.last->started_at, wall_start)) {
+        const auto told = store.count_events(runs.last->started_at, {EventType::recover_stale});
+        if (const auto it = told.find(""); it == told.end() || it->second == 0) {
+          Event event;
+          event.at = wall_start;
+          event.type = EventType::recover_stale;
+          event.old_state = "alive";
+          event.new_state = "stale";
+          event.message = runs.reason;
+          util::log_warning(event.message);
+          store.record_event(event);
+          report.system_events.push_back(std::move(event));
+        }
+      }
     }
 
     std::map<std::string, const config::Target*> by_id;

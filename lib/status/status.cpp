@@ -198,6 +198,31 @@ std::optional<ClockSkew> find_clock_skew(const StatusReport& report, TimePoint n
 
 } // namespace
 
+namespace {
+
+std::optional<RecoveryStatus> collect_recovery(store::Store& store, TimePoint now)
+{
+  const auto last = store.last_recovery_run();
+  const auto states = store.recovery_states();
+  if (!last && states.empty()) {
+    return std::nullopt;
+  }
+  RecoveryStatus status;
+  status.runs = health::judge_recover_runs(last, now);
+  for (const auto& [id, state] : states) {
+    if (state.suspended_at) {
+      ++status.suspended;
+    } else if (state.next_attempt_at || state.failed_attempts > 0) {
+      ++status.pending;
+    }
+  }
+  status.last_24h = store.recovery_counts(now - std::chrono::hours(24));
+  status.open_escalations = store.open_escalations();
+  return status;
+}
+
+} // namespace
+
 StatusReport collect(store::Store& store, TimePoint now, std::string database,
                      store::IncludeRetired include_retired)
 {
@@ -323,6 +348,7 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
 
   report.clock_skew = find_clock_skew(report, now);
   report.channels = store.channel_health(now - std::chrono::hours(24));
+  report.recovery = collect_recovery(store, now);
 
   if (report.pulse.state == pulse::PulseState::warning
       || report.pulse.state == pulse::PulseState::error) {
@@ -379,6 +405,11 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
   detail.recent = store.recent_executions(target_id, recent_limit, store::WithResults::yes);
   detail.events = store.recent_events(target_id, 10);
   detail.notifications = store.recent_notifications(target_id, 10);
+  if (const auto states = store.recovery_states(); states.count(target_id)) {
+    detail.recovery = states.at(target_id);
+  }
+  detail.attempts = store.recent_recovery_attempts(target_id, recent_limit);
+  detail.escalations = store.recent_escalations(target_id, 5);
   if (detail.row.beat) {
     if (detail.row.beat->job) {
       detail.runs = store.recent_job_runs(target_id, recent_limit);

@@ -3,6 +3,7 @@
 
 #include "agents/state.hpp"
 #include "core/errors.hpp"
+#include "health/recover_runs.hpp"
 #include "pulse/system_state.hpp"
 #include "store/store.hpp"
 
@@ -76,6 +77,16 @@ struct ClockSkew {
   std::vector<std::string> found;   // "the last pulse", "2 targets' last runs", ...
 };
 
+// hb-recover as hb-status shows it (SPEC §4.4): its last run, targets waiting out a backoff or
+// suspended, attempts in the last 24 hours, open escalations.
+struct RecoveryStatus {
+  health::RecoverRuns runs;
+  int pending = 0;    // targets in backoff, to be tried again
+  int suspended = 0;  // targets whose restart budget is spent
+  RecoveryCounts last_24h;
+  std::vector<Escalation> open_escalations;
+};
+
 struct StatusReport {
   TimePoint now;
   std::string database;
@@ -87,6 +98,8 @@ struct StatusReport {
   // Delivery health per channel that has notifications: pending and held now, sent and failed
   // in the last 24 hours, the last error. Empty without notifications.
   std::vector<ChannelHealth> channels;
+  // Set once hb-recover has run (or left counters); std::nullopt where recovery is not used.
+  std::optional<RecoveryStatus> recovery;
   ExitCode exit_code = ExitCode::unknown;  // Nagios convention on the worst state shown
 };
 
@@ -108,6 +121,9 @@ struct TargetDetail {
   std::vector<Beat> beats;              // agents: newest first
   std::vector<JobRun> runs;             // jobs: newest first
   std::vector<OutboxItem> notifications;  // of its recent events, newest first
+  std::optional<RecoveryState> recovery;  // its hb-recover counters, if any
+  std::vector<RecoveryAttempt> attempts;  // newest first, with their steps
+  std::vector<Escalation> escalations;    // newest first (shared causes it is part of included)
   ExitCode exit_code = ExitCode::unknown;
 };
 

@@ -59,6 +59,26 @@ struct Workspace {
     return run_tool("hb-beat", args, env);
   }
 
+  ToolResult recover(std::vector<std::string> args = {}, const std::string& now = "",
+                     std::map<std::string, std::string> env = {}) const
+  {
+    args.insert(args.begin(), {"--config", config, "--db", db});
+    if (!now.empty()) {
+      env["HB_NOW"] = now;
+    }
+    return run_tool("hb-recover", args, env);
+  }
+
+  // Runs hb-recover --json (exit 0 required) and returns the parsed output.
+  nlohmann::json recover_json(std::vector<std::string> args = {}, const std::string& now = "") const
+  {
+    args.push_back("--json");
+    const auto r = recover(args, now);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out);
+  }
+
   // Runs hb-status --json and returns the parsed output with the exit code in "exitCode".
   nlohmann::json status_json(std::vector<std::string> args = {}, const std::string& now = "") const
   {

@@ -175,6 +175,17 @@ void TestHttpServer::Impl::add_routes()
 
   server.Get("/ok", [](const Request&, Response& res) { res.set_content("ok", "text/plain"); });
 
+  // A service that is down until something (a recovery action) creates the file `path`.
+  server.Get("/flag", [](const Request& req, Response& res) {
+    const std::string path = req.get_param_value("path");
+    if (!path.empty() && ::access(path.c_str(), F_OK) == 0) {
+      res.set_content("up", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("down: no " + path, "text/plain");
+    }
+  });
+
   server.Get(R"(/status/(\d{3}))", [](const Request& req, Response& res) {
     res.status = std::stoi(req.matches[1].str());
     res.set_content("status " + req.matches[1].str(), "text/plain");

@@ -14,6 +14,7 @@ namespace hb::test {
 // background thread from construction until destruction). Endpoints:
 //   GET /ok             200 "ok"
 //   GET /status/<code>  that status, body "status <code>"
+//   GET /flag?path=P    200 "up" while the file P exists, else 503 (a service a test "restarts")
 //   GET /slow/<ms>      waits <ms> milliseconds, then 200 "slow"
 //   GET /body/<text>    200 with <text> as the body
 //   GET /bytes/<n>      200 with <n> bytes of 'x'

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: MIT
+// End-to-end tests of hb-recover: the built tools, a real HTTP service on 127.0.0.1 that is down
+// until a real "restart" script (written by the test) flips it, real recovery actions and
+// escalation commands, a real SQLite file, and timelines replayed with HB_NOW.
+#include "e2e_helpers.hpp"
+
+#include "util/time.hpp"
+
+#include <sys/stat.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace hb::test;
+using nlohmann::json;
+
+namespace {
+
+const std::string k_t0 = "2026-03-02T10:00:00Z";
+
+std::string at_minutes(double minutes)
+{
+  const auto t = *hb::util::parse_rfc3339(k_t0) +
+                 std::chrono::milliseconds(static_cast<long long>(minutes * 60'000));
+  return hb::util::format_rfc3339(t);
+}
+
+// Writes an executable shell script (the test's stand-in for systemctl & co).
+std::string script(const Workspace& ws, const std::string& name, const std::string& body)
+{
+  const auto path = ws.dir.write(name, "#!/bin/sh\n" + body + "\n");
+  ::chmod(path.c_str(), 0755);
+  return path.string();
+}
+
+std::string read_file(const std::filesystem::path& path)
+{
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int count_lines(const std::filesystem::path& path)
+{
+  const std::string text = read_file(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// A target whose health check is the test server's /flag for `flag` (down until it exists).
+json flag_target(const std::string& id, const TestHttpServer& server, const std::filesystem::path& flag,
+                 json extra = json::object())
+{
+  json t{{"id", id},
+         {"interval", "1h"},
+         {"checks", json::array({{{"name", "health"},
+                                  {"type", "http"},
+                                  {"timeout", "3s"},
+                                  {"url", server.url("/flag?path=" + flag.string())}}})}};
+  for (auto& [k, v] : extra.items()) {
+    t[k] = v;
+  }
+  return t;
+}
+
+std::string config_text(json targets, json recovery, json extra = json::object())
+{
+  // Hourly pulses: tests jump minutes and hours ahead without pulse_stale events.
+  json c{{"targets", std::move(targets)}, {"recovery", std::move(recovery)},
+         {"pulse", {{"interval", "1h"}}}};
+  for (auto& [k, v] : extra.items()) {
+    c[k] = v;
+  }
+  return c.dump(2);
+}
+
+json target_of(const json& report, const std::string& id)
+{
+  for (const auto& t : report.at("targets")) {
+    if (t.at("id") == id) {
+      return t;
+    }
+  }
+  FAIL("no target " << id << " in " << report.dump());
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("hb-recover: a stale target is fixed by the forced check run (a), no action needed")
+{
+  TestHttpServer server;
+  Workspace ws;
+  const auto flag = ws.dir / "up";
+  ws.dir.write("up", "");
+  ws.write_config(config_text(
+      json::array({flag_target("api", server, flag, {{"stale_after", "1h"}})}),
+      {{"actions", {{"stale", json::array({script(ws, "never.sh", "echo ran >> \"$0.log\"")})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+
+  // Two hours later nothing has run it: stale. The forced run passes.
+  const json report = ws.recover_json({}, at_minutes(120));
+  const json api = target_of(report, "api");
+  CHECK(api.at("verdict") == "unhealthy");
+  CHECK(api.at("issue") == "stale");
+  REQUIRE(api.at("attempt").is_object());
+  CHECK(api.at("attempt").at("result") == "recovered");
+  CHECK(api.at("attempt").at("steps").size() == 1);
+  CHECK(api.at("attempt").at("steps")[0].at("kind") == "check");
+  CHECK_FALSE(std::filesystem::exists(ws.dir / "never.sh.log"));
+  CHECK(report.at("run").at("recovered") == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM executions WHERE trigger = 'recover' AND forced = 1") == 1);
+
+  // hb-status shows the run and the attempt.
+  const json status = ws.status_json({}, at_minutes(121));
+  CHECK(status.at("recovery").at("state") == "alive");
+  CHECK(status.at("recovery").at("succeeded24h") == 1);
+  const json detail = ws.status_json({"api"}, at_minutes(121));
+  CHECK(detail.at("recovery").at("attempts")[0].at("result") == "recovered");
+}
+
+TEST_CASE("hb-recover: a failing target is fixed by its action (b), verified by a re-check")
+{
+  TestHttpServer server;
+  Workspace ws;
+  const auto flag = ws.dir / "up";
+  const std::string restart =
+      script(ws, "restart.sh", "echo \"restart $1\" >> \"$0.log\"; touch '" + flag.string() + "'; echo restarted");
+  ws.write_config(config_text(
+      json::array({flag_target("api", server, flag)}),
+      {{"verify_after", "0s"},
+       {"actions", {{"failing", json::array({restart, "${target.id}"})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+  CHECK(ws.text("SELECT health FROM target_states WHERE target_id = 'api'") == "failing");
+
+  // The dry run says what it would do, and does nothing.
+  const auto dry = ws.recover({"--dry-run"}, at_minutes(1));
+  CHECK(dry.exit_code == 0);
+  CHECK_THAT(dry.out, Catch::Contains("would: re-check, then restart.sh api (failing)"));
+  CHECK_FALSE(std::filesystem::exists(ws.dir / "restart.sh.log"));
+
+  const json report = ws.recover_json({}, at_minutes(1));
+  const json attempt = target_of(report, "api").at("attempt");
+  CHECK(attempt.at("result") == "recovered");
+  CHECK(attempt.at("issue") == "failing");
+  CHECK(attempt.at("check") == "health");
+  CHECK(attempt.at("phase") == "http_status");
+  REQUIRE(attempt.at("steps").size() == 3);
+  CHECK(attempt.at("steps")[0].at("result") == "failing");
+  CHECK(attempt.at("steps")[1].at("kind") == "action");
+  CHECK(attempt.at("steps")[1].at("exit_code") == 0);
+  CHECK_THAT(attempt.at("steps")[1].at("output").get<std::string>(), Catch::Contains("restarted"));
+  CHECK(attempt.at("steps")[2].at("kind") == "verify");
+  CHECK(attempt.at("steps")[2].at("result") == "ok");
+  CHECK(read_file(ws.dir / "restart.sh.log") == "restart api\n");
+  // The verifying run recorded the recovery as an event of the target.
+  CHECK(ws.scalar("SELECT count(*) FROM events WHERE target_id = 'api' AND type = 'recovered'") == 1);
+  CHECK(ws.text("SELECT health FROM target_states WHERE target_id = 'api'") == "healthy");
+  CHECK(ws.scalar("SELECT count(*) FROM escalations") == 0);
+}
+
+TEST_CASE("hb-recover: a hopeless target backs off, escalates once, is suspended, resumes on --reset "
+          "and resolves its escalation when it heals")
+{
+  TestHttpServer server;
+  Workspace ws;
+  const auto flag = ws.dir / "up";
+  // An action that exits 0 but fixes nothing: the counters must not reset.
+  const std::string restart = script(ws, "restart.sh", "echo restart >> \"$0.log\"; exit 0");
+  const std::string dispatch = script(ws, "dispatch.sh", "cat >> \"$0.json\"");
+  ws.write_config(config_text(
+      json::array({flag_target("api", server, flag)}),
+      {{"verify_after", "0s"},
+       {"backoff", "1m"},
+       {"backoff_max", "2m"},
+       {"escalate_after", 2},
+       {"max_attempts", 3},
+       {"escalation", {{"channels", {"hook"}}, {"command", json::array({dispatch})}}},
+       {"actions", {{"failing", json::array({restart})}}}},
+      {{"channels", {{"hook", {{"type", "webhook"}, {"url", server.url("/record/hook")}}}}},
+       {"notify", json::array({{{"channels", {"hook"}}}})}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+
+  // Attempt 1 fails; the next waits out a backoff of at most 1m (full jitter, at least 1 s).
+  json r1 = ws.recover_json({}, at_minutes(1));
+  CHECK(target_of(r1, "api").at("attempt").at("result") == "failed");
+  json d = ws.status_json({"api"}, at_minutes(1));
+  CHECK(d.at("recovery").at("state").at("failedAttempts") == 1);
+  const auto next = *hb::util::parse_rfc3339(d.at("recovery").at("state").at("nextAttemptAt").get<std::string>());
+  const auto attempted_at = *hb::util::parse_rfc3339(at_minutes(1));
+  CHECK(next >= attempted_at + std::chrono::seconds(1));
+  CHECK(next <= attempted_at + std::chrono::minutes(1) + std::chrono::seconds(5));
+
+  // Within the backoff: nothing is attempted, and the plan says until when.
+  json backing = ws.recover_json({}, at_minutes(1.01));
+  CHECK(target_of(backing, "api").at("plan") == "backoff");
+  CHECK(target_of(backing, "api").at("attempt").is_null());
+
+  // Attempt 2 fails (the action exited 0, the check still fails): escalate_after reached.
+  json r2 = ws.recover_json({}, at_minutes(3));
+  CHECK(target_of(r2, "api").at("attempt").at("result") == "failed");
+  CHECK(r2.at("escalations_opened").size() == 1);
+  d = ws.status_json({"api"}, at_minutes(3));
+  CHECK(d.at("recovery").at("state").at("failedAttempts") == 2);
+  REQUIRE(std::filesystem::exists(ws.dir / "dispatch.sh.json"));
+  CHECK(count_lines(ws.dir / "dispatch.sh.json") == 1);
+  const json escalation = json::parse(read_file(ws.dir / "dispatch.sh.json"));
+  CHECK(escalation.at("priority") == "critical");
+  CHECK(escalation.at("target").at("id") == "api");
+  CHECK(escalation.at("failed_attempts") == 2);
+  CHECK(escalation.at("attempts").size() == 2);
+  CHECK(escalation.at("diagnosis").at("failing_checks")[0].at("name") == "health");
+  CHECK_FALSE(escalation.at("next_steps").empty());
+  CHECK(escalation.at("id").get<long long>() > 0);
+  // Delivered to the escalation channel at critical level.
+  int escalated = 0;
+  for (const auto& rec : server.recorded()) {
+    const json body = json::parse(rec.body);
+    if (body.at("event").at("type") == "escalated") {
+      ++escalated;
+      CHECK(body.at("severity") == "critical");
+    }
+  }
+  CHECK(escalated == 1);
+
+  // Attempt 3 fails: the budget (3 within 6h) is spent; recovery is suspended.
+  json r3 = ws.recover_json({}, at_minutes(6));
+  CHECK(target_of(r3, "api").at("attempt").at("result") == "failed");
+  CHECK(r3.at("escalations_opened").empty());
+  json r4 = ws.recover_json({"--force"}, at_minutes(30));
+  CHECK(target_of(r4, "api").at("plan") == "suspended");
+  CHECK(target_of(r4, "api").at("attempt").is_null());
+  CHECK(count_lines(ws.dir / "restart.sh.log") == 3);
+  CHECK(count_lines(ws.dir / "dispatch.sh.json") == 1);  // escalated exactly once
+  const json status = ws.status_json({}, at_minutes(30));
+  CHECK(status.at("recovery").at("suspended") == 1);
+  CHECK(status.at("recovery").at("openEscalations").size() == 1);
+
+  // --reset resumes it.
+  const auto reset = ws.recover({"--reset", "api"}, at_minutes(31));
+  CHECK(reset.exit_code == 0);
+  CHECK_THAT(reset.out, Catch::Contains("counters reset"));
+  json r5 = ws.recover_json({}, at_minutes(32));
+  CHECK(target_of(r5, "api").at("attempt").at("result") == "failed");
+  CHECK(count_lines(ws.dir / "restart.sh.log") == 4);
+  CHECK(count_lines(ws.dir / "dispatch.sh.json") == 1);  // the open escalation stays the one
+
+  // It heals (someone fixed it by hand): the next run verifies it with a check run, resolves the
+  // escalation and tells the escalation channel.
+  ws.dir.write("up", "");
+  json r6 = ws.recover_json({"--force"}, at_minutes(40));
+  CHECK(target_of(r6, "api").at("attempt").at("result") == "recovered");
+  CHECK(r6.at("escalations_resolved").size() == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM escalations WHERE resolved_at IS NULL") == 0);
+  int resolved = 0;
+  int recovered = 0;
+  for (const auto& rec : server.recorded()) {
+    const json body = json::parse(rec.body);
+    resolved += body.at("event").at("type") == "escalation_resolved" ? 1 : 0;
+    recovered += body.at("event").at("type") == "recovered" ? 1 : 0;
+  }
+  CHECK(resolved == 1);
+  CHECK(recovered == 1);
+  d = ws.status_json({"api"}, at_minutes(41));
+  CHECK(d.at("recovery").at("state").at("failedAttempts") == 0);
+}
+
+TEST_CASE("hb-recover: five targets failing on one dead port are one shared cause, not five restarts")
+{
+  TestHttpServer server;
+  Workspace ws;
+  const int dead_port = closed_port();
+  const std::string restart = script(ws, "restart.sh", "echo \"$1\" >> \"$0.log\"");
+  json targets = json::array();
+  for (int i = 1; i <= 5; ++i) {
+    targets.push_back({{"id", "tenant-" + std::to_string(i)},
+                       {"interval", "1h"},
+                       {"checks", json::array({{{"name", "home"},
+                                                {"type", "http"},
+                                                {"url", "http://127.0.0.1:" + std::to_string(dead_port) +
+                                                            "/t" + std::to_string(i)}}})}});
+  }
+  ws.write_config(config_text(targets, {{"shared_cause_min", 3},
+                                        {"verify_after", "0s"},
+                                        {"actions", {{"failing", json::array({restart, "${target.id}"})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+
+  const json report = ws.recover_json({}, at_minutes(1));
+  REQUIRE(report.at("shared_causes").size() == 1);
+  CHECK(report.at("shared_causes")[0].at("cause") == "connect 127.0.0.1:" + std::to_string(dead_port));
+  CHECK(report.at("shared_causes")[0].at("targets").size() == 5);
+  CHECK(report.at("run").at("attempted") == 0);
+  CHECK(report.at("escalations_opened").size() == 1);
+  CHECK_FALSE(std::filesystem::exists(ws.dir / "restart.sh.log"));
+  for (int i = 1; i <= 5; ++i) {
+    CHECK(target_of(report, "tenant-" + std::to_string(i)).at("plan") == "shared_cause");
+  }
+  // Escalated once while it lasts.
+  const json again = ws.recover_json({}, at_minutes(10));
+  CHECK(again.at("escalations_opened").empty());
+  CHECK(ws.scalar("SELECT count(*) FROM escalations") == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'escalated' AND target_id = ''") == 1);
+}
+
+TEST_CASE("hb-recover: at most `concurrency` targets are worked on at once")
+{
+  TestHttpServer server;
+  Workspace ws;
+  // Each action logs its start and end; the log's order shows how many ran at once.
+  const std::string restart =
+      script(ws, "restart.sh", "echo \"start $1\" >> \"$0.log\"; sleep 0.5; echo \"end $1\" >> \"$0.log\"");
+  json targets = json::array();
+  for (int i = 1; i <= 6; ++i) {
+    targets.push_back(flag_target("svc-" + std::to_string(i), server, ws.dir / ("up-" + std::to_string(i))));
+  }
+  ws.write_config(config_text(targets, {{"concurrency", 2},
+                                        {"shared_cause_min", 100},
+                                        {"verify_after", "0s"},
+                                        {"actions", {{"failing", json::array({restart, "${target.id}"})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+  const json report = ws.recover_json({}, at_minutes(1));
+  CHECK(report.at("run").at("attempted") == 6);
+
+  std::istringstream log(read_file(ws.dir / "restart.sh.log"));
+  std::string word;
+  std::string id;
+  int running = 0;
+  int most = 0;
+  int starts = 0;
+  while (log >> word >> id) {
+    running += word == "start" ? 1 : -1;
+    starts += word == "start" ? 1 : 0;
+    most = std::max(most, running);
+  }
+  CHECK(starts == 6);
+  CHECK(most <= 2);
+  CHECK(most == 2);  // and it does use them: 0.5 s actions overlap
+}
+
+TEST_CASE("hb-recover: SIGTERM ends a running action, records the attempt as interrupted and "
+          "releases the target; after SIGKILL the next run takes over")
+{
+  TestHttpServer server;
+  Workspace ws;
+  const auto started = ws.dir / "started";
+  const std::string slow = script(ws, "slow.sh", "echo $$ > '" + started.string() + "'; exec sleep 30");
+  ws.write_config(config_text(
+      json::array({flag_target("api", server, ws.dir / "up", {{"checks", json::array({{{"name", "health"},
+          {"type", "http"}, {"timeout", "1s"}, {"url", server.url("/status/503")}}})}})}),
+      {{"verify_after", "0s"}, {"actions", {{"failing", {{"command", json::array({slow})}, {"timeout", "20s"}}}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+
+  SECTION("SIGTERM")
+  {
+    const pid_t pid = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db},
+                                 {{"HB_NOW", at_minutes(1)}}, ws.dir / "out", ws.dir / "err");
+    REQUIRE(wait_for_file(started, std::chrono::seconds(20)));
+    const pid_t action = std::stoi(read_file(started));
+    ::kill(pid, SIGTERM);
+    CHECK(wait_exit(pid) == 143);
+    CHECK(::kill(action, 0) != 0);  // the action was terminated with the run
+    CHECK(ws.text("SELECT result FROM recovery_attempts") == "interrupted");
+    CHECK(ws.text("SELECT status FROM recovery_runs") == "interrupted");
+    // Released: the next run attempts at once (an interrupted attempt sets no backoff).
+    std::filesystem::remove(started);
+    const pid_t next = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db},
+                                  {{"HB_NOW", at_minutes(2)}}, ws.dir / "out2", ws.dir / "err2");
+    REQUIRE(wait_for_file(started, std::chrono::seconds(20)));
+    ::kill(next, SIGTERM);
+    CHECK(wait_exit(next) == 143);
+  }
+  SECTION("SIGKILL")
+  {
+    const pid_t pid = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db},
+                                 {{"HB_NOW", at_minutes(1)}}, ws.dir / "out", ws.dir / "err");
+    REQUIRE(wait_for_file(started, std::chrono::seconds(20)));
+    const pid_t action = std::stoi(read_file(started));
+    ::kill(pid, SIGKILL);
+    wait_exit(pid);
+    ::kill(action, SIGKILL);
+    CHECK(ws.text("SELECT result FROM recovery_attempts") == "running");
+
+    // While the dead run's claim lasts, nobody else works on the target.
+    const json held = ws.recover_json({}, at_minutes(2));
+    CHECK(target_of(held, "api").at("held") == true);
+    CHECK(target_of(held, "api").at("attempt").is_null());
+
+    // After the claim expires the next run takes over, and the dead attempt is closed.
+    std::filesystem::remove(started);
+    bool taken = false;
+    for (int i = 0; i < 90 && !taken; ++i) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      const pid_t next = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db},
+                                    {{"HB_NOW", at_minutes(3)}}, ws.dir / "out3", ws.dir / "err3");
+      if (wait_for_file(started, std::chrono::seconds(3))) {
+        taken = true;
+        ::kill(next, SIGTERM);
+      }
+      wait_exit(next);
+    }
+    CHECK(taken);
+    CHECK(ws.scalar("SELECT count(*) FROM recovery_attempts WHERE result = 'running'") == 0);
+    CHECK(ws.scalar("SELECT count(*) FROM recovery_attempts WHERE result = 'interrupted'") == 2);
+  }
+}
+
+TEST_CASE("hb-recover: --dry-run says why targets are left alone")
+{
+  TestHttpServer server;
+  Workspace ws;
+  ws.write_config(config_text(
+      json::array({flag_target("paused-one", server, ws.dir / "x", {{"paused", true}}),
+                   flag_target("opted-out", server, ws.dir / "x", {{"recovery", {{"enabled", false}}}}),
+                   flag_target("db", server, ws.dir / "x"),
+                   flag_target("app", server, ws.dir / "x", {{"depends_on", {"db"}}}),
+                   flag_target("maint", server, ws.dir / "x")}),
+      json::object(),
+      {{"maintenance", json::array({{{"name", "upgrade"}, {"targets", {"maint"}},
+                                     {"start", k_t0}, {"end", at_minutes(120)}}})}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+  const auto r = ws.recover({"--dry-run"}, at_minutes(1));
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("paused-one") && Catch::Contains("paused"));
+  CHECK_THAT(r.out, Catch::Contains("disabled for this target"));
+  CHECK_THAT(r.out, Catch::Contains("upstream db is failing"));
+  CHECK_THAT(r.out, Catch::Contains("maintenance \"upgrade\""));
+  CHECK_THAT(r.out, Catch::Contains("re-check (no action configured)"));
+  CHECK(ws.scalar("SELECT count(*) FROM recovery_runs") == 0);
+}
