@@ -120,6 +120,51 @@ std::vector<std::string> decode_tags(std::string_view text)
   return out;
 }
 
+std::string encode_attempt_steps(const std::vector<AttemptStep>& steps)
+{
+  nlohmann::json out = nlohmann::json::array();
+  for (const AttemptStep& step : steps) {
+    out.push_back({{"kind", step.kind},
+                   {"what", step.what},
+                   {"exit_code", step.exit_code ? nlohmann::json(*step.exit_code) : nullptr},
+                   {"output", step.output},
+                   {"duration_ms", step.duration.count()},
+                   {"result", step.result}});
+  }
+  return dump_json(out);
+}
+
+std::vector<AttemptStep> decode_attempt_steps(std::string_view text)
+{
+  std::vector<AttemptStep> out;
+  const auto steps = parse_json(text);
+  if (!steps.is_array()) {
+    return out;
+  }
+  auto text_of = [](const nlohmann::json& j, const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  for (const auto& j : steps) {
+    if (!j.is_object()) {
+      continue;
+    }
+    AttemptStep step;
+    step.kind = text_of(j, "kind");
+    step.what = text_of(j, "what");
+    if (auto it = j.find("exit_code"); it != j.end() && it->is_number_integer()) {
+      step.exit_code = it->get<int>();
+    }
+    step.output = text_of(j, "output");
+    if (auto it = j.find("duration_ms"); it != j.end() && it->is_number_integer()) {
+      step.duration = Duration(it->get<std::int64_t>());
+    }
+    step.result = text_of(j, "result");
+    out.push_back(std::move(step));
+  }
+  return out;
+}
+
 std::string targets_fingerprint(const std::vector<TargetInfo>& targets)
 {
   nlohmann::json snapshot = nlohmann::json::array();

@@ -7,6 +7,7 @@
 
 #include "core/model/metric.hpp"
 #include "core/model/notify.hpp"
+#include "core/model/recovery.hpp"
 #include "core/model/schedule.hpp"
 #include "core/model/target.hpp"
 
@@ -28,10 +29,17 @@ std::string encode_heartbeat(const HeartbeatInfo& heartbeat);
 // JSON object.
 std::optional<HeartbeatInfo> decode_heartbeat(std::string_view text);
 
-// Returns the tags as a JSON array of strings.
+// Returns the tags (or any list of strings: an escalation's targets) as a JSON array of strings.
 std::string encode_tags(const std::vector<std::string>& tags);
 // Returns the strings of the JSON array `text`; anything else yields none.
 std::vector<std::string> decode_tags(std::string_view text);
+
+// Returns a recovery attempt's steps as a JSON array of {kind, what, exit_code (null for none),
+// output, duration_ms, result}.
+std::string encode_attempt_steps(const std::vector<AttemptStep>& steps);
+// Returns the steps of `text`; text that is not such an array yields none, and an element that is
+// not an object is skipped.
+std::vector<AttemptStep> decode_attempt_steps(std::string_view text);
 
 // Returns a stable fingerprint (16 hex digits) of everything sync_targets stores for `targets`.
 std::string targets_fingerprint(const std::vector<TargetInfo>& targets);

@@ -143,7 +143,8 @@ std::string encode_notify_policy(const NotifyPolicy& policy)
                  {"rules", rules},
                  {"maintenance", maintenance},
                  {"targets", targets},
-                 {"defaults", settings_to_json(policy.defaults)}};
+                 {"defaults", settings_to_json(policy.defaults)},
+                 {"escalation_channels", policy.escalation_channels}};
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -218,6 +219,8 @@ std::optional<NotifyPolicy> decode_notify_policy(std::string_view text)
     }
   }
   policy.defaults = settings_from_json(doc.value("defaults", json::object()));
+  // Absent from policies stored before hb-recover: none.
+  policy.escalation_channels = strings(doc, "escalation_channels");
   return policy;
 }
 

@@ -79,6 +79,19 @@ notify::RouteFacts read_facts(SQLite::Database& db, const NotifyPolicy& policy, 
   if (notify::is_bad(event.type)) {
     facts.incident_level = std::max(facts.incident_level, notify::base_level(event.type));
   }
+  // An escalation is an incident of its own (the people who act on it are told apart from the
+  // target's failures): `escalated` opens it (incident 0: the writer makes it the event's own
+  // id), and `escalation_resolved` ends the one the latest `escalated` of its target opened, so
+  // that PagerDuty resolves the dedup key it triggered.
+  if (event.type == EventType::escalated) {
+    facts.incident_id = 0;
+  } else if (event.type == EventType::escalation_resolved) {
+    SQLite::Statement escalated(db, R"sql(
+      SELECT max(id) FROM events WHERE target_id = ?1 AND type = 'escalated')sql");
+    escalated.bind(1, event.target_id);
+    escalated.executeStep();
+    facts.incident_id = escalated.getColumn(0).isNull() ? 0 : escalated.getColumn(0).getInt64();
+  }
 
   // What each channel was last told about this target.
   SQLite::Statement told(db, R"sql(

@@ -274,6 +274,71 @@ CREATE INDEX outbox_by_target ON outbox(target_id, channel, id);
 CREATE INDEX outbox_by_event ON outbox(event_id);
 CREATE INDEX outbox_by_time ON outbox(created_at);
 )sql",
+    // 8: hb-recover. Its runs; each attempt on a target, with its steps as a JSON array of
+    // {kind, what, exit_code (null for none), output, duration_ms, result}; the counters of each
+    // target that has any (backoff, the restart budget, its open escalation: 0 for none); and
+    // escalations, whose `targets` is a JSON array of ids (several for a shared cause, whose
+    // target_id is '').
+    R"sql(
+CREATE TABLE recovery_runs (
+  id           INTEGER PRIMARY KEY,
+  owner        TEXT NOT NULL,
+  started_at   INTEGER NOT NULL,
+  completed_at INTEGER,
+  status       TEXT NOT NULL,
+  interval_ms  INTEGER NOT NULL,
+  assessed     INTEGER NOT NULL DEFAULT 0,
+  unhealthy    INTEGER NOT NULL DEFAULT 0,
+  attempted    INTEGER NOT NULL DEFAULT 0,
+  recovered    INTEGER NOT NULL DEFAULT 0,
+  failed       INTEGER NOT NULL DEFAULT 0,
+  escalated    INTEGER NOT NULL DEFAULT 0,
+  message      TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE TABLE recovery_attempts (
+  id           INTEGER PRIMARY KEY,
+  run_id       INTEGER NOT NULL,
+  target_id    TEXT NOT NULL,
+  issue        TEXT NOT NULL,
+  check_name   TEXT NOT NULL DEFAULT '',
+  phase        TEXT NOT NULL DEFAULT '',
+  action       TEXT NOT NULL DEFAULT '',
+  started_at   INTEGER NOT NULL,
+  completed_at INTEGER,
+  result       TEXT NOT NULL,
+  message      TEXT NOT NULL DEFAULT '',
+  steps        TEXT NOT NULL DEFAULT '[]'
+) STRICT;
+CREATE INDEX recovery_attempts_by_target ON recovery_attempts(target_id, started_at);
+CREATE INDEX recovery_attempts_by_time ON recovery_attempts(started_at);
+-- What finishing a run turns into `interrupted`.
+CREATE INDEX recovery_attempts_running ON recovery_attempts(run_id) WHERE result = 'running';
+
+CREATE TABLE recovery_state (
+  target_id       TEXT PRIMARY KEY,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  last_attempt_at INTEGER,
+  next_attempt_at INTEGER,
+  suspended_at    INTEGER,
+  reset_at        INTEGER,
+  escalation_id   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE escalations (
+  id              INTEGER PRIMARY KEY,
+  target_id       TEXT NOT NULL,
+  cause           TEXT NOT NULL DEFAULT '',
+  targets         TEXT NOT NULL DEFAULT '[]',
+  opened_at       INTEGER NOT NULL,
+  resolved_at     INTEGER,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  summary         TEXT NOT NULL DEFAULT '',
+  command_result  TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX escalations_open ON escalations(opened_at) WHERE resolved_at IS NULL;
+CREATE INDEX escalations_by_time ON escalations(opened_at);
+)sql",
   };
   return k_steps;
 }

@@ -9,6 +9,7 @@
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/outbox.hpp"
 #include "store/sqlite/pulses.hpp"
+#include "store/sqlite/recovery.hpp"
 #include "store/sqlite/schedules.hpp"
 #include "store/sqlite/targets.hpp"
 
@@ -30,7 +31,8 @@ public:
       m_executions(m_connection),
       m_schedules(m_connection),
       m_beats(m_connection),
-      m_outbox(m_connection)
+      m_outbox(m_connection),
+      m_recovery(m_connection)
   {
   }
 
@@ -182,6 +184,34 @@ public:
   }
   std::map<std::string, NoticeMarks> notice_marks() override { return m_outbox.notice_marks(); }
 
+  std::int64_t begin_recovery_run(const RecoveryRun& run) override
+  {
+    return m_recovery.begin_run(run);
+  }
+  void finish_recovery_run(const RecoveryRun& run) override { m_recovery.finish_run(run); }
+  std::optional<RecoveryRun> last_recovery_run() override { return m_recovery.last_run(); }
+  std::map<std::string, RecoveryState> recovery_states() override { return m_recovery.states(); }
+  void record_recovery(RecoveryWrite& write) override { m_recovery.record(write); }
+  std::vector<RecoveryAttempt> recent_recovery_attempts(const std::string& target_id,
+                                                        int limit) override
+  {
+    return m_recovery.recent_attempts(target_id, limit);
+  }
+  int count_recovery_attempts(const std::string& target_id, TimePoint since) override
+  {
+    return m_recovery.count_attempts(target_id, since);
+  }
+  RecoveryCounts recovery_counts(TimePoint since) override { return m_recovery.counts(since); }
+  std::vector<Escalation> open_escalations() override { return m_recovery.open_escalations(); }
+  std::vector<Escalation> recent_escalations(const std::string& target_id, int limit) override
+  {
+    return m_recovery.recent_escalations(target_id, limit);
+  }
+  void set_escalation_command_result(std::int64_t id, const std::string& result) override
+  {
+    m_recovery.set_command_result(id, result);
+  }
+
 private:
   Connection m_connection;
   Targets m_targets;
@@ -191,6 +221,7 @@ private:
   Schedules m_schedules;
   Beats m_beats;
   Outbox m_outbox;
+  Recovery m_recovery;
 };
 
 // A reader: never creates anything, and a file with nothing in it yet is "no database yet".

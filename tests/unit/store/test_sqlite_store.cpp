@@ -144,7 +144,7 @@ TEST_CASE("open_sqlite")
   SECTION("records the schema version in user_version")
   {
     open_db(dir);
-    CHECK(sqlite_schema_version() >= 5);
+    CHECK(sqlite_schema_version() >= 8);
     CHECK(read_user_version(path) == sqlite_schema_version());
   }
 
@@ -436,6 +436,42 @@ TEST_CASE("sqlite migrations")
     REQUIRE(recent[0].results.size() == 2);
     CHECK(recent[0].results[0].check_name == "b");
     CHECK(recent[0].results[1].check_name == "a");
+  }
+
+  SECTION("8: a database of version 7 gains hb-recover's tables and keeps its events")
+  {
+    {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      for (int step = 0; step < 7; ++step) {
+        db.exec(std::string(sqlite::sqlite_migrations()[static_cast<std::size_t>(step)]));
+      }
+      db.exec("PRAGMA user_version = 7");
+      db.exec(R"sql(
+        INSERT INTO events (target_id, at, type, old_state, new_state, message)
+        VALUES ('acme', 1000, 'failing', 'healthy', 'failing', 'down'))sql");
+    }
+    auto store = open_db(dir);
+    CHECK(read_user_version(path) == sqlite_schema_version());
+    CHECK(store->recent_events("acme", 10).size() == 1);
+    CHECK(store->recovery_states().empty());
+    CHECK_FALSE(store->last_recovery_run());
+    RecoveryWrite write;
+    write.state = RecoveryState{};
+    write.state->target_id = "acme";
+    write.open = Escalation{};
+    write.open->target_id = "acme";
+    write.open->targets = {"acme"};
+    write.open->opened_at = k_t0;
+    store->record_recovery(write);
+    CHECK(store->recovery_states().at("acme").escalation_id == write.open->id);
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    for (const char* table :
+         {"recovery_runs", "recovery_attempts", "recovery_state", "escalations"}) {
+      SQLite::Statement q(db, "SELECT strict FROM pragma_table_list WHERE name = ?1");
+      q.bind(1, table);
+      REQUIRE(q.executeStep());
+      CHECK(q.getColumn(0).getInt() == 1);
+    }
   }
 
   SECTION("each step is recorded in user_version")
