@@ -54,7 +54,8 @@ notify::RouteFacts read_facts(SQLite::Database& db, const NotifyPolicy& policy, 
   facts.flapping_window = limits.flapping_window;
   SQLite::Statement changes(db, R"sql(
     SELECT count(*) FROM events
-    WHERE target_id = ?1 AND at >= ?2 AND old_state <> 'unknown')sql");
+    WHERE target_id = ?1 AND at >= ?2 AND old_state <> 'unknown'
+      AND type NOT IN ('escalated', 'escalation_resolved'))sql");
   changes.bind(1, event.target_id);
   bind_time(changes, 2, event.at - limits.flapping_window);
   changes.executeStep();
@@ -93,12 +94,14 @@ notify::RouteFacts read_facts(SQLite::Database& db, const NotifyPolicy& policy, 
     facts.incident_id = escalated.getColumn(0).isNull() ? 0 : escalated.getColumn(0).getInt64();
   }
 
-  // What each channel was last told about this target.
+  // What each channel was last told about this target's health (escalations are told apart:
+  // an escalation after a failure leaves "failing" as the last word, owed a recovery).
   SQLite::Statement told(db, R"sql(
     SELECT o.channel, e.type, o.created_at FROM outbox o JOIN events e ON e.id = o.event_id
-    WHERE o.id IN (SELECT max(id) FROM outbox
-                   WHERE target_id = ?1 AND state <> 'suppressed' AND fallback_of = 0
-                   GROUP BY channel))sql");
+    WHERE o.id IN (SELECT max(b.id) FROM outbox b JOIN events f ON f.id = b.event_id
+                   WHERE b.target_id = ?1 AND b.state <> 'suppressed' AND b.fallback_of = 0
+                     AND f.type NOT IN ('escalated', 'escalation_resolved')
+                   GROUP BY b.channel))sql");
   told.bind(1, event.target_id);
   while (told.executeStep()) {
     const auto type = parse_event_type(told.getColumn(1).getString());

@@ -166,7 +166,8 @@ TEST_CASE("assess: what is left alone, and why")
 TEST_CASE("assess: backoff, --force, and the restart budget that --force does not override")
 {
   TargetFacts f = failing("api", "health", "connect");
-  f.state = RecoveryState{"api"};
+  f.state = RecoveryState{};
+  f.state->target_id = "api";
   f.state->failed_attempts = 1;
   f.state->next_attempt_at = k_now + 5 * k_minute;
   CHECK(judge(f).plan == Plan::backoff);
