@@ -320,7 +320,8 @@ TEST_CASE("load_from_string")
 
   SECTION("unknown top-level keys, with a suggestion for typos")
   {
-    CHECK(error_of(R"({"recovery": {}})") == R"(heartbeat.json: recovery: unknown key "recovery")");
+    CHECK(error_of(R"({"recover": {}})")
+          == R"(heartbeat.json: recover: unknown key "recover" (did you mean "recovery"?))");
     CHECK(error_of(R"({"retention": {}})") == R"(heartbeat.json: retention: unknown key "retention")");
     CHECK(error_of(R"({"targest": []})")
           == R"(heartbeat.json: targest: unknown key "targest" (did you mean "targets"?))");
