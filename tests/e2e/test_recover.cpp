@@ -421,3 +421,53 @@ TEST_CASE("hb-recover: --dry-run says why targets are left alone")
   CHECK_THAT(r.out, Catch::Contains("re-check (no action configured)"));
   CHECK(ws.scalar("SELECT count(*) FROM recovery_runs") == 0);
 }
+
+TEST_CASE("hb-recover: an offline agent gets its `offline` action, verified by its beats")
+{
+  TestHttpServer server;
+  Workspace ws;
+  // The "restart" makes the agent beat again, as a restarted agent would.
+  const std::string restart = script(
+      ws, "restart-agent.sh",
+      "'" + tool_path("hb-beat") + "' --config '" + ws.config + "' --db '" + ws.db + "' \"$1\"");
+  ws.write_config(config_text(
+      json::array({{{"id", "worker"}, {"kind", "agent"},
+                    {"heartbeat", {{"every", "30s"}, {"recover_after", 1}}},
+                    {"recovery", {{"actions", {{"offline", json::array({restart, "${target.id}"})}}}}}}}),
+      {{"verify_after", "0s"}}));
+  REQUIRE(ws.beat({"worker"}, k_t0).exit_code == 0);
+  // Silent for 10 minutes: offline. The action runs hb-beat (which inherits HB_NOW, so it beats
+  // at the run's instant), and the verification reads the beats.
+  const json report = ws.recover_json({}, at_minutes(10));
+  const json worker = target_of(report, "worker");
+  CHECK(worker.at("issue") == "offline");
+  REQUIRE(worker.at("attempt").is_object());
+  CHECK(worker.at("attempt").at("steps")[0].at("kind") == "check");
+  CHECK(worker.at("attempt").at("steps")[0].at("what") == "read its beats");
+  CHECK(worker.at("attempt").at("steps")[1].at("kind") == "action");
+  CHECK(worker.at("attempt").at("result") == "recovered");
+}
+
+TEST_CASE("hb-recover: a stopped hb-recover scheduler is reported once by the next pulses")
+{
+  TestHttpServer server;
+  Workspace ws;
+  ws.dir.write("up", "");
+  ws.write_config(R"({"recovery": {"interval": "5m"}, "pulse": {"interval": "1h"},
+    "targets": [{"id": "api", "interval": "1h", "checks": [{"name": "h", "type": "http", "url": ")" +
+                  server.url("/ok") + R"("}]}]})");
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+  REQUIRE(ws.recover({}, at_minutes(1)).exit_code == 0);
+  CHECK(ws.status_json({}, at_minutes(2)).at("recovery").at("state") == "alive");
+
+  // An hour without hb-recover: stale. The next pulse records it once; the one after does not.
+  CHECK(ws.status_json({}, at_minutes(60)).at("recovery").at("state") == "stale");
+  REQUIRE(ws.pulse({}, at_minutes(61)).exit_code == 0);
+  REQUIRE(ws.pulse({}, at_minutes(122)).exit_code == 0);
+  CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'recover_stale'") == 1);
+  // Running again makes it alive; stopping again is a new incident.
+  REQUIRE(ws.recover({}, at_minutes(123)).exit_code == 0);
+  CHECK(ws.status_json({}, at_minutes(124)).at("recovery").at("state") == "alive");
+  REQUIRE(ws.pulse({}, at_minutes(200)).exit_code == 0);
+  CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'recover_stale'") == 2);
+}
