@@ -349,6 +349,11 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
   report.clock_skew = find_clock_skew(report, now);
   report.channels = store.channel_health(now - std::chrono::hours(24));
   report.recovery = collect_recovery(store, now);
+  // hb-recover ran, and the scheduler stopped running it (or its last run failed): a warning.
+  if (report.recovery && (report.recovery->runs.state == health::RecoverRunsState::stale
+                          || report.recovery->runs.state == health::RecoverRunsState::error)) {
+    worst = std::max(worst, 1);
+  }
 
   if (report.pulse.state == pulse::PulseState::warning
       || report.pulse.state == pulse::PulseState::error) {

@@ -461,7 +461,9 @@ TEST_CASE("hb-recover: a stopped hb-recover scheduler is reported once by the ne
   CHECK(ws.status_json({}, at_minutes(2)).at("recovery").at("state") == "alive");
 
   // An hour without hb-recover: stale. The next pulse records it once; the one after does not.
-  CHECK(ws.status_json({}, at_minutes(60)).at("recovery").at("state") == "stale");
+  const json stale = ws.status_json({}, at_minutes(60));
+  CHECK(stale.at("recovery").at("state") == "stale");
+  CHECK(stale.at("exitCode") == 1);  // a warning: everything else is healthy
   REQUIRE(ws.pulse({}, at_minutes(61)).exit_code == 0);
   REQUIRE(ws.pulse({}, at_minutes(122)).exit_code == 0);
   CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'recover_stale'") == 1);

@@ -244,3 +244,29 @@ TEST_CASE("reminder_due", "[notify]")
     CHECK_FALSE(hb::notify::reminder_due(settings, k_t0, marks, now));
   }
 }
+
+TEST_CASE("route: escalations go to the escalation channels, critical, never held", "[notify]")
+{
+  NotifyPolicy policy;
+  policy.channels = {channel("ops"), channel("pd", ChannelType::pagerduty), channel("board", ChannelType::dashboard)};
+  ChannelPolicy& pd = policy.channels[1];
+  // Quiet all day long: only critical rows get through.
+  pd.quiet_hours = hb::QuietHours{hb::ActiveHours{0, 1440}, "UTC"};
+  policy.rules = {rule({"ops"})};  // the rules do not decide where escalations go
+  policy.escalation_channels = {"pd", "board"};
+
+  for (const EventType type : {EventType::escalated, EventType::escalation_resolved}) {
+    const auto rows = hb::notify::route(policy, event(type), facts_for("api"));
+    CHECK(channels_of(rows) == std::vector<std::string>{"pd", "board"});
+    for (const auto& row : rows) {
+      CHECK(row.level == EventLevel::critical);
+    }
+    CHECK(rows[0].state == OutboxState::pending);  // not held by quiet hours
+    CHECK(rows[1].state == OutboxState::sent);     // the dashboard, delivered by being written
+  }
+  CHECK(hb::notify::ends_incident(EventType::escalation_resolved));
+  CHECK_FALSE(hb::notify::ends_incident(EventType::escalated));
+  // Without escalation channels nobody hears of them.
+  policy.escalation_channels.clear();
+  CHECK(hb::notify::route(policy, event(EventType::escalated), facts_for("api")).empty());
+}
