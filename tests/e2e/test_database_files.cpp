@@ -360,7 +360,7 @@ TEST_CASE("database files: a database others can read or change is warned about 
   CHECK(after.err.empty());
 }
 
-TEST_CASE("database files: a full disk is disk full for writers; hb-status still reads")
+TEST_CASE("database files: a full disk is disk full for writers, and hb-status still reads")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());

@@ -166,7 +166,7 @@ TEST_CASE("notifications: a webhook hears one failing and one recovered, signed,
   CHECK(file_bytes(ws.db).find("s3cr3t-hook-key") == std::string::npos);
 }
 
-TEST_CASE("notifications: a 5xx is retried by a later run; a 4xx fails at once to the fallback")
+TEST_CASE("notifications: a 5xx is retried by a later run, a 4xx fails at once to the fallback")
 {
   TestHttpServer server;
   Workspace ws;
@@ -262,7 +262,7 @@ TEST_CASE("notifications: quiet hours hold, and release when they end")
   CHECK(bodies(server, "/record/hook").size() == 1);
 }
 
-TEST_CASE("notifications: maintenance suppresses; a target still failing after it is told once")
+TEST_CASE("notifications: maintenance suppresses, and a target still failing after it is told once")
 {
   TestHttpServer server;
   Workspace ws;

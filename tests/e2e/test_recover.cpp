@@ -332,7 +332,7 @@ TEST_CASE("hb-recover: at most `concurrency` targets are worked on at once")
 }
 
 TEST_CASE("hb-recover: SIGTERM ends a running action, records the attempt as interrupted and "
-          "releases the target; after SIGKILL the next run takes over")
+          "releases the target, and after SIGKILL the next run takes over")
 {
   TestHttpServer server;
   Workspace ws;
@@ -341,7 +341,7 @@ TEST_CASE("hb-recover: SIGTERM ends a running action, records the attempt as int
   ws.write_config(config_text(
       json::array({flag_target("api", server, ws.dir / "up", {{"checks", json::array({{{"name", "health"},
           {"type", "http"}, {"timeout", "1s"}, {"url", server.url("/status/503")}}})}})}),
-      {{"verify_after", "0s"}, {"actions", {{"failing", {{"command", json::array({slow})}, {"timeout", "20s"}}}}}}));
+      {{"verify_after", "0s"}, {"actions", {{"failing", {{"command", json::array({slow})}, {"timeout", "5s"}}}}}}));
   REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
 
   SECTION("SIGTERM")

@@ -114,7 +114,7 @@ TEST_CASE("config: recovery defaults without a recovery object")
   CHECK(config.find_target("a")->recovery.enabled);
 }
 
-TEST_CASE("config: an action object takes env and timeout like a command check; ${VAR} resolves")
+TEST_CASE("config: an action object takes env and timeout like a command check, and ${VAR} resolves")
 {
   ScopedEnv token("HB_TEST_RECOVERY_TOKEN", "s3cret-token");
   const Config config = load_text(R"({"recovery": {"actions": {"failing": {

@@ -208,7 +208,7 @@ TEST_CASE("backoff_delay: full jitter below backoff x 2^(n-1), capped at backoff
   CHECK(recovery::backoff_delay(1, base, cap, 0.0) == Duration(1'000));  // at least 1 s
 }
 
-TEST_CASE("choose_action: check, then phase, then issue type; a target's own first at each level")
+TEST_CASE("choose_action: check, then phase, then issue type, a target's own first at each level")
 {
   const auto& config = fleet();
   const auto& api = *config.find_target("api");
