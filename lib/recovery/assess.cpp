@@ -147,6 +147,12 @@ Assessment assess(const TargetFacts& facts, const config::RecoverySettings& sett
     if (facts.checks) {
       a.since = facts.checks->last_failure_at;
     }
+  } else if (judged.health == Health::unknown) {
+    // No evidence either way (never ran, an agent not heard from yet): nothing to repair, and
+    // nothing that verifies a recovery.
+    a.verdict = Verdict::left_alone;
+    a.reason = "no data yet";
+    return a;
   } else if (judged.health == Health::warning) {
     a.verdict = Verdict::warning;
     a.reason = "warning: recovery acts on failures only";

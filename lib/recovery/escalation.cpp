@@ -112,7 +112,7 @@ Escalation target_escalation(const config::Config& config, const config::Target&
       {"attempts", std::move(tried)},
       {"next_steps", next_steps(assessment.issue, assessment.phase, assessment.message, target.id)},
   };
-  e.summary = summary.dump();
+  e.summary = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return e;
 }
 
@@ -151,7 +151,7 @@ Escalation shared_escalation(const config::Config& config, const SharedCause& ca
       {"attempts", nlohmann::json::array()},
       {"next_steps", steps},
   };
-  e.summary = summary.dump();
+  e.summary = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return e;
 }
 
@@ -178,7 +178,7 @@ std::string escalation_stdin(const Escalation& escalation)
     json = nlohmann::json::object();
   }
   json["id"] = escalation.id;
-  return json.dump() + "\n";
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 } // namespace hb::recovery

@@ -43,7 +43,11 @@ RecoveryState fresh_state(const std::string& id, TimePoint at)
 
 std::string describe_action(const config::Config& config, const std::vector<std::string>& argv)
 {
-  return config.redactor.redact(util::shell_quote(util::mask_arguments(argv).shown));
+  std::vector<std::string> shown = util::mask_arguments(argv).shown;
+  for (auto& arg : shown) {
+    arg = config.redactor.redact(std::move(arg));  // before quoting, which may change a secret
+  }
+  return util::shell_quote(shown);
 }
 
 bool Ladder::wait(Duration d)
@@ -210,7 +214,8 @@ RecoveryAttempt Ladder::climb(const config::Target& target, Assessment assessmen
       case util::ProcessOutcome::Kind::timed_out: step.result = "timed_out"; break;
       case util::ProcessOutcome::Kind::cancelled: step.result = "interrupted"; break;
       }
-      const std::string action_said = m_config.redactor.redact(outcome.message);
+      const std::string action_said = m_config.redactor.redact(
+          checks::sanitize_text(outcome.message, checks::KeepNewlines::no));
       attempt.steps.push_back(step);
       if (outcome.kind == util::ProcessOutcome::Kind::cancelled || stopping()) {
         result = AttemptResult::interrupted;
@@ -319,10 +324,12 @@ void Ladder::run_escalation_command(const Escalation& escalation)
   spec.working_dir = command->command.working_dir;
   spec.timeout = command->timeout;
   spec.stdin_data = escalation_stdin(escalation);
+  spec.cancel = &m_cancel;
   spec.keep = util::ProcessSpec::Keep::tail;
   const util::ProcessResult ran = util::run_process(spec);
   const util::ProcessOutcome outcome = util::outcome_of(ran);
-  const std::string said = m_config.redactor.redact(outcome.message);
+  const std::string said =
+      m_config.redactor.redact(checks::sanitize_text(outcome.message, checks::KeepNewlines::no));
   if (outcome.kind != util::ProcessOutcome::Kind::succeeded) {
     util::log_warning(fmt::format("escalation #{}: escalation.command {}", escalation.id, said));
   }

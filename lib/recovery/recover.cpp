@@ -281,7 +281,8 @@ RecoverReport run_recover(const config::Config& config, store::Store& store,
       shared.run_escalation_command(*write.open);
     }
     for (const auto& e : open) {
-      if (!e.target_id.empty() || current.count(e.cause)) {
+      // With --target only some targets were assessed: the others may still fail that way.
+      if (!options.only_targets.empty() || !e.target_id.empty() || current.count(e.cause)) {
         continue;
       }
       const bool any_still = std::any_of(assessments.begin(), assessments.end(), [&](const Assessment& a) {
@@ -309,7 +310,15 @@ RecoverReport run_recover(const config::Config& config, store::Store& store,
     }
     std::set<std::string> claimed;
     if (!due.empty()) {
-      const auto claim = store.claim_targets(due_ids, run.owner, ttl + k_claim_margin,
+      // The workers take the claimed targets `concurrency` at a time: the last one starts after
+      // ceil(due / concurrency) - 1 ladders, and its claim must last until it is done.
+      const auto rounds = static_cast<Duration::rep>(
+          (due.size() + static_cast<std::size_t>(config.recovery.concurrency) - 1)
+          / static_cast<std::size_t>(config.recovery.concurrency));
+      if (const auto& command = config.recovery.escalation_command) {
+        ttl += command->timeout;
+      }
+      const auto claim = store.claim_targets(due_ids, run.owner, ttl * rounds + k_claim_margin,
                                              [](const std::string&, const TargetState&) { return true; });
       claimed.insert(claim.claimed.begin(), claim.claimed.end());
       for (const auto& id : claim.held) {
@@ -396,13 +405,19 @@ RecoverReport run_recover(const config::Config& config, store::Store& store,
     done = true;
     watcher.join();
     return report;
-  } catch (const std::exception& e) {
+  } catch (...) {
     done = true;
     shared.cancel();
     watcher.join();
     try {
       run.status = RecoveryRunStatus::error;
-      run.message = e.what();
+      try {
+        throw;
+      } catch (const std::exception& e) {
+        run.message = e.what();
+      } catch (...) {
+        run.message = "unknown error";
+      }
       run.completed_at = clock.now();
       store.finish_recovery_run(run);
     } catch (...) {
