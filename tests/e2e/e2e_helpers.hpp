@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <csignal>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -138,6 +140,14 @@ inline pid_t spawn_tool(const std::string& tool, const std::vector<std::string>&
   const std::string bin = tool_path(tool);
   const pid_t pid = ::fork();
   if (pid == 0) {
+    // Catch's handlers must not run here: a signal sent to the child before execv would print
+    // a "fatal error" report as if the test itself had been killed.
+    for (const int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGILL, SIGFPE}) {
+      ::signal(signal, SIG_DFL);
+    }
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (const auto& [k, v] : env) {
       ::setenv(k.c_str(), v.c_str(), 1);
     }
@@ -161,6 +171,23 @@ inline int wait_exit(pid_t pid)
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Waits until `path` is non-empty (true) or child `pid` has exited (false, and reaped into
+// `exit_code`), whichever comes first; no fixed window to guess on a slow machine.
+inline bool wait_for_file_or_exit(const std::filesystem::path& path, pid_t pid, int& exit_code)
+{
+  while (true) {
+    if (std::filesystem::exists(path) && std::filesystem::file_size(path) > 0) {
+      return true;
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 inline bool wait_for_file(const std::filesystem::path& path, std::chrono::milliseconds limit)
