@@ -3,6 +3,7 @@
 
 #include "agents/state.hpp"
 #include "core/errors.hpp"
+#include "health/figures.hpp"
 #include "health/recover_runs.hpp"
 #include "pulse/system_state.hpp"
 #include "store/store.hpp"
@@ -32,6 +33,8 @@ struct TargetRow {
   std::optional<TimePoint> retired_at;
   // Agents and jobs: their beats, state and issues. `health` then includes the beat health.
   std::optional<agents::BeatView> beat;
+  // Health score, uptime and incident figures (SPEC §2; definitions in docs/health.md).
+  health::Figures figures;
 };
 
 // One scheduled task as hb-status shows it.
@@ -100,6 +103,9 @@ struct StatusReport {
   std::vector<ChannelHealth> channels;
   // Set once hb-recover has run (or left counters); std::nullopt where recovery is not used.
   std::optional<RecoveryStatus> recovery;
+  // The fleet's figures: the mean score of the live targets that have one, uptime and incident
+  // figures over all of their observations.
+  health::Figures overall;
   ExitCode exit_code = ExitCode::unknown;  // Nagios convention on the worst state shown
 };
 
