@@ -7,6 +7,7 @@
 #include "config/heartbeat.hpp"
 #include "config/notify.hpp"
 #include "config/recovery.hpp"
+#include "config/retention.hpp"
 #include "config/schedules.hpp"
 
 #include "core/config_node.hpp"
@@ -102,7 +103,7 @@ using Json = std::remove_cvref_t<decltype(std::declval<const ConfigNode&>().raw(
 
 constexpr std::string_view k_main_keys[] = {
   "$schema", "database", "pulse", "defaults", "check_sets", "targets", "include", "discovery",
-  "schedules", "channels", "notify", "maintenance", "recovery",
+  "schedules", "channels", "notify", "maintenance", "recovery", "retention",
 };
 constexpr std::string_view k_included_keys[] = {"$schema", "targets", "check_sets", "include",
                                                 "schedules"};
@@ -414,6 +415,7 @@ private:
     config.notify.defaults = m_notify_defaults.settings;
     parse_notifications(root, channel_names_in_order(text), config);
     config.recovery = parse_recovery(root["recovery"], config);
+    config.retention = parse_retention(root["retention"]);
     config.notify.escalation_channels = config.recovery.escalation_channels;
     const auto discovery = parse_discovery(root["discovery"]);
 

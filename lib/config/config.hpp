@@ -7,6 +7,7 @@
 #include "core/model/active_hours.hpp"
 #include "core/model/notify.hpp"
 #include "core/model/recovery.hpp"
+#include "core/model/retention.hpp"
 #include "core/types.hpp"
 #include "schedule/cron.hpp"
 #include "schedule/tasks.hpp"
@@ -191,6 +192,8 @@ struct Config {
   NotifyPolicy notify;
   // `recovery` (hb-recover); its escalation channels are also in notify.escalation_channels.
   RecoverySettings recovery;
+  // `retention`: how long history is kept (hb-pulse prunes at most once a day).
+  Retention retention;
   // With RunDiscovery::keep_going: one message per discovery command that failed (could not
   // start, exited non-zero, was killed or timed out); the targets it would have listed are absent.
   // Already redacted.

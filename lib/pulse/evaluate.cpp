@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 namespace hb::pulse {
@@ -45,8 +46,20 @@ Evaluation evaluate(const config::Target& target, const TargetState& previous,
   }
 
   std::map<std::string, health::Thresholds> thresholds;
+  std::map<std::string, Duration> timeouts;
   for (const auto& def : target.checks) {
     thresholds[def.name] = {def.confirm, def.recover_after};
+    timeouts[def.name] = def.timeout;
+  }
+  for (const auto& result : execution.results) {
+    const auto timeout = timeouts.find(result.check_name);
+    if (!health::is_observation(result) || timeout == timeouts.end() ||
+        timeout->second <= Duration(0)) {
+      continue;
+    }
+    const auto permille = std::min<long long>(
+        1000, std::max<long long>(0, result.latency.count()) * 1000 / timeout->second.count());
+    out.load = std::max(out.load.value_or(0), static_cast<int>(permille));
   }
   health::ChecksJudgement judged =
     health::judge_checks(previous.checks, execution.results, thresholds, execution.started_at);

@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "core/model/execution.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace hb::pulse {
@@ -17,6 +18,10 @@ enum class InGrace { no, yes };
 struct Evaluation {
   TargetState state;
   std::vector<Event> events;
+  // How close the execution came to its checks' timeouts: the slowest observed check's latency
+  // as a fraction of its own timeout, in ‰ (capped at 1000); none when nothing was observed.
+  // The health score's performance component (docs/health.md).
+  std::optional<int> load;
 };
 
 // Folds one finished execution into the target's health (SPEC §2 "Target health state") as

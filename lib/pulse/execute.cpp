@@ -79,6 +79,7 @@ ExecutionWrite execute_now(const config::Target& target, const TargetState& prev
       evaluate(target, previous, execution, in_grace ? InGrace::yes : InGrace::no);
   write.state = std::move(evaluation.state);
   write.events = std::move(evaluation.events);
+  write.load = evaluation.load;
   return write;
 }
 

@@ -59,6 +59,8 @@ TargetInfo to_info(const config::Target& target, const util::Redactor& redactor)
   info.paused = target.paused;
   info.interval = target.interval;
   info.stale_after = target.stale_after;
+  info.active_hours = target.active_hours ? target.active_hours->text() : std::string();
+  info.timezone = target.timezone;
   if (target.heartbeat) {
     info.heartbeat = agents::heartbeat_info(target);
   }
@@ -527,7 +529,7 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       outcome.results = execution.results;
       outcome.events = evaluation.events;
       batch.push_back({std::move(execution), std::move(evaluation.state),
-                       std::move(evaluation.events), pulse.owner});
+                       std::move(evaluation.events), pulse.owner, evaluation.load});
       if (batch.size() >= k_batch_size) {
         flush();
       }
@@ -607,6 +609,26 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
           std::chrono::duration_cast<Duration>(cutoff - SteadyClock::now()));
       deliver_options.http = &http;
       report.delivery = delivery::deliver(config, store, clock, deliver_options);
+    }
+
+    // 8. Retention: at most once per `retention.every` (a day), a full scheduled pulse prunes
+    //    history past the retention windows, with what is left of the deadline (at least 5 s);
+    //    a prune cut short is resumed by the next pulse, as it is not yet recorded complete.
+    report.signal = options.stop_signal != nullptr ? options.stop_signal->load() : 0;
+    if (report.signal == 0 && pulse.scheduled) {
+      const TimePoint now = clock.now();
+      const auto last = store.last_prune();
+      if (!last || now - *last >= config.retention.every || from_the_future(last, now)) {
+        report.prune = store.prune(
+            config.retention, now,
+            std::max<Duration>(Duration(5'000), std::chrono::duration_cast<Duration>(
+                                                    cutoff - SteadyClock::now())));
+        util::log_info(fmt::format("pruned history past the retention windows: {} rows in {} "
+                                   "batches, longest {}{}",
+                                   report.prune->total(), report.prune->batches,
+                                   util::format_duration(report.prune->longest_batch),
+                                   report.prune->complete ? "" : " (not finished: resumed next pulse)"));
+      }
     }
 
     // 9. Record the pulse (which also releases its claims).

@@ -67,6 +67,7 @@ struct PulseReport {
   std::vector<Event> system_events;  // discovery_failed, clock_skew, pulse_stale events
   std::vector<Event> reminders;      // still_failing events this pulse wrote
   delivery::DeliveryReport delivery; // what step 7 delivered
+  std::optional<PruneReport> prune;  // what step 8 pruned, when a prune was due
   int abandoned_checks = 0;  // > 0: threads were left running; the tool must _exit
   int signal = 0;            // the signal that interrupted the pulse, if any
   int count(TargetOutcome::Kind kind) const;

@@ -7,6 +7,7 @@
 #include "health/judgement.hpp"
 #include "schedule/cron.hpp"
 #include "schedule/zone.hpp"
+#include "status/figures.hpp"
 #include "util/duration.hpp"
 
 #include <fmt/format.h>
@@ -238,6 +239,7 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
     stats[s.target_id] = s;
   }
   const auto beats = agents::views(store, now);
+  const FigureSources figures(store, now);
 
   std::vector<TargetRow> retired;
   bool any_data = false;
@@ -250,6 +252,7 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
     TargetRow row = make_row(record, state_it == states.end() ? nullptr : &state_it->second,
                              stats_it == stats.end() ? nullptr : &stats_it->second,
                              beat_it == beats.end() ? nullptr : &beat_it->second, now);
+    row.figures = figures.of(record, row);
     if (row.retired_at) {
       retired.push_back(std::move(row));
       continue;
@@ -293,6 +296,7 @@ StatusReport collect(store::Store& store, TimePoint now, std::string database,
     report.targets.push_back(std::move(row));
   }
 
+  report.overall = figures.overall(report.targets);
   for (auto& row : retired) {
     report.targets.push_back(std::move(row));
   }
@@ -407,6 +411,8 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
   auto beat_it = beats.find(target_id);
   detail.row = make_row(*record, state ? &*state : nullptr, &stats,
                         beat_it == beats.end() ? nullptr : &beat_it->second, now);
+  detail.row.figures = FigureSources(store, now).of(*record, detail.row);
+  detail.incidents = store.incidents(now - k_incident_window, now, target_id);
   detail.recent = store.recent_executions(target_id, recent_limit, store::WithResults::yes);
   detail.events = store.recent_events(target_id, 10);
   detail.notifications = store.recent_notifications(target_id, 10);

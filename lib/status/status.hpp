@@ -130,6 +130,7 @@ struct TargetDetail {
   std::optional<RecoveryState> recovery;  // its hb-recover counters, if any
   std::vector<RecoveryAttempt> attempts;  // newest first, with their steps
   std::vector<Escalation> escalations;    // newest first (shared causes it is part of included)
+  std::vector<health::IncidentTimeline> incidents;  // started in the last 7 days, oldest first
   ExitCode exit_code = ExitCode::unknown;
 };
 

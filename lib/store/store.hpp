@@ -6,9 +6,11 @@
 #include "core/model/notify.hpp"
 #include "core/model/pulse.hpp"
 #include "core/model/recovery.hpp"
+#include "core/model/retention.hpp"
 #include "core/model/schedule.hpp"
 #include "core/model/target.hpp"
 #include "core/types.hpp"
+#include "health/figures.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -216,6 +218,24 @@ public:
   virtual std::vector<Escalation> recent_escalations(const std::string& target_id, int limit) = 0;
   // Records what escalation.command did with escalation `id`.
   virtual void set_escalation_command_result(std::int64_t id, const std::string& result) = 0;
+  // Per target, hb-recover attempts started since `since` by result.
+  virtual std::map<std::string, RecoveryCounts> recovery_counts_by_target(TimePoint since) = 0;
+
+  // --- Health figures and retention (SPEC §2 "Health score", §4.1 step 8) ---
+  // Per target, what it was seen doing in [since, until) (hours rounded down): from the
+  // roll-ups, which the writes of executions, beats and job runs keep in their transaction.
+  virtual std::map<std::string, health::Tally> tallies(TimePoint since, TimePoint until) = 0;
+  // Per target, its hourly roll-ups in [since, until), oldest first.
+  virtual std::map<std::string, std::vector<std::pair<TimePoint, health::Tally>>>
+  hourly_tallies(TimePoint since, TimePoint until) = 0;
+  // The incidents that started in [since, now), of `target_id` only unless it is empty.
+  virtual std::vector<health::IncidentTimeline> incidents(TimePoint since, TimePoint now,
+                                                          const std::string& target_id = {}) = 0;
+  // Deletes history past `retention` in short transactions until done or `budget` passes.
+  // Not one transaction: each batch commits on its own (nothing it deletes is needed whole).
+  virtual PruneReport prune(const Retention& retention, TimePoint now, Duration budget) = 0;
+  // When the last complete prune started, std::nullopt before the first.
+  virtual std::optional<TimePoint> last_prune() = 0;
 };
 
 enum class OpenMode {

@@ -23,6 +23,7 @@ constexpr std::array k_units{
   Unit{"h", 60 * 60 * 1000},
   Unit{"d", 24 * 60 * 60 * 1000},
   Unit{"w", 7 * 24 * 60 * 60 * 1000LL},
+  Unit{"y", 365 * 24 * 60 * 60 * 1000LL},  // 365 days: retention periods ("2y")
 };
 
 } // namespace
@@ -104,7 +105,7 @@ std::string format_duration_spec(Duration d)
   }
   std::string out;
   for (auto it = k_units.rbegin(); it != k_units.rend(); ++it) {
-    if (it->suffix == "w") {
+    if (it->suffix == "w" || it->suffix == "y") {
       continue;
     }
     if (ms >= it->ms) {

@@ -41,6 +41,9 @@ struct ExecutionWrite {
   TargetState state;
   std::vector<Event> events;
   std::string release_owner;  // the claim on the target held by this owner is released
+  // The slowest observed check's latency over its timeout in ‰ (pulse::Evaluation::load), kept
+  // in the roll-ups for the health score; none when nothing was observed.
+  std::optional<int> load;
 };
 
 // Execution counts for one target over a window.

@@ -47,6 +47,10 @@ struct TargetInfo {
   bool paused = false;
   Duration interval{0};
   Duration stale_after{0};  // 0: never stale
+  // When it is expected to run (ActiveHours::text(), "" for always) in which timezone: what
+  // the health score's consistency counts runs against.
+  std::string active_hours;
+  std::string timezone = "UTC";
   std::vector<CheckInfo> checks;
   std::optional<HeartbeatInfo> heartbeat;  // set for targets that push beats (agents, jobs)
 };

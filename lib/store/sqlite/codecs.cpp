@@ -95,7 +95,7 @@ std::string prefixed(std::initializer_list<const char*> columns, const std::stri
 std::string target_columns(const std::string& table)
 {
   return prefixed({"id", "name", "kind", "tags", "paused", "interval_ms", "first_seen",
-                   "retired_at", "stale_after_ms", "heartbeat", "origin"},
+                   "retired_at", "stale_after_ms", "heartbeat", "origin", "active_hours", "timezone"},
                   table);
 }
 
@@ -115,6 +115,8 @@ TargetRecord read_target(SQLite::Statement& q, int first)
     r.info.heartbeat = decode_heartbeat(q.getColumn(first + 9).getString());
   }
   r.origin = q.getColumn(first + 10).getString() == "beat" ? Origin::beat : Origin::config;
+  r.info.active_hours = q.getColumn(first + 11).getString();
+  r.info.timezone = q.getColumn(first + 12).getString();
   return r;
 }
 

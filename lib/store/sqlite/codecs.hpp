@@ -43,7 +43,7 @@ std::optional<std::int64_t> optional_int64(const SQLite::Column& column);
 // Returns the columns of `targets` read_target() reads, each prefixed with `table` ("t." in
 // joins); there are k_target_column_count of them.
 std::string target_columns(const std::string& table);
-inline constexpr int k_target_column_count = 11;
+inline constexpr int k_target_column_count = 13;
 // Returns the target (without its checks) in the target_columns() starting at `first`.
 TargetRecord read_target(SQLite::Statement& q, int first);
 

@@ -5,8 +5,13 @@
 #include "store/sqlite/claims.hpp"
 #include "store/sqlite/codecs.hpp"
 #include "store/sqlite/events.hpp"
+#include "store/sqlite/rollups.hpp"
+
+#include "health/judgement.hpp"
 
 #include "util/time.hpp"
+
+#include <algorithm>
 
 namespace hb::store::sqlite {
 
@@ -105,6 +110,20 @@ void Executions::record(std::vector<ExecutionWrite>& writes)
 
       for (auto& ev : w.events) {
         events.write(txn, ev);
+      }
+
+      // An execution cut off before it observed anything says nothing about the target.
+      if (std::any_of(e.results.begin(), e.results.end(), health::is_observation)) {
+        health::Tally tally;
+        tally.runs = 1;
+        tally.down = e.status == ExecStatus::alert || e.status == ExecStatus::error ? 1 : 0;
+        if (w.load) {
+          tally.load_sum = *w.load;
+          tally.load_count = 1;
+        }
+        tally.latency_sum_ms = std::max<std::int64_t>(0, (e.completed_at - e.started_at).count());
+        tally.latency_max_ms = tally.latency_sum_ms;
+        add_to_rollups(db, e.target_id, e.started_at, tally);
       }
 
       if (!w.release_owner.empty()) {

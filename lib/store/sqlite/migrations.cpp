@@ -339,6 +339,65 @@ CREATE TABLE escalations (
 CREATE INDEX escalations_open ON escalations(opened_at) WHERE resolved_at IS NULL;
 CREATE INDEX escalations_by_time ON escalations(opened_at);
 )sql",
+    // 9: hourly and daily roll-ups of what each target was seen doing (executions, beats,
+    // finished job runs), kept up to date in the transaction that writes the raw row, so that
+    // uptime and scores read a few rows per target whatever the history's length, and survive
+    // the pruning of the raw rows (docs/health.md). `bucket` is the hour's or the UTC day's
+    // start; `down` counts the failed observations; `load_*` the slowest check's latency over
+    // its timeout in per mille. Filled here from the history already kept. `prunes` records
+    // each pruning (retention) and what it deleted.
+    R"sql(
+CREATE TABLE rollups (
+  target_id      TEXT NOT NULL,
+  resolution     TEXT NOT NULL,
+  bucket         INTEGER NOT NULL,
+  runs           INTEGER NOT NULL DEFAULT 0,
+  down           INTEGER NOT NULL DEFAULT 0,
+  load_sum       INTEGER NOT NULL DEFAULT 0,
+  load_count     INTEGER NOT NULL DEFAULT 0,
+  latency_sum_ms INTEGER NOT NULL DEFAULT 0,
+  latency_max_ms INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (resolution, bucket, target_id)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO rollups (target_id, resolution, bucket, runs, down, latency_sum_ms, latency_max_ms)
+SELECT target_id, r.resolution, started_at - started_at % r.width, count(*),
+       sum(status IN ('alert', 'error')), sum(max(completed_at - started_at, 0)),
+       max(max(completed_at - started_at, 0))
+FROM executions, (SELECT 'hour' AS resolution, 3600000 AS width
+                  UNION ALL SELECT 'day', 86400000) AS r
+WHERE true
+GROUP BY target_id, r.resolution, started_at - started_at % r.width
+ON CONFLICT DO NOTHING;
+
+INSERT INTO rollups (target_id, resolution, bucket, runs, down)
+SELECT target_id, r.resolution, at - at % r.width, count(*), sum(status = 'failing')
+FROM beats, (SELECT 'hour' AS resolution, 3600000 AS width
+             UNION ALL SELECT 'day', 86400000) AS r
+WHERE target_id NOT IN (SELECT id FROM targets WHERE kind = 'job')
+GROUP BY target_id, r.resolution, at - at % r.width
+ON CONFLICT DO UPDATE SET runs = runs + excluded.runs, down = down + excluded.down;
+
+INSERT INTO rollups (target_id, resolution, bucket, runs, down)
+SELECT target_id, r.resolution, completed_at - completed_at % r.width, count(*),
+       sum(status IN ('failed', 'timed_out'))
+FROM job_runs, (SELECT 'hour' AS resolution, 3600000 AS width
+                UNION ALL SELECT 'day', 86400000) AS r
+WHERE completed_at IS NOT NULL AND status <> 'running'
+GROUP BY target_id, r.resolution, completed_at - completed_at % r.width
+ON CONFLICT DO UPDATE SET runs = runs + excluded.runs, down = down + excluded.down;
+
+ALTER TABLE targets ADD COLUMN active_hours TEXT NOT NULL DEFAULT '';
+ALTER TABLE targets ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+
+CREATE TABLE prunes (
+  id          INTEGER PRIMARY KEY,
+  started_at  INTEGER NOT NULL,
+  finished_at INTEGER,
+  deleted     INTEGER NOT NULL DEFAULT 0,
+  summary     TEXT NOT NULL DEFAULT ''
+) STRICT;
+)sql",
   };
   return k_steps;
 }

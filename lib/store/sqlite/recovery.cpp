@@ -349,23 +349,36 @@ int Recovery::count_attempts(const std::string& target_id, TimePoint since)
 
 RecoveryCounts Recovery::counts(TimePoint since)
 {
+  RecoveryCounts out;
+  for (const auto& [target, counts] : counts_by_target(since)) {
+    out.succeeded += counts.succeeded;
+    out.failed += counts.failed;
+    out.interrupted += counts.interrupted;
+  }
+  return out;
+}
+
+std::map<std::string, RecoveryCounts> Recovery::counts_by_target(TimePoint since)
+{
   SQLite::Database& db = m_connection.db();
   return m_connection.guarded("counting recovery attempts", [&] {
-    RecoveryCounts out;
+    std::map<std::string, RecoveryCounts> out;
+    // By start (recovery_attempts_by_time): an attempt lasts minutes at most.
     SQLite::Statement q(db, R"sql(
-      SELECT result, count(*) FROM recovery_attempts
-      WHERE completed_at >= ?1 AND result <> 'running'
-      GROUP BY result)sql");
+      SELECT target_id, result, count(*) FROM recovery_attempts
+      WHERE started_at >= ?1 AND result <> 'running'
+      GROUP BY target_id, result)sql");
     bind_time(q, 1, since);
     while (q.executeStep()) {
-      const auto result = parse_attempt_result(q.getColumn(0).getString());
-      const int n = q.getColumn(1).getInt();
+      const auto result = parse_attempt_result(q.getColumn(1).getString());
+      const int n = q.getColumn(2).getInt();
+      RecoveryCounts& counts = out[q.getColumn(0).getString()];
       if (result == AttemptResult::recovered) {
-        out.succeeded += n;
+        counts.succeeded += n;
       } else if (result == AttemptResult::failed) {
-        out.failed += n;
+        counts.failed += n;
       } else if (result == AttemptResult::interrupted) {
-        out.interrupted += n;
+        counts.interrupted += n;
       }
     }
     return out;

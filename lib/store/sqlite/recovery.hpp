@@ -28,6 +28,7 @@ public:
   std::vector<RecoveryAttempt> recent_attempts(const std::string& target_id, int limit);
   int count_attempts(const std::string& target_id, TimePoint since);
   RecoveryCounts counts(TimePoint since);
+  std::map<std::string, RecoveryCounts> counts_by_target(TimePoint since);
   std::vector<Escalation> open_escalations();
   std::vector<Escalation> recent_escalations(const std::string& target_id, int limit);
   void set_command_result(std::int64_t id, const std::string& result);

@@ -9,7 +9,9 @@
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/outbox.hpp"
 #include "store/sqlite/pulses.hpp"
+#include "store/sqlite/incidents.hpp"
 #include "store/sqlite/recovery.hpp"
+#include "store/sqlite/rollups.hpp"
 #include "store/sqlite/schedules.hpp"
 #include "store/sqlite/targets.hpp"
 
@@ -32,7 +34,8 @@ public:
       m_schedules(m_connection),
       m_beats(m_connection),
       m_outbox(m_connection),
-      m_recovery(m_connection)
+      m_recovery(m_connection),
+      m_rollups(m_connection)
   {
   }
 
@@ -202,6 +205,29 @@ public:
     return m_recovery.count_attempts(target_id, since);
   }
   RecoveryCounts recovery_counts(TimePoint since) override { return m_recovery.counts(since); }
+  std::map<std::string, RecoveryCounts> recovery_counts_by_target(TimePoint since) override
+  {
+    return m_recovery.counts_by_target(since);
+  }
+  std::map<std::string, health::Tally> tallies(TimePoint since, TimePoint until) override
+  {
+    return m_rollups.tallies(since, until);
+  }
+  std::map<std::string, std::vector<std::pair<TimePoint, health::Tally>>>
+  hourly_tallies(TimePoint since, TimePoint until) override
+  {
+    return m_rollups.hourly(since, until);
+  }
+  std::vector<health::IncidentTimeline> incidents(TimePoint since, TimePoint now,
+                                                  const std::string& target_id) override
+  {
+    return read_incidents(m_connection, since, now, target_id);
+  }
+  PruneReport prune(const Retention& retention, TimePoint now, Duration budget) override
+  {
+    return m_rollups.prune(retention, now, budget);
+  }
+  std::optional<TimePoint> last_prune() override { return m_rollups.last_prune(); }
   std::vector<Escalation> open_escalations() override { return m_recovery.open_escalations(); }
   std::vector<Escalation> recent_escalations(const std::string& target_id, int limit) override
   {
@@ -222,6 +248,7 @@ private:
   Beats m_beats;
   Outbox m_outbox;
   Recovery m_recovery;
+  Rollups m_rollups;
 };
 
 // A reader: never creates anything, and a file with nothing in it yet is "no database yet".

@@ -20,11 +20,11 @@ void Targets::sync(const std::vector<TargetInfo>& targets, TimePoint now)
     SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement upsert(db, R"sql(
       INSERT INTO targets (id, name, kind, tags, paused, interval_ms, first_seen, retired_at,
-                           stale_after_ms, heartbeat, origin)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9, 'config')
+                           stale_after_ms, heartbeat, origin, active_hours, timezone)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9, 'config', ?10, ?11)
       ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, tags = ?4, paused = ?5,
         interval_ms = ?6, retired_at = NULL, stale_after_ms = ?8, heartbeat = ?9,
-        origin = 'config')sql");
+        origin = 'config', active_hours = ?10, timezone = ?11)sql");
     SQLite::Statement drop_checks(db, "DELETE FROM checks WHERE target_id = ?1");
     // A target that comes back (re-added after retirement, or resumed after a pause) starts its
     // beats afresh: silence while it was gone or paused is not missed beats.
@@ -51,6 +51,8 @@ void Targets::sync(const std::vector<TargetInfo>& targets, TimePoint now)
       upsert.bind(8, static_cast<int64_t>(t.stale_after.count()));
       bind_optional_text(upsert, 9,
                          t.heartbeat ? std::optional(encode_heartbeat(*t.heartbeat)) : std::nullopt);
+      upsert.bind(10, t.active_hours);
+      upsert.bind(11, t.timezone);
       upsert.exec();
       upsert.reset();
       drop_checks.bind(1, t.id);

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+#include "store/sqlite/rollups.hpp"
+
+#include "store/sqlite/codecs.hpp"
+#include "util/time.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace hb::store::sqlite {
+namespace {
+
+constexpr std::int64_t k_hour_ms = 3'600'000;
+constexpr std::int64_t k_day_ms = 86'400'000;
+
+std::int64_t floor_to(std::int64_t ms, std::int64_t width)
+{
+  const std::int64_t r = ms % width;
+  return r < 0 ? ms - r - width : ms - r;
+}
+
+health::Tally read_tally(SQLite::Statement& q, int first)
+{
+  health::Tally t;
+  t.runs = q.getColumn(first).getInt64();
+  t.down = q.getColumn(first + 1).getInt64();
+  t.load_sum = q.getColumn(first + 2).getInt64();
+  t.load_count = q.getColumn(first + 3).getInt64();
+  t.latency_sum_ms = q.getColumn(first + 4).getInt64();
+  t.latency_max_ms = q.getColumn(first + 5).getInt64();
+  return t;
+}
+
+// One kind of history row to prune: the table, the condition on a row (?1 is the cutoff), and
+// the column that orders the deletion.
+struct PruneTarget {
+  const char* table;
+  const char* key;
+  const char* condition;
+  long long PruneReport::*count;
+  Duration Retention::*keep;
+};
+
+const PruneTarget k_prune_targets[] = {
+  {"executions", "id", "started_at < ?1", &PruneReport::executions, &Retention::raw},
+  {"task_runs", "id", "started_at < ?1", &PruneReport::task_runs, &Retention::raw},
+  {"job_runs", "id",
+   "started_at < ?1 AND status <> 'running' AND id NOT IN "
+   "(SELECT last_run_id FROM beat_states WHERE last_run_id IS NOT NULL)",
+   &PruneReport::job_runs, &Retention::raw},
+  {"beats", "id", "at < ?1", &PruneReport::beats, &Retention::beats},
+  {"outbox", "id",
+   "created_at < ?1 AND state NOT IN ('pending', 'held') AND id NOT IN "
+   "(SELECT max(id) FROM outbox GROUP BY target_id, channel)",
+   &PruneReport::notifications, &Retention::raw},
+  {"pulses", "id",
+   "started_at < ?1 AND id < (SELECT min(id) FROM (SELECT id FROM pulses ORDER BY id DESC "
+   "LIMIT 100))",
+   &PruneReport::pulses, &Retention::raw},
+  {"rollups", "rowid", "", &PruneReport::hourly, &Retention::hourly},
+  {"rollups", "rowid", "", &PruneReport::daily, &Retention::daily},
+};
+
+} // namespace
+
+void add_to_rollups(SQLite::Database& db, const std::string& target_id, TimePoint at,
+                    const health::Tally& tally)
+{
+  SQLite::Statement upsert(db, R"sql(
+    INSERT INTO rollups (target_id, resolution, bucket, runs, down, load_sum, load_count,
+                         latency_sum_ms, latency_max_ms)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    ON CONFLICT (resolution, bucket, target_id) DO UPDATE SET
+      runs = runs + excluded.runs, down = down + excluded.down,
+      load_sum = load_sum + excluded.load_sum, load_count = load_count + excluded.load_count,
+      latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,
+      latency_max_ms = max(latency_max_ms, excluded.latency_max_ms))sql");
+  const std::int64_t ms = util::to_unix_ms(at);
+  for (const auto& [resolution, width] :
+       {std::pair{"hour", k_hour_ms}, std::pair{"day", k_day_ms}}) {
+    upsert.bind(1, target_id);
+    upsert.bind(2, resolution);
+    upsert.bind(3, static_cast<int64_t>(floor_to(ms, width)));
+    upsert.bind(4, static_cast<int64_t>(tally.runs));
+    upsert.bind(5, static_cast<int64_t>(tally.down));
+    upsert.bind(6, static_cast<int64_t>(tally.load_sum));
+    upsert.bind(7, static_cast<int64_t>(tally.load_count));
+    upsert.bind(8, static_cast<int64_t>(tally.latency_sum_ms));
+    upsert.bind(9, static_cast<int64_t>(tally.latency_max_ms));
+    upsert.exec();
+    upsert.reset();
+  }
+}
+
+std::map<std::string, health::Tally> Rollups::tallies(TimePoint since, TimePoint until)
+{
+  const std::int64_t from = floor_to(util::to_unix_ms(since), k_hour_ms);
+  const std::int64_t to = floor_to(util::to_unix_ms(until), k_hour_ms) + k_hour_ms;
+  // Whole days inside [from, to) come from the daily rows; the hours before the first of them
+  // and after the last from the hourly rows.
+  std::int64_t first_day = floor_to(from, k_day_ms);
+  if (first_day < from) {
+    first_day += k_day_ms;
+  }
+  const std::int64_t last_day = floor_to(to, k_day_ms);  // exclusive
+  return m_connection.guarded("reading roll-ups", [&] {
+    std::map<std::string, health::Tally> out;
+    SQLite::Statement q(m_connection.db(), R"sql(
+      SELECT target_id, sum(runs), sum(down), sum(load_sum), sum(load_count),
+             sum(latency_sum_ms), max(latency_max_ms)
+      FROM rollups WHERE resolution = ?1 AND bucket >= ?2 AND bucket < ?3
+      GROUP BY target_id)sql");
+    const auto add = [&](const char* resolution, std::int64_t a, std::int64_t b) {
+      if (a >= b) {
+        return;
+      }
+      q.bind(1, resolution);
+      q.bind(2, static_cast<int64_t>(a));
+      q.bind(3, static_cast<int64_t>(b));
+      while (q.executeStep()) {
+        out[q.getColumn(0).getString()] += read_tally(q, 1);
+      }
+      q.reset();
+    };
+    if (first_day < last_day) {
+      add("day", first_day, last_day);
+      add("hour", from, first_day);
+      add("hour", last_day, to);
+    } else {
+      add("hour", from, to);
+    }
+    return out;
+  });
+}
+
+std::map<std::string, std::vector<std::pair<TimePoint, health::Tally>>>
+Rollups::hourly(TimePoint since, TimePoint until)
+{
+  return m_connection.guarded("reading roll-ups", [&] {
+    std::map<std::string, std::vector<std::pair<TimePoint, health::Tally>>> out;
+    SQLite::Statement q(m_connection.db(), R"sql(
+      SELECT target_id, bucket, runs, down, load_sum, load_count, latency_sum_ms, latency_max_ms
+      FROM rollups WHERE resolution = 'hour' AND bucket >= ?1 AND bucket < ?2
+      ORDER BY bucket)sql");
+    q.bind(1, static_cast<int64_t>(floor_to(util::to_unix_ms(since), k_hour_ms)));
+    q.bind(2, static_cast<int64_t>(util::to_unix_ms(until)));
+    while (q.executeStep()) {
+      out[q.getColumn(0).getString()].emplace_back(
+          util::from_unix_ms(q.getColumn(1).getInt64()), read_tally(q, 2));
+    }
+    return out;
+  });
+}
+
+PruneReport Rollups::prune(const Retention& retention, TimePoint now, Duration budget)
+{
+  using SteadyClock = std::chrono::steady_clock;
+  const auto started = SteadyClock::now();
+  const auto deadline = started + budget;
+  constexpr auto k_target = std::chrono::milliseconds(50);
+  PruneReport report;
+  report.started_at = now;
+  SQLite::Database& db = m_connection.db();
+
+  std::int64_t prune_id = 0;
+  m_connection.guarded("recording a prune", [&] {
+    SQLite::Statement q(db, "INSERT INTO prunes (started_at) VALUES (?1)");
+    bind_time(q, 1, now);
+    q.exec();
+    prune_id = db.getLastInsertRowid();
+  });
+
+  bool out_of_time = false;
+  for (const PruneTarget& target : k_prune_targets) {
+    const std::int64_t cutoff = util::to_unix_ms(now - retention.*(target.keep));
+    std::string condition = target.condition;
+    if (target.count == &PruneReport::hourly) {
+      condition = "resolution = 'hour' AND bucket < ?1";
+    } else if (target.count == &PruneReport::daily) {
+      condition = "resolution = 'day' AND bucket < ?1";
+    }
+    // WITHOUT ROWID: the roll-ups are deleted by their primary key range instead.
+    const std::string sql =
+        std::string(target.table) == "rollups"
+            ? fmt::format("DELETE FROM rollups WHERE (resolution, bucket, target_id) IN "
+                          "(SELECT resolution, bucket, target_id FROM rollups WHERE {} LIMIT ?2)",
+                          condition)
+            : fmt::format("DELETE FROM {0} WHERE {1} IN (SELECT {1} FROM {0} WHERE {2} "
+                          "ORDER BY {1} LIMIT ?2)",
+                          target.table, target.key, condition);
+    long long batch = 500;
+    while (true) {
+      if (SteadyClock::now() >= deadline) {
+        out_of_time = true;
+        break;
+      }
+      const auto t0 = SteadyClock::now();
+      const long long deleted = m_connection.guarded("pruning history", [&] {
+        SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement del(db, sql);
+        del.bind(1, static_cast<int64_t>(cutoff));
+        del.bind(2, static_cast<int64_t>(batch));
+        const long long n = del.exec();
+        txn.commit();
+        return n;
+      });
+      const auto took = std::chrono::duration_cast<Duration>(SteadyClock::now() - t0);
+      ++report.batches;
+      report.longest_batch = std::max(report.longest_batch, took);
+      report.*(target.count) += deleted;
+      if (deleted < batch) {
+        break;
+      }
+      // Aim each transaction at ~50 ms of lock: grow while faster, shrink while slower.
+      if (took < k_target / 2) {
+        batch = std::min<long long>(batch * 2, 50'000);
+      } else if (took > k_target) {
+        batch = std::max<long long>(batch / 2, 50);
+      }
+    }
+    if (out_of_time) {
+      break;
+    }
+  }
+  report.complete = !out_of_time;
+
+  m_connection.guarded("recording a prune", [&] {
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement q(db, "UPDATE prunes SET finished_at = ?2, deleted = ?3, summary = ?4 "
+                            "WHERE id = ?1");
+    q.bind(1, static_cast<int64_t>(prune_id));
+    if (report.complete) {
+      bind_time(q, 2, now);
+    } else {
+      q.bind(2);
+    }
+    q.bind(3, static_cast<int64_t>(report.total()));
+    q.bind(4, fmt::format("executions {}, task runs {}, job runs {}, beats {}, notifications {}, "
+                          "pulses {}, hourly roll-ups {}, daily roll-ups {}; {} batches, longest "
+                          "{} ms",
+                          report.executions, report.task_runs, report.job_runs, report.beats,
+                          report.notifications, report.pulses, report.hourly, report.daily,
+                          report.batches, report.longest_batch.count()));
+    q.exec();
+    txn.commit();
+  });
+  return report;
+}
+
+std::optional<TimePoint> Rollups::last_prune()
+{
+  return m_connection.guarded("reading the last prune", [&]() -> std::optional<TimePoint> {
+    SQLite::Statement q(m_connection.db(),
+                        "SELECT max(started_at) FROM prunes WHERE finished_at IS NOT NULL");
+    if (q.executeStep() && !q.getColumn(0).isNull()) {
+      return util::from_unix_ms(q.getColumn(0).getInt64());
+    }
+    return std::nullopt;
+  });
+}
+
+} // namespace hb::store::sqlite
