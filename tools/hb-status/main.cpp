@@ -3,6 +3,7 @@
 #include "common/cli.hpp"
 
 #include "core/clock.hpp"
+#include "output/nagios_output.hpp"
 #include "output/prometheus_output.hpp"
 #include "output/status_output.hpp"
 #include "status/status.hpp"
@@ -26,13 +27,15 @@ Examples:
   hb-status --prometheus /var/lib/prometheus/node-exporter/heartbeat.prom
                             metrics for node_exporter's textfile collector, replaced atomically
                             (mode 0644); without FILE on stdout
+  hb-status --nagios        a Nagios/Icinga plugin: "HEARTBEAT OK - ... | perfdata", problems below
   HB_NOW=2026-02-18T14:05:00Z hb-status   as seen at that instant
 
 Exit codes follow the Nagios convention on the worst state shown: 0 all healthy, 1 warning,
 2 failing or the pulse is stale/failed, 3 no data yet; 64 usage; 65 unknown target;
 74 database error; 78 configuration error.
+--nagios exits only 0-3: every error is 3 with "HEARTBEAT UNKNOWN - <reason>" on stdout.
 --prometheus exits 0 once the metrics are written (the state is in hb_status_exit_code);
-74 when FILE cannot be written. The metrics: docs/operations.md.)";
+74 when FILE cannot be written. Metrics and perfdata: docs/operations.md.)";
 
 } // namespace
 
@@ -54,14 +57,19 @@ int main(int argc, char** argv)
                    "(node_exporter textfile format)")
       ->type_name("[FILE]")
       ->expected(0, 1);
-  prometheus->excludes("--json");
+  bool nagios = false;
+  CLI::Option* nagios_flag =
+    app.add_flag("--nagios", nagios,
+                 "Print the overview as a Nagios plugin does: one status line with performance "
+                 "data, exit 0-3");
+  prometheus->excludes(nagios_flag)->excludes("--json");
+  nagios_flag->excludes("--json")->excludes("--quiet");
 
   return tools::run_tool(app, argc, argv, options, [&]() -> int {
     const bool want_prometheus = prometheus->count() > 0;
-    if (want_prometheus && !target.empty()) {
-      throw UsageError(fmt::format("--prometheus shows the overview and takes no target (got "
-                                   "\"{}\")",
-                                   target));
+    if ((want_prometheus || nagios) && !target.empty()) {
+      throw UsageError(fmt::format("{} shows the overview and takes no target (got \"{}\")",
+                                   nagios ? "--nagios" : "--prometheus", target));
     }
 
     auto clock = clock_from_environment();
@@ -71,6 +79,10 @@ int main(int argc, char** argv)
     const output::Style style(tools::use_color(options));
     // Every printer of the one report; --prometheus exits 0 once written, its state inside.
     auto print_report = [&](const status::StatusReport& report) -> int {
+      if (nagios) {
+        std::cout << output::status_to_nagios(report);
+        return static_cast<int>(report.exit_code);
+      }
       if (want_prometheus) {
         const std::string text = output::status_to_prometheus(report);
         if (!metrics_file.empty()) {
@@ -96,6 +108,10 @@ int main(int argc, char** argv)
         fmt::format("no data yet: database {} does not exist (has hb-pulse run?)", setup.database);
       if (!target.empty()) {
         throw DataError(fmt::format("unknown target \"{}\": {}", target, why));
+      }
+      if (nagios) {
+        std::cout << output::nagios_unknown(why);
+        return static_cast<int>(ExitCode::unknown);
       }
       if (options.json || want_prometheus) {
         status::StatusReport empty;
@@ -129,5 +145,5 @@ int main(int argc, char** argv)
                                         all ? store::IncludeRetired::yes : store::IncludeRetired::no);
     tools::warn_if_pulse_stale(report.pulse);
     return print_report(report);
-  });
+  }, nullptr, "--nagios");
 }
