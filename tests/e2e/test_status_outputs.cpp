@@ -292,7 +292,7 @@ TEST_CASE("hb-status --prometheus: promtool accepts the metrics of a mixed fleet
   CHECK(promtool_check(broken).exit_code != 0);
 }
 
-TEST_CASE("hb-status --prometheus FILE: replaced atomically, mode 0644, nothing left behind")
+TEST_CASE("hb-status --prometheus FILE: replaced atomically with mode 0644 and nothing left behind")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -370,7 +370,7 @@ TEST_CASE("hb-status --prometheus FILE: replaced atomically, mode 0644, nothing 
   }
 }
 
-TEST_CASE("hb-status --prometheus without a database is the unknown state, and promtool accepts it")
+TEST_CASE("hb-status --prometheus without a database is the unknown state and promtool accepts it")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -384,7 +384,7 @@ TEST_CASE("hb-status --prometheus without a database is the unknown state, and p
   CHECK_FALSE(fs::exists(ws.db));
 }
 
-TEST_CASE("hb-status --nagios: a status line with perfdata, the problems below, exit 0 to 2")
+TEST_CASE("hb-status --nagios: a status line with perfdata and the problems below exits 0 to 2")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -501,7 +501,7 @@ TEST_CASE("hb-status --nagios: every failure is UNKNOWN on stdout with exit 3")
   }
 }
 
-TEST_CASE("hb-status --nagios: 2,000 targets stay under 4 KiB, the rest counted")
+TEST_CASE("hb-status --nagios: 2000 targets stay under 4 KiB with the rest counted")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
