@@ -48,6 +48,12 @@ public:
   explicit StoreError(const std::string& message) : Error(ExitCode::io, message) {}
 };
 
+// A file other than the database (the --prometheus metrics file) could not be written: exit 74.
+class IoError : public Error {
+public:
+  explicit IoError(const std::string& message) : Error(ExitCode::io, message) {}
+};
+
 // Bad command-line usage or environment (e.g. a malformed HB_NOW): exit 64.
 class UsageError : public Error {
 public:

@@ -62,6 +62,7 @@ TargetRow make_row(const TargetRecord& record, const TargetState* state,
     if (state->health != Health::healthy) {
       row.message = state->last_message;
     }
+    row.checks = state->checks;
   }
   if (stats != nullptr) {
     row.executions_24h = stats->executions;
@@ -143,6 +144,18 @@ ExitCode exit_code_for(Health health)
     return ExitCode::unknown;
   }
   return ExitCode::unknown;
+}
+
+int problem_level(const TargetRow& row)
+{
+  if (row.info.paused || row.retired_at) {
+    return 0;
+  }
+  int level = row.stale || row.health == Health::failing ? 2 : row.health == Health::warning ? 1 : 0;
+  if (row.beat) {
+    level = std::max(level, beat_level(*row.beat));
+  }
+  return level;
 }
 
 namespace {

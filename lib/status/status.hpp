@@ -35,6 +35,9 @@ struct TargetRow {
   std::optional<agents::BeatView> beat;
   // Health score, uptime and incident figures (SPEC §2; definitions in docs/health.md).
   health::Figures figures;
+  // Each check's confirmation state as the last execution left it (from the target states
+  // already read, no history): the per-check view of --prometheus. Empty before the first run.
+  std::vector<CheckState> checks;
 };
 
 // One scheduled task as hb-status shows it.
@@ -149,5 +152,10 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
 
 // The exit code for one health value: healthy 0, warning 1, failing 2, unknown 3.
 ExitCode exit_code_for(Health health);
+
+// How much one row weighs in the overview's exit code: 2 (critical) for a stale or failing
+// target or an agent or job with an alert, 1 for a warning, 0 otherwise (healthy, unknown,
+// paused or retired). The order in which --nagios lists the problems.
+int problem_level(const TargetRow& row);
 
 } // namespace hb::status

@@ -3,6 +3,7 @@
 
 #include "output/events.hpp"
 #include "output/json_text.hpp"
+#include "output/nagios_output.hpp"
 #include "pulse/pulse.hpp"
 #include "pulse/runner.hpp"
 #include "store/store.hpp"
@@ -76,6 +77,33 @@ std::string requested_log_format(const CLI::App& app)
   return option->results().back();
 }
 
+// Whether `flag` is among the arguments before any "--". Read from argv rather than from the
+// parse, so that a usage error anywhere on the line is still reported the plugin's way.
+bool flag_given(int argc, char** argv, std::string_view flag)
+{
+  if (flag.empty()) {
+    return false;
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == "--") {
+      break;
+    }
+    if (arg == flag || (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag
+                        && arg[flag.size()] == '=')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// In plugin mode: the UNKNOWN line on stdout, and exit 3.
+int plugin_unknown(const std::string& message)
+{
+  std::cout << output::nagios_unknown(message) << std::flush;
+  return static_cast<int>(ExitCode::unknown);
+}
+
 } // namespace
 
 void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
@@ -99,9 +127,11 @@ void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
 }
 
 int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
-             const std::function<int()>& body, const std::function<int()>& when_disabled)
+             const std::function<int()>& body, const std::function<int()>& when_disabled,
+             std::string_view plugin_flag)
 {
   const std::string tool = app.get_name();
+  const bool plugin = flag_given(argc, argv, plugin_flag);
   util::configure_logging(tool, util::detect_log_format(), util::LogLevel::notice);
   try {
     app.parse(argc, argv);
@@ -114,7 +144,11 @@ int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
   } catch (const CLI::ParseError& e) {
     util::configure_logging(tool, log_format_of(requested_log_format(app)),
                             util::LogLevel::notice);
-    util::log_error(fmt::format("{} (run {} --help for usage)", e.what(), tool));
+    const std::string message = fmt::format("{} (run {} --help for usage)", e.what(), tool);
+    util::log_error(message);
+    if (plugin) {
+      return plugin_unknown("usage: " + message);
+    }
     return static_cast<int>(ExitCode::usage);
   }
 
@@ -131,17 +165,19 @@ int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
   const bool disabled = kill_switch_engaged();
   if (disabled && !when_disabled) {
     util::log_notice("HEARTBEAT_ENABLED is false: heartbeat is switched off, doing nothing");
-    return 0;
+    // OK would vouch for a fleet nobody watches.
+    return plugin ? plugin_unknown("heartbeat is switched off (HEARTBEAT_ENABLED is false)") : 0;
   }
   int code = 0;
   try {
     code = disabled ? when_disabled() : body();
   } catch (const Error& e) {
     util::log_error(e.what());
-    code = static_cast<int>(e.exit_code());
+    code = plugin ? plugin_unknown(e.what()) : static_cast<int>(e.exit_code());
   } catch (const std::exception& e) {
-    util::log_error(fmt::format("internal error: {}", e.what()));
-    code = static_cast<int>(ExitCode::software);
+    const std::string message = fmt::format("internal error: {}", e.what());
+    util::log_error(message);
+    code = plugin ? plugin_unknown(message) : static_cast<int>(ExitCode::software);
   }
   if (pulse::threads_were_abandoned()) {
     // A check that ignored its timeout still runs on a detached thread: leave without running

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hb::tools {
@@ -44,9 +45,16 @@ void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
 // and --version return 0); anything else is an internal error (70). HEARTBEAT_ENABLED=false
 // makes the tool say so and return 0 before `body` runs (so no database is created), or run
 // `when_disabled` instead when one is given (hb-beat still runs the job it wraps).
+//
+// `plugin_flag` (hb-status: "--nagios") names a flag that makes the tool a monitoring plugin:
+// when it is on the command line, every failure above — a usage error, HEARTBEAT_ENABLED=false,
+// a missing config, an unreadable database, an internal error — also prints
+// "HEARTBEAT UNKNOWN - <message>" on stdout (the only stream Nagios reads) and returns 3, the
+// one code of the plugin API for "could not tell"; --help and --version still return 0.
 int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
              const std::function<int()>& body,
-             const std::function<int()>& when_disabled = nullptr);
+             const std::function<int()>& when_disabled = nullptr,
+             std::string_view plugin_flag = {});
 
 // Whether stdout gets colour: --color always/never, else a terminal without NO_COLOR.
 bool use_color(const CommonOptions& options);

@@ -3,6 +3,8 @@
 #include "common/cli.hpp"
 
 #include "core/clock.hpp"
+#include "output/nagios_output.hpp"
+#include "output/prometheus_output.hpp"
 #include "output/status_output.hpp"
 #include "status/status.hpp"
 #include "store/store.hpp"
@@ -22,11 +24,18 @@ Examples:
   hb-status api             one target: each check's last result, recent runs, events
   hb-status --all           also the retired targets (removed from the config)
   hb-status --json          the same as JSON (schema in docs/operations.md)
+  hb-status --prometheus /var/lib/prometheus/node-exporter/heartbeat.prom
+                            metrics for node_exporter's textfile collector, replaced atomically
+                            (mode 0644); without FILE on stdout
+  hb-status --nagios        a Nagios/Icinga plugin: "HEARTBEAT OK - ... | perfdata", problems below
   HB_NOW=2026-02-18T14:05:00Z hb-status   as seen at that instant
 
 Exit codes follow the Nagios convention on the worst state shown: 0 all healthy, 1 warning,
 2 failing or the pulse is stale/failed, 3 no data yet; 64 usage; 65 unknown target;
-74 database error; 78 configuration error.)";
+74 database error; 78 configuration error.
+--nagios exits only 0-3: every error is 3 with "HEARTBEAT UNKNOWN - <reason>" on stdout.
+--prometheus exits 0 once the metrics are written (the state is in hb_status_exit_code);
+74 when FILE cannot be written. Metrics and perfdata: docs/operations.md.)";
 
 } // namespace
 
@@ -41,13 +50,57 @@ int main(int argc, char** argv)
   app.add_flag("--all", all,
                "Also list retired targets (removed from the config; never counted or alerted on)");
   app.add_option("target", target, "Show this target in depth");
+  std::string metrics_file;
+  CLI::Option* prometheus =
+    app.add_option("--prometheus", metrics_file,
+                   "Print the overview as Prometheus metrics, or write them to FILE atomically "
+                   "(node_exporter textfile format)")
+      ->type_name("[FILE]")
+      ->expected(0, 1);
+  bool nagios = false;
+  CLI::Option* nagios_flag =
+    app.add_flag("--nagios", nagios,
+                 "Print the overview as a Nagios plugin does: one status line with performance "
+                 "data, exit 0-3");
+  prometheus->excludes(nagios_flag)->excludes("--json");
+  nagios_flag->excludes("--json")->excludes("--quiet");
 
   return tools::run_tool(app, argc, argv, options, [&]() -> int {
+    const bool want_prometheus = prometheus->count() > 0;
+    if ((want_prometheus || nagios) && !target.empty()) {
+      throw UsageError(fmt::format("{} shows the overview and takes no target (got \"{}\")",
+                                   nagios ? "--nagios" : "--prometheus", target));
+    }
+
     auto clock = clock_from_environment();
     const auto setup =
       tools::load_setup(options, tools::ConfigRequired::database_only, config::RunDiscovery::no);
     const auto now = clock->now();
     const output::Style style(tools::use_color(options));
+    // Every printer of the one report; --prometheus exits 0 once written, its state inside.
+    auto print_report = [&](const status::StatusReport& report) -> int {
+      if (nagios) {
+        std::cout << output::status_to_nagios(report);
+        return static_cast<int>(report.exit_code);
+      }
+      if (want_prometheus) {
+        const std::string text = output::status_to_prometheus(report);
+        if (!metrics_file.empty()) {
+          output::write_metrics_file(metrics_file, text);
+        } else if (!options.quiet) {
+          std::cout << text;
+        }
+        return 0;
+      }
+      if (!options.quiet) {
+        if (options.json) {
+          tools::print_json(output::status_to_json(report));
+        } else {
+          output::print_status(report, std::cout, style);
+        }
+      }
+      return static_cast<int>(report.exit_code);
+    };
 
     auto store = tools::open_database(setup, store::OpenMode::existing);
     if (!store) {
@@ -56,13 +109,18 @@ int main(int argc, char** argv)
       if (!target.empty()) {
         throw DataError(fmt::format("unknown target \"{}\": {}", target, why));
       }
-      if (options.json) {
+      if (nagios) {
+        std::cout << output::nagios_unknown(why);
+        return static_cast<int>(ExitCode::unknown);
+      }
+      if (options.json || want_prometheus) {
         status::StatusReport empty;
         empty.now = now;
         empty.database = setup.database;
         empty.pulse.reason = why;
-        tools::print_json(output::status_to_json(empty));
-      } else if (!options.quiet) {
+        return print_report(empty);
+      }
+      if (!options.quiet) {
         std::cout << "pulse: unknown  " << why << '\n';
       }
       return static_cast<int>(ExitCode::unknown);
@@ -86,13 +144,6 @@ int main(int argc, char** argv)
     const auto report = status::collect(*store, now, setup.database,
                                         all ? store::IncludeRetired::yes : store::IncludeRetired::no);
     tools::warn_if_pulse_stale(report.pulse);
-    if (!options.quiet) {
-      if (options.json) {
-        tools::print_json(output::status_to_json(report));
-      } else {
-        output::print_status(report, std::cout, style);
-      }
-    }
-    return static_cast<int>(report.exit_code);
-  });
+    return print_report(report);
+  }, nullptr, "--nagios");
 }

@@ -39,11 +39,61 @@ Connection::Connection(const DatabaseFile& file, OpenMode mode)
     set_up(mode);
     m_db->execAndGet("PRAGMA user_version");
   } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;
+    if (read_only() && (code == SQLITE_READONLY || code == SQLITE_CANTOPEN)) {
+      read_checkpointed_file(e);
+      return;
+    }
     if (!disk_full(e) || read_only()) {
       fail("setup", e);
     }
     read_without_shared_memory();
   }
+}
+
+void Connection::read_checkpointed_file(const SQLite::Exception& e)
+{
+  // A user who may only read the database (group-readable, docs/operations.md) reads a WAL
+  // database through its -wal and -shm files, which a writer leaves beside it (they persist, see
+  // set_up); SQLite maps a -shm it cannot write read-only. Only when another program closed the
+  // database last (the sqlite3 shell, a backup) are they gone, and this user may not create
+  // them. Then everything committed is in the database file itself: read it as immutable, which
+  // needs neither. A writer that starts meanwhile appends to a new WAL and leaves the file as it
+  // is until a checkpoint, a thousand pages later.
+  struct stat st {};
+  if (::stat((m_resolved + "-wal").c_str(), &st) == 0) {
+    // Committed pages may be in that WAL: reading past them would show the past.
+    throw StoreError(fmt::format(
+      "cannot read database {}: its -shm file is missing or unreadable, and this user may not "
+      "create it in {} ({}; the next hb-pulse or hb-beat creates it, see \"Read-only users\" "
+      "in docs/operations.md)",
+      m_path, m_folder, e.what()));
+  }
+  std::string uri = "file:";
+  for (const char c : m_resolved) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?immutable=1";
+  m_db.reset();
+  try {
+    m_db = std::make_unique<SQLite::Database>(uri, SQLite::OPEN_READONLY | SQLite::OPEN_URI |
+                                                     SQLite::OPEN_NOFOLLOW,
+                                              static_cast<int>(k_busy_timeout.count()),
+                                              heartbeat_vfs());
+  } catch (const SQLite::Exception& again) {
+    throw StoreError(fmt::format("cannot open database {}: {}", m_path, again.what()));
+  }
+  guarded("reading", [&] {
+    set_up(OpenMode::existing);
+    m_db->execAndGet("PRAGMA user_version");
+  });
+  util::log_debug(fmt::format("database {}: no -wal or -shm file and no right to create them "
+                              "in {}: reading the database file as immutable",
+                              m_path, m_folder));
 }
 
 void Connection::open(int flags)

@@ -25,7 +25,9 @@ public:
   // is a writer: it switches the database to WAL, waiting like any write while other processes
   // do the same. OpenMode::existing is a reader, which never writes: it falls back to read-only
   // when it cannot open the file read-write, and on a full disk, where SQLite could not create
-  // the shared-memory file a WAL reader needs, to reading with that index in its own memory.
+  // the shared-memory file a WAL reader needs, to reading with that index in its own memory;
+  // a user who may only read the file, finding no -wal and -shm beside it (another program
+  // checkpointed and removed them), reads the database file as immutable.
   // Throws hb::StoreError naming the path (hb::TemporaryError while another process holds it).
   Connection(const DatabaseFile& file, OpenMode mode);
 
@@ -52,6 +54,7 @@ private:
   void set_up(OpenMode mode);
   void switch_to_wal();
   void read_without_shared_memory();
+  void read_checkpointed_file(const SQLite::Exception& e);
   bool disk_full(const SQLite::Exception& e) const;
 
   std::string m_path;
