@@ -28,6 +28,7 @@ CheckState confirm_check(const CheckState& previous, const CheckResultRecord& re
   }
   cs.last_status = result.status;
   cs.last_message = result.message;
+  cs.last_latency = result.latency;
   if (result.status != CheckStatus::ok) {
     cs.consecutive_failures += 1;
     cs.consecutive_successes = 0;

@@ -36,7 +36,7 @@ void print_delivery(const delivery::DeliveryReport& report, std::ostream& out, c
   Table table({"", "CHANNEL", "SENT", "RETRYING", "FAILED", "HELD", "LAST ERROR"});
   for (const auto& [name, t] : report.channels) {
     const bool bad = t.failed > 0 || t.retrying > 0;
-    table.add({style.paint(bad ? "✗" : "✓", bad ? Tone::bad : Tone::good), name,
+    table.add({style.paint(symbol(bad ? Symbol::bad : Symbol::ok), bad ? Tone::bad : Tone::good), name,
                std::to_string(t.sent), std::to_string(t.retrying), std::to_string(t.failed),
                std::to_string(t.held), t.last_error});
   }

@@ -222,6 +222,8 @@ std::string status_to_prometheus(const status::StatusReport& report)
   Family check("hb_check_status", "gauge",
                "Status of the check's last result: 0 ok, 1 warning, 2 critical, 3 unknown (could "
                "not run).");
+  Family latency("hb_check_latency_seconds", "gauge",
+                 "How long the check's last observed run took, in seconds.");
   Family agent_state("hb_agent_state", "gauge",
                      "The agent's state (online, degraded, offline, unknown): 1 for the current one.");
   Family job_state("hb_job_state", "gauge",
@@ -264,6 +266,8 @@ std::string status_to_prometheus(const status::StatusReport& report)
       if (has_check(row.info, cs.check_name)) {
         check.add({{"target", row.info.id}, {"check", cs.check_name}},
                   number(check_code(cs.last_status)));
+        latency.add({{"target", row.info.id}, {"check", cs.check_name}},
+                    number(static_cast<double>(cs.last_latency.count()) / 1000));
       }
     }
     if (row.beat && !row.info.paused) {
@@ -295,6 +299,8 @@ std::string status_to_prometheus(const status::StatusReport& report)
   Family sent("hb_notifications_sent_24h", "gauge",
               "Notifications delivered in the last 24 hours, per channel (a sliding window, not a "
               "counter).");
+  Family failed_total("hb_notifications_failed_total", "counter",
+                      "Notifications given up on since the database was created, per channel.");
   Family failed("hb_notifications_failed_24h", "gauge",
                 "Notifications given up on in the last 24 hours, per channel (a sliding window, "
                 "not a counter).");
@@ -304,6 +310,7 @@ std::string status_to_prometheus(const status::StatusReport& report)
     held.add(channel, number(static_cast<long long>(ch.held)));
     sent.add(channel, number(static_cast<long long>(ch.sent)));
     failed.add(channel, number(static_cast<long long>(ch.failed)));
+    failed_total.add(channel, number(ch.failed_total));
   }
 
   Family recover_state("hb_recover_state", "gauge",
@@ -345,8 +352,8 @@ std::string status_to_prometheus(const status::StatusReport& report)
   std::string out;
   for (const Family* family :
        {&build, &exit_code, &now, &pulse_state, &pulse_run, &pulse_success, &skew, &targets,
-        &agents, &jobs, &info, &state, &up, &last_run, &last_beat, &score, &uptime, &check,
-        &agent_state, &job_state, &fleet_score, &fleet_uptime, &pending, &held, &sent, &failed,
+        &agents, &jobs, &info, &state, &up, &last_run, &last_beat, &score, &uptime, &check, &latency,
+        &agent_state, &job_state, &fleet_score, &fleet_uptime, &pending, &held, &sent, &failed_total, &failed,
         &recover_state, &recover_run, &recover_success, &recover_pending, &recover_suspended,
         &escalations, &attempts}) {
     family->print(out);

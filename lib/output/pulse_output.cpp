@@ -203,7 +203,7 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
       if (t.in_grace) {
         note += note.empty() ? "new target (grace)" : ", new target (grace)";
       }
-      table.add({style.paint(clear ? "✓" : "✗", tone_of(t.status)), t.id,
+      table.add({style.paint(symbol(clear ? Symbol::ok : Symbol::bad), tone_of(t.status)), t.id,
                  style.paint(to_string(t.status), tone_of(t.status)),
                  util::format_duration(t.duration), note});
       for (const auto& r : t.results) {
@@ -214,7 +214,7 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
         }
       }
     } else if (t.kind == Kind::would_run) {
-      table.add({"·", t.id, "due", "", t.reason});
+      table.add({std::string(symbol(Symbol::pending)), t.id, "due", "", t.reason});
     } else if (t.kind == Kind::held || t.kind == Kind::deadline || t.kind == Kind::not_run) {
       table.add({style.paint("!", Tone::warn), t.id, style.paint(kind_name(t.kind), Tone::warn),
                  "", t.reason});
@@ -228,16 +228,16 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
     const std::string label = "task " + t.name;
     switch (t.kind) {
     case TaskKind::executed:
-      table.add({style.paint("✓", Tone::good), label, style.paint(t.result ? to_string(*t.result) : "", Tone::good),
+      table.add({style.paint(symbol(Symbol::ok), Tone::good), label, style.paint(t.result ? to_string(*t.result) : "", Tone::good),
                  util::format_duration(t.duration), t.message});
       break;
     case TaskKind::failed:
-      table.add({style.paint("✗", Tone::bad), label, style.paint(t.result ? to_string(*t.result) : "", Tone::bad),
+      table.add({style.paint(symbol(Symbol::bad), Tone::bad), label, style.paint(t.result ? to_string(*t.result) : "", Tone::bad),
                  util::format_duration(t.duration),
                  t.reason.empty() ? t.message : t.message + " (" + t.reason + ")"});
       break;
     case TaskKind::would_run:
-      table.add({"·", label, "due", "", t.reason});
+      table.add({std::string(symbol(Symbol::pending)), label, "due", "", t.reason});
       break;
     case TaskKind::held:
     case TaskKind::not_run:
@@ -257,9 +257,9 @@ void print_pulse(const pulse::PulseReport& report, std::ostream& out, const Styl
   }
   for (const auto& e : report.beat_events) {
     const bool good = e.new_state == "online" || e.new_state == "ok";
-    table.add({style.paint(good ? "✓" : "✗", good ? Tone::good : Tone::bad), e.target_id,
+    table.add({style.paint(symbol(good ? Symbol::ok : Symbol::bad), good ? Tone::good : Tone::bad), e.target_id,
                style.paint(e.new_state, good ? Tone::good : Tone::bad), "",
-               fmt::format("{} → {}: {}", e.old_state, e.new_state, truncate(e.message, 80))});
+               fmt::format("{} {} {}: {}", e.old_state, symbol(Symbol::arrow), e.new_state, truncate(e.message, 80))});
   }
   if (!table.empty()) {
     table.print(out);

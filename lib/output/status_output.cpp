@@ -2,6 +2,7 @@
 #include "output/status_output.hpp"
 
 #include "output/events.hpp"
+#include "output/figures_output.hpp"
 #include "output/notifications_output.hpp"
 #include "output/recover_output.hpp"
 
@@ -166,6 +167,7 @@ nlohmann::json row_json(const status::TargetRow& row)
     {"message", row.message},
     {"stale", row.stale},
     {"retiredAt", optional_time(row.retired_at)},
+    {"figures", figures_json(row.figures)},
   };
   if (row.beat) {
     out[row.beat->job ? "job" : "agent"] = beat_json(*row.beat);
@@ -224,7 +226,7 @@ void print_events(const status::TargetDetail& d, std::ostream& out)
   Table events({"AT", "EVENT", "CHANGE", "MESSAGE"});
   for (const auto& e : d.events) {
     events.add({util::format_rfc3339(e.at), std::string(to_string(e.type)) + (e.in_grace ? " (grace)" : ""),
-                fmt::format("{} → {}", e.old_state, e.new_state), truncate(e.message, 70)});
+                fmt::format("{} {} {}", e.old_state, symbol(Symbol::arrow), e.new_state), truncate(e.message, 70)});
   }
   events.print(out, "  ");
 }
@@ -366,6 +368,7 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
     counts += fmt::format(", {} paused", c.paused);
   }
   out << counts << '\n';
+  print_figures_summary(report.overall, out, style);
   if (c.agents > 0) {
     std::string agents = fmt::format("agents: {} total, {} online", c.agents,
                                      style.paint(std::to_string(c.agents_online), c.agents_online ? Tone::good : Tone::plain));
@@ -394,13 +397,13 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
   }
   if (!report.targets.empty()) {
     out << '\n';
-    Table table({"TARGET", "STATE", "LAST RUN", "RUNS 24H", "FAILED", "MESSAGE"});
+    Table table({"TARGET", "STATE", "SCORE", "UP 24H", "UP 30D", "LAST RUN", "MESSAGE"});
     for (const auto& row : report.targets) {
-      table.add({row.info.id, health_cell(row, style), last_cell(row, report.now),
-                 std::to_string(row.executions_24h), percent(row.failure_rate_24h),
-                 truncate(row_message(row), 70)});
+      table.add({row.info.id, health_cell(row, style), score_cell(row.figures.score, style),
+                 uptime_text(row.figures.uptime.day), uptime_text(row.figures.uptime.month),
+                 last_cell(row, report.now), row_message(row)});
     }
-    table.print(out);
+    table.print(out, "", style.width());
   }
 
   if (!report.schedules.empty()) {
@@ -467,12 +470,14 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
     }
     out << "tags: " << tags << '\n';
   }
+  print_figures_summary(row.figures, out, style);
 
   if (row.beat) {
     print_beat_section(d, out, style);
   }
   if (row.beat && d.checks.empty() && d.recent.empty()) {
     print_events(d, out);
+    print_incidents(d.incidents, d.now, out);
     print_notifications(d.notifications, out, style);
     print_target_recovery(d, out, style);
     return;
@@ -509,6 +514,7 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
   }
 
   print_events(d, out);
+  print_incidents(d.incidents, d.now, out);
   print_notifications(d.notifications, out, style);
   print_target_recovery(d, out, style);
 }
@@ -551,6 +557,7 @@ nlohmann::json status_to_json(const status::StatusReport& report)
                     : nlohmann::json(nullptr)},
     {"channels", channel_health_to_json(report.channels)},
     {"recovery", report.recovery ? recovery_status_to_json(*report.recovery) : nlohmann::json(nullptr)},
+    {"overall", figures_json(report.overall)},
     {"counts",
      {{"targets", c.targets},
       {"healthy", c.healthy},
@@ -634,6 +641,11 @@ nlohmann::json target_to_json(const status::TargetDetail& d)
   out["events"] = std::move(events);
   out["notifications"] = notifications_to_json(d.notifications);
   out["recovery"] = target_recovery_to_json(d);
+  nlohmann::json incidents = nlohmann::json::array();
+  for (const auto& incident : d.incidents) {
+    incidents.push_back(incident_json(incident));
+  }
+  out["incidents"] = std::move(incidents);
   if (d.row.beat) {
     if (d.row.beat->job) {
       nlohmann::json runs = nlohmann::json::array();

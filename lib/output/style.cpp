@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "output/style.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
 namespace hb::output {
 
 std::string Style::paint(std::string_view text, Tone tone) const
@@ -103,7 +107,47 @@ std::string truncate(std::string_view text, std::size_t width)
     }
     out += clean[i];
   }
-  return out + "…";
+  return out + std::string(symbol(Symbol::ellipsis));
+}
+
+namespace {
+bool g_unicode = true;
+} // namespace
+
+void set_unicode(bool on) { g_unicode = on; }
+
+bool unicode() { return g_unicode; }
+
+std::string_view symbol(Symbol which)
+{
+  switch (which) {
+  case Symbol::ok:
+    return g_unicode ? "✓" : "+";
+  case Symbol::bad:
+    return g_unicode ? "✗" : "x";
+  case Symbol::pending:
+    return g_unicode ? "·" : ".";
+  case Symbol::arrow:
+    return g_unicode ? "→" : "->";
+  case Symbol::ellipsis:
+    return g_unicode ? "…" : "...";
+  }
+  return "";
+}
+
+bool locale_is_utf8()
+{
+  for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+      continue;
+    }
+    std::string text(value);
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text.find("utf-8") != std::string::npos || text.find("utf8") != std::string::npos;
+  }
+  return false;
 }
 
 } // namespace hb::output

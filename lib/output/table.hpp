@@ -15,7 +15,9 @@ public:
   void add(std::vector<std::string> row) { m_rows.push_back(std::move(row)); }
   bool empty() const { return m_rows.empty(); }
   // Cells may carry colour escapes (they are not counted in widths).
-  void print(std::ostream& out, const std::string& indent = "") const;
+  // With `width` > 0, the last column is cut to fit lines into that many columns; when fewer
+  // than 12 columns are left for it, it goes on a line of its own below, indented.
+  void print(std::ostream& out, const std::string& indent = "", std::size_t width = 0) const;
 
 private:
   std::vector<std::string> m_header;

@@ -96,6 +96,9 @@ Evaluation evaluate(const config::Target& target, const TargetState& previous,
       event.old_state = std::string(to_string(old_health));
       event.new_state = std::string(to_string(health));
       event.in_grace = in_grace == InGrace::yes;
+      if (health != Health::healthy) {
+        event.since = state.since;
+      }
       if (health == Health::healthy) {
         event.type = EventType::recovered;
         event.message = "all checks pass";

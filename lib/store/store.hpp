@@ -210,7 +210,7 @@ public:
                                                                 int limit) = 0;
   // Attempts on `target_id` that started at or after `since`.
   virtual int count_recovery_attempts(const std::string& target_id, TimePoint since) = 0;
-  // Finished attempts since `since`, by result (running ones are not counted).
+  // hb-recover attempts started since `since`, by result (running ones not counted).
   virtual RecoveryCounts recovery_counts(TimePoint since) = 0;
   // Escalations not resolved yet, oldest first.
   virtual std::vector<Escalation> open_escalations() = 0;

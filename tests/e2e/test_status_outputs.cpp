@@ -404,7 +404,7 @@ TEST_CASE("hb-status --nagios: a status line with perfdata and the problems belo
     CHECK(r.out == "HEARTBEAT OK - 1 target: 1 healthy; pulse alive | targets=1;;;0 "
                    "healthy=1;;;0;1 warning=0;0;;0;1 failing=0;;0;0;1 stale=0;;0;0;1 "
                    "unknown=0;;;0;1 paused=0;;;0;1 agents_offline=0;;0;0;0 jobs_failing=0;;0;0;0 "
-                   "pulse_age=60s;;450;0 notifications_failed_24h=0;;;0\n");
+                   "score=100.0;70:;40:;0;100 pulse_age=60s;;450;0 notifications_failed_24h=0;;;0\n");
   }
   SECTION("a failing target is CRITICAL, exit 2, and listed before the warning one")
   {

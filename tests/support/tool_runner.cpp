@@ -53,9 +53,16 @@ std::string tool_path(const std::string& tool) { return std::string(HB_BIN_DIR) 
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args,
                     const std::map<std::string, std::string>& env)
 {
+  std::vector<std::string> argv{tool_path(tool)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, env);
+}
+
+ToolResult run_command(const std::vector<std::string>& argv,
+                       const std::map<std::string, std::string>& env)
+{
   util::ProcessSpec spec;
-  spec.argv.push_back(tool_path(tool));
-  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.argv = argv;
   // Neutralise the caller's heartbeat environment; an empty value means "unset" to the tools.
   spec.env = {{"HB_CONFIG", ""}, {"HB_DB", ""}, {"HB_NOW", ""}, {"HEARTBEAT_ENABLED", ""},
               {"NO_COLOR", "1"}};

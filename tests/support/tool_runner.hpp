@@ -38,6 +38,10 @@ struct ToolResult {
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args,
                     const std::map<std::string, std::string>& env = {});
 
+// The same for any command (argv[0] a path), e.g. a tool under script(1).
+ToolResult run_command(const std::vector<std::string>& argv,
+                       const std::map<std::string, std::string>& env = {});
+
 // Path of a built tool.
 std::string tool_path(const std::string& tool);
 

@@ -4,6 +4,7 @@
 #include "output/events.hpp"
 #include "output/json_text.hpp"
 #include "output/nagios_output.hpp"
+#include "output/style.hpp"
 #include "pulse/pulse.hpp"
 #include "pulse/runner.hpp"
 #include "store/store.hpp"
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace hb::tools {
@@ -133,6 +135,7 @@ int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
   const std::string tool = app.get_name();
   const bool plugin = flag_given(argc, argv, plugin_flag);
   util::configure_logging(tool, util::detect_log_format(), util::LogLevel::notice);
+  output::set_unicode(output::locale_is_utf8());
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -190,6 +193,24 @@ int run_tool(CLI::App& app, int argc, char** argv, const CommonOptions& options,
 }
 
 bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+
+std::size_t terminal_width()
+{
+  if (!stdout_is_terminal()) {
+    return 0;
+  }
+  winsize size{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return size.ws_col;
+  }
+  if (const char* columns = std::getenv("COLUMNS"); columns != nullptr) {
+    const long n = std::strtol(columns, nullptr, 10);
+    if (n > 0 && n < 10'000) {
+      return static_cast<std::size_t>(n);
+    }
+  }
+  return 80;
+}
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
 bool use_color(const CommonOptions& options)

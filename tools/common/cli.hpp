@@ -61,6 +61,9 @@ bool use_color(const CommonOptions& options);
 
 // Whether stdout (or stderr) is a terminal.
 bool stdout_is_terminal();
+// The terminal's width in columns when stdout is one (TIOCGWINSZ, else $COLUMNS, else 80);
+// 0 when stdout is not a terminal: piped output is never cut.
+std::size_t terminal_width();
 bool stderr_is_terminal();
 
 // yes: the whole config must exist and be valid; database_only: if a config exists only its

@@ -76,7 +76,7 @@ int main(int argc, char** argv)
     const auto setup =
       tools::load_setup(options, tools::ConfigRequired::database_only, config::RunDiscovery::no);
     const auto now = clock->now();
-    const output::Style style(tools::use_color(options));
+    const output::Style style(tools::use_color(options), tools::terminal_width());
     // Every printer of the one report; --prometheus exits 0 once written, its state inside.
     auto print_report = [&](const status::StatusReport& report) -> int {
       if (nagios) {

@@ -4,6 +4,7 @@
 #include "core/types.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace hb {
@@ -18,6 +19,9 @@ struct Event {
   std::string new_state;
   std::string message;
   bool in_grace = false;  // the target was inside new_target_grace: recorded, never notified
+  // A bad event of a target with checks: the first failing observation of its streak (the
+  // incident's start, for MTTD and MTTR); none where the failure is a silence.
+  std::optional<TimePoint> since;
 };
 
 } // namespace hb

@@ -140,6 +140,7 @@ struct ChannelHealth {
   int held = 0;             // in quiet hours
   int sent = 0;             // in the window
   int failed = 0;           // gave up, in the window
+  long long failed_total = 0;  // gave up, ever (failed rows are never pruned)
   std::optional<TimePoint> oldest_pending;  // created_at of the oldest pending or held row
   std::string last_error;   // of the latest attempt that failed, secret-free
   std::optional<TimePoint> last_error_at;

@@ -76,6 +76,7 @@ struct CheckState {
   CheckStatus confirmed = CheckStatus::ok;
   std::optional<TimePoint> bad_since;  // first bad observation of the current bad streak
   std::string last_message;
+  Duration last_latency{0};  // of the last observation
 };
 
 // Health of one target, derived after each execution.

@@ -132,8 +132,9 @@ std::string notice_of(const Event& event, const std::vector<Notification>& rows)
 EventWriter::EventWriter(SQLite::Database& db)
   : m_db(db),
     m_insert(db, R"sql(
-      INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace, notice)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql")
+      INSERT INTO events (target_id, at, type, old_state, new_state, message, in_grace, notice,
+                          since)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql")
 {
 }
 
@@ -160,6 +161,7 @@ void EventWriter::write(const SQLite::Transaction& /*transaction*/, Event& event
   m_insert.bind(6, event.message);
   m_insert.bind(7, event.in_grace ? 1 : 0);
   m_insert.bind(8, notice_of(event, rows));
+  bind_optional_time(m_insert, 9, event.since);
   m_insert.exec();
   m_insert.reset();
   event.id = m_db.getLastInsertRowid();

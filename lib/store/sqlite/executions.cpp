@@ -40,11 +40,11 @@ void Executions::record(std::vector<ExecutionWrite>& writes)
         last_success_at = ?8, last_failure_at = ?9, last_message = ?10)sql");
     SQLite::Statement upsert_check(db, R"sql(
       INSERT INTO check_states (target_id, check_name, last_status, consecutive_failures,
-        consecutive_successes, confirmed, bad_since, last_message)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        consecutive_successes, confirmed, bad_since, last_message, last_latency_ms)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
       ON CONFLICT(target_id, check_name) DO UPDATE SET last_status = ?3,
         consecutive_failures = ?4, consecutive_successes = ?5, confirmed = ?6, bad_since = ?7,
-        last_message = ?8)sql");
+        last_message = ?8, last_latency_ms = ?9)sql");
     // A check removed from the config leaves no state behind.
     SQLite::Statement drop_check_states(db, "DELETE FROM check_states WHERE target_id = ?1");
     EventWriter events(db);
@@ -104,6 +104,7 @@ void Executions::record(std::vector<ExecutionWrite>& writes)
         upsert_check.bind(6, std::string(to_string(c.confirmed)));
         bind_optional_time(upsert_check, 7, c.bad_since);
         upsert_check.bind(8, c.last_message);
+        upsert_check.bind(9, static_cast<int64_t>(c.last_latency.count()));
         upsert_check.exec();
         upsert_check.reset();
       }
@@ -164,7 +165,7 @@ std::map<std::string, TargetState> Executions::read_states(const std::string* on
   }
   SQLite::Statement c(db, std::string(R"sql(
     SELECT target_id, check_name, last_status, consecutive_failures, consecutive_successes,
-           confirmed, bad_since, last_message
+           confirmed, bad_since, last_message, last_latency_ms
     FROM check_states)sql") + filter + " ORDER BY target_id, check_name");
   if (only_target) {
     c.bind(1, *only_target);
@@ -182,6 +183,7 @@ std::map<std::string, TargetState> Executions::read_states(const std::string* on
     cs.confirmed = parse_or(parse_check_status(c.getColumn(5).getString()), CheckStatus::ok);
     cs.bad_since = optional_time(c.getColumn(6));
     cs.last_message = c.getColumn(7).getString();
+    cs.last_latency = Duration(c.getColumn(8).getInt64());
     it->second.checks.push_back(std::move(cs));
   }
   return out;

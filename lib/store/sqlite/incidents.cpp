@@ -70,7 +70,7 @@ std::vector<health::IncidentTimeline> read_incidents(Connection& connection, Tim
     std::map<std::string, std::int64_t> opened_by;  // index → the opening event's id
     std::vector<std::int64_t> opening_ids;
     SQLite::Statement q(db, R"sql(
-      SELECT id, target_id, at, type, message FROM events
+      SELECT id, target_id, at, type, message, since FROM events
       WHERE at >= ?1 AND target_id <> '')sql" + only + " ORDER BY id");
     bind_time(q, 1, since);
     if (!target_id.empty()) {
@@ -92,7 +92,8 @@ std::vector<health::IncidentTimeline> read_incidents(Connection& connection, Tim
         health::IncidentTimeline incident;
         incident.target_id = target;
         incident.failing_at = at;
-        incident.first_failure = at;
+        incident.first_failure =
+            q.getColumn(5).isNull() ? at : std::min(at, util::from_unix_ms(q.getColumn(5).getInt64()));
         incident.cause = q.getColumn(4).getString();
         incident.interval = intervals[target];
         current[target] = out.size();
@@ -107,12 +108,6 @@ std::vector<health::IncidentTimeline> read_incidents(Connection& connection, Tim
       }
     }
 
-    SQLite::Statement first_bad(db, R"sql(
-      SELECT min(started_at) FROM executions
-      WHERE target_id = ?1 AND started_at <= ?2 AND status <> 'all_clear'
-        AND started_at > coalesce((SELECT max(started_at) FROM executions
-                                   WHERE target_id = ?1 AND started_at <= ?2
-                                     AND status = 'all_clear'), -1))sql");
     SQLite::Statement notified(db, R"sql(
       SELECT min(sent_at) FROM outbox
       WHERE target_id = ?1 AND incident_id = ?2 AND state = 'sent')sql");
@@ -121,13 +116,6 @@ std::vector<health::IncidentTimeline> read_incidents(Connection& connection, Tim
       WHERE target_id = ?1 AND started_at >= ?2 AND started_at <= ?3 AND action <> '')sql");
     for (std::size_t i = 0; i < out.size(); ++i) {
       health::IncidentTimeline& incident = out[i];
-      first_bad.bind(1, incident.target_id);
-      bind_time(first_bad, 2, incident.failing_at);
-      if (first_bad.executeStep() && !first_bad.getColumn(0).isNull()) {
-        incident.first_failure =
-            std::min(incident.failing_at, util::from_unix_ms(first_bad.getColumn(0).getInt64()));
-      }
-      first_bad.reset();
       notified.bind(1, incident.target_id);
       notified.bind(2, static_cast<int64_t>(opening_ids[i]));
       if (notified.executeStep() && !notified.getColumn(0).isNull()) {

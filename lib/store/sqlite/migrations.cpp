@@ -387,6 +387,12 @@ WHERE completed_at IS NOT NULL AND status <> 'running'
 GROUP BY target_id, r.resolution, completed_at - completed_at % r.width
 ON CONFLICT DO UPDATE SET runs = runs + excluded.runs, down = down + excluded.down;
 
+-- Notifications given up on are never pruned: hb_notifications_failed_total counts them.
+CREATE INDEX outbox_failed ON outbox(channel) WHERE state = 'failed';
+-- A bad event's incident start (its first failing observation), for MTTD and MTTR.
+ALTER TABLE events ADD COLUMN since INTEGER;
+-- A check's last latency, for hb_check_latency_seconds.
+ALTER TABLE check_states ADD COLUMN last_latency_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE targets ADD COLUMN active_hours TEXT NOT NULL DEFAULT '';
 ALTER TABLE targets ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
 

@@ -5,6 +5,8 @@
 #include "store/sqlite/codecs.hpp"
 #include "util/time.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace hb::store::sqlite {
@@ -233,6 +235,23 @@ std::vector<ChannelHealth> Outbox::health(TimePoint since)
       h.last_error = q.getColumn(6).isNull() ? "" : q.getColumn(6).getString();
       h.last_error_at = optional_time(q.getColumn(7));
       out.push_back(std::move(h));
+    }
+    SQLite::Statement failed(m_connection.db(), R"sql(
+      SELECT channel, count(*) FROM outbox WHERE state = 'failed' GROUP BY channel)sql");
+    while (failed.executeStep()) {
+      const std::string channel = failed.getColumn(0).getString();
+      auto it = std::find_if(out.begin(), out.end(),
+                             [&](const ChannelHealth& h) { return h.channel == channel; });
+      if (it == out.end()) {
+        ChannelHealth h;
+        h.channel = channel;
+        it = out.insert(std::upper_bound(out.begin(), out.end(), h,
+                                         [](const ChannelHealth& a, const ChannelHealth& b) {
+                                           return a.channel < b.channel;
+                                         }),
+                        std::move(h));
+      }
+      it->failed_total = failed.getColumn(1).getInt64();
     }
     return out;
   });

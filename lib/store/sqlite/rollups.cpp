@@ -52,7 +52,7 @@ const PruneTarget k_prune_targets[] = {
    &PruneReport::job_runs, &Retention::raw},
   {"beats", "id", "at < ?1", &PruneReport::beats, &Retention::beats},
   {"outbox", "id",
-   "created_at < ?1 AND state NOT IN ('pending', 'held') AND id NOT IN "
+   "created_at < ?1 AND state IN ('sent', 'suppressed') AND id NOT IN "
    "(SELECT max(id) FROM outbox GROUP BY target_id, channel)",
    &PruneReport::notifications, &Retention::raw},
   {"pulses", "id",

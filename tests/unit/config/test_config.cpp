@@ -322,7 +322,8 @@ TEST_CASE("load_from_string")
   {
     CHECK(error_of(R"({"recover": {}})")
           == R"(heartbeat.json: recover: unknown key "recover" (did you mean "recovery"?))");
-    CHECK(error_of(R"({"retention": {}})") == R"(heartbeat.json: retention: unknown key "retention")");
+    CHECK(error_of(R"({"retension": {}})")
+          == R"(heartbeat.json: retension: unknown key "retension" (did you mean "retention"?))");
     CHECK(error_of(R"({"targest": []})")
           == R"(heartbeat.json: targest: unknown key "targest" (did you mean "targets"?))");
   }

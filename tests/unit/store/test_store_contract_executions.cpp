@@ -296,10 +296,10 @@ TEST_CASE("Store::recent_events and Store::count_events")
     store->sync_targets({make_target("acme", "Acme"), make_target("globex", "Globex")}, k_t0);
     auto first = make_write("acme", k_t0, ExecStatus::alert);
     first.events.push_back({0, "acme", k_t0 + 1s, EventType::failing, "healthy", "failing",
-                            "http: connection refused", true});
+                            "http: connection refused", true, k_t0});
     auto second = make_write("acme", k_t0 + 30min, ExecStatus::all_clear);
     second.events.push_back({0, "acme", k_t0 + 30min + 1s, EventType::recovered, "failing",
-                             "healthy", "all checks pass", false});
+                             "healthy", "all checks pass", false, std::nullopt});
     auto other = make_write("globex", k_t0 + 10min, ExecStatus::alert);
     other.events.push_back(make_event("globex", k_t0 + 10min, EventType::failing, "down"));
     other.events.push_back(make_event("globex", k_t0 + 10min, EventType::warning, "slow"));

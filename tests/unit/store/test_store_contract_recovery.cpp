@@ -286,14 +286,20 @@ TEST_CASE("Store::recovery_counts")
     CHECK(counts.failed == 2);
     CHECK(counts.interrupted == 1);
 
-    // By the time each finished, at or after `since`.
-    counts = store->recovery_counts(k_t0 + 1h + 1min);
+    // By the time each started, at or after `since` (an attempt lasts minutes at most).
+    counts = store->recovery_counts(k_t0 + 1h);
     CHECK(counts.succeeded == 1);
     CHECK(counts.failed == 2);
     CHECK(counts.interrupted == 1);
-    counts = store->recovery_counts(k_t0 + 1h + 1min + 1ms);
+    counts = store->recovery_counts(k_t0 + 1h + 1ms);
     CHECK(counts.succeeded == 0);
     CHECK(counts.failed == 2);
+    const auto by_target = store->recovery_counts_by_target(k_t0);
+    CHECK(by_target.at("api").succeeded == 1);
+    CHECK(by_target.at("api").failed == 1);
+    CHECK(by_target.at("web").failed == 1);
+    CHECK(by_target.at("web").interrupted == 1);
+    CHECK(by_target.count("mail") == 0);
     counts = store->recovery_counts(k_t0 + 4h);
     CHECK(counts.succeeded == 0);
     CHECK(counts.failed == 0);
