@@ -44,10 +44,18 @@ nlohmann::json optional_time(const std::optional<TimePoint>& t)
 
 std::string optional_duration(const std::optional<Duration>& d)
 {
-  return d ? util::format_duration(*d) : std::string("-");
+  return d ? human_duration(*d) : std::string("-");
 }
 
 } // namespace
+
+std::string human_duration(Duration d)
+{
+  if (d >= Duration(60'000)) {
+    d = Duration((d.count() + 500) / 1000 * 1000);
+  }
+  return util::format_duration(d);
+}
 
 std::string score_cell(const std::optional<health::Score>& score, const Style& style)
 {
@@ -110,14 +118,14 @@ void print_incidents(const std::vector<health::IncidentTimeline>& incidents, Tim
   Table table({"STARTED", "DETECTED AFTER", "REPAIRED AFTER", "CAUSE"});
   for (const auto& incident : incidents) {
     const std::string detected =
-        incident.first_notified ? util::format_duration(*incident.first_notified -
-                                                        incident.first_failure)
+        incident.first_notified ? human_duration(*incident.first_notified -
+                                                 incident.first_failure)
                                 : std::string("not notified");
     const std::string repaired =
         incident.recovered_at
-            ? util::format_duration(*incident.recovered_at - incident.first_failure) +
+            ? human_duration(*incident.recovered_at - incident.first_failure) +
                   (health::is_false_positive(incident) ? " (by itself)" : "")
-            : fmt::format("open for {}", util::format_duration(now - incident.first_failure));
+            : fmt::format("open for {}", human_duration(now - incident.first_failure));
     table.add({util::format_rfc3339(incident.first_failure), detected, repaired, incident.cause});
   }
   table.print(out, "  ");

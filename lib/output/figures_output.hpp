@@ -30,6 +30,10 @@ void print_figures_summary(const health::Figures& figures, std::ostream& out, co
 void print_incidents(const std::vector<health::IncidentTimeline>& incidents, TimePoint now,
                      std::ostream& out);
 
+// A duration as people read it: rounded to the nearest second from a minute up ("4h", not
+// "3h 59m" for 3h 59m 59.998s), to the millisecond below.
+std::string human_duration(Duration d);
+
 nlohmann::json figures_json(const health::Figures& figures);
 nlohmann::json incident_json(const health::IncidentTimeline& incident);
 

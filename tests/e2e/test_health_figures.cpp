@@ -127,6 +127,30 @@ TEST_CASE("health figures: uptime, score and incidents from three days of pulses
                             Catch::Contains("98 excellent") && Catch::Contains("91.6%") &&
                             Catch::Contains("88.8%"));
   CHECK_THAT(table.out, Catch::Contains("incidents 7d: 2; MTTD -, MTTR 4h"));
+
+  // The Markdown report over the three days, from either database.
+  for (const Workspace* ws : {&kept, &pruned}) {
+    const auto report = ws->status({"--report", "--window", "3d"}, now);
+    INFO(report.out << report.err);
+    CHECK(report.exit_code == 0);
+    CHECK_THAT(report.out, Catch::StartsWith("# Heartbeat report: 2026-03-02T00:00:00Z to "
+                                             "2026-03-05T00:00:00Z"));
+    CHECK_THAT(report.out, Catch::Contains("- Uptime: 88.8% over 1 targets"));
+    CHECK_THAT(report.out, Catch::Contains("- Incidents: 2 (0 still open)"));
+    CHECK_THAT(report.out, Catch::Contains("| api | service | 88.8% | 72 | 8 | 2 | - | 4h |"));
+    CHECK_THAT(report.out, Catch::Contains("| api | 2026-03-02T20:00:") &&
+                               Catch::Contains("| 6h | not notified |") &&
+                               Catch::Contains("api is down"));
+    CHECK_THAT(report.out, Catch::Contains("No notifications in this window."));
+  }
+  // The last day only: the second incident.
+  const auto day = kept.status({"--report", "--window", "1d"}, now);
+  CHECK_THAT(day.out, Catch::Contains("- Incidents: 1 (0 still open)") &&
+                          Catch::Contains("| api | service | 91.6% | 24 | 2 | 1 |"));
+  const auto bad = kept.status({"--report", "--window", "soon"}, now);
+  CHECK(bad.exit_code == 64);
+  CHECK_THAT(bad.err, Catch::Contains("--window") && Catch::Contains("\"soon\""));
+  CHECK(kept.status({"--window", "1d"}, now).exit_code == 64);  // only with --report
 }
 
 TEST_CASE("retention: bad windows are configuration errors naming the key")

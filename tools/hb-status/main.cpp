@@ -5,9 +5,12 @@
 #include "core/clock.hpp"
 #include "output/nagios_output.hpp"
 #include "output/prometheus_output.hpp"
+#include "output/report_output.hpp"
 #include "output/status_output.hpp"
+#include "status/report.hpp"
 #include "status/status.hpp"
 #include "store/store.hpp"
+#include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
@@ -20,14 +23,19 @@ namespace {
 constexpr const char* k_description = R"(Show the system pulse, every target's state, or one target in depth.
 
 Examples:
-  hb-status                 the pulse, counts and one row per target
-  hb-status api             one target: each check's last result, recent runs, events
+  hb-status                 the pulse, counts, the fleet's health and one row per target with
+                            its score, uptime over 24h and 30d (docs/health.md)
+  hb-status api             one target: each check's last result, recent runs, events,
+                            incidents of the last 7 days
   hb-status --all           also the retired targets (removed from the config)
   hb-status --json          the same as JSON (schema in docs/operations.md)
   hb-status --prometheus /var/lib/prometheus/node-exporter/heartbeat.prom
                             metrics for node_exporter's textfile collector, replaced atomically
                             (mode 0644); without FILE on stdout
   hb-status --nagios        a Nagios/Icinga plugin: "HEARTBEAT OK - ... | perfdata", problems below
+  hb-status --report --window 30d > report.md
+                            a Markdown report: uptime, incidents, MTTD, MTTR, recovery success,
+                            false positives, notifications sent and failed
   HB_NOW=2026-02-18T14:05:00Z hb-status   as seen at that instant
 
 Exit codes follow the Nagios convention on the worst state shown: 0 all healthy, 1 warning,
@@ -35,7 +43,8 @@ Exit codes follow the Nagios convention on the worst state shown: 0 all healthy,
 74 database error; 78 configuration error.
 --nagios exits only 0-3: every error is 3 with "HEARTBEAT UNKNOWN - <reason>" on stdout.
 --prometheus exits 0 once the metrics are written (the state is in hb_status_exit_code);
-74 when FILE cannot be written. Metrics and perfdata: docs/operations.md.)";
+74 when FILE cannot be written. Metrics and perfdata: docs/operations.md.
+--report exits 0 once printed.)";
 
 } // namespace
 
@@ -62,6 +71,17 @@ int main(int argc, char** argv)
     app.add_flag("--nagios", nagios,
                  "Print the overview as a Nagios plugin does: one status line with performance "
                  "data, exit 0-3");
+  bool markdown = false;
+  CLI::Option* report_flag =
+    app.add_flag("--report", markdown,
+                 "Print a Markdown report of the window: uptime, incidents, MTTD, MTTR, recovery "
+                 "success, false positives, notifications (docs/health.md)");
+  std::string window_text = "7d";
+  CLI::Option* window_option =
+    app.add_option("--window", window_text, "The report's window, ending now (default 7d)")
+      ->type_name("DURATION");
+  window_option->needs(report_flag);
+  report_flag->excludes(nagios_flag)->excludes(prometheus)->excludes("--json");
   prometheus->excludes(nagios_flag)->excludes("--json");
   nagios_flag->excludes("--json")->excludes("--quiet");
 
@@ -72,6 +92,15 @@ int main(int argc, char** argv)
                                    nagios ? "--nagios" : "--prometheus", target));
     }
 
+    if (markdown && !target.empty()) {
+      throw UsageError(fmt::format("--report covers every target and takes none (got \"{}\")",
+                                   target));
+    }
+    const auto window = util::parse_duration(window_text);
+    if (!window || *window <= Duration(0)) {
+      throw UsageError(fmt::format("--window: expected a positive duration like \"7d\", got \"{}\"",
+                                   window_text));
+    }
     auto clock = clock_from_environment();
     const auto setup =
       tools::load_setup(options, tools::ConfigRequired::database_only, config::RunDiscovery::no);
@@ -124,6 +153,11 @@ int main(int argc, char** argv)
         std::cout << "pulse: unknown  " << why << '\n';
       }
       return static_cast<int>(ExitCode::unknown);
+    }
+
+    if (markdown) {
+      output::print_report_markdown(status::collect_report(*store, now, *window), std::cout);
+      return 0;
     }
 
     // Read-only (SPEC §4.4): agent and job states that silence has changed are derived in memory
