@@ -118,7 +118,8 @@ void Executions::record(std::vector<ExecutionWrite>& writes)
         health::Tally tally;
         tally.runs = 1;
         tally.down = e.status == ExecStatus::alert || e.status == ExecStatus::error ? 1 : 0;
-        if (w.load) {
+        // How fast a failure came back says nothing of performance: only runs that were up.
+        if (w.load && tally.down == 0) {
           tally.load_sum = *w.load;
           tally.load_count = 1;
         }

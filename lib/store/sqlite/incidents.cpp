@@ -5,6 +5,7 @@
 #include "store/sqlite/codecs.hpp"
 #include "util/time.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace hb::store::sqlite {
@@ -45,29 +46,32 @@ std::vector<health::IncidentTimeline> read_incidents(Connection& connection, Tim
       }
     }
     const std::string only = target_id.empty() ? "" : " AND target_id = ?2";
-    // Who was already in an incident when the window began.
+    // Who was already in an incident when the window began: each target's last event before
+    // it that starts or ends one (an index seek per target, whatever the history's length).
     std::map<std::string, bool> open_before;
     {
       SQLite::Statement q(db, R"sql(
-        SELECT target_id, type FROM events WHERE id IN (
-          SELECT max(id) FROM events
-          WHERE at < ?1 AND type NOT IN ('still_failing', 'escalated', 'escalation_resolved',
-                                         'clock_skew', 'discovery_failed', 'pulse_stale',
-                                         'recover_stale', 'job_ok')
-          GROUP BY target_id))sql" + only);
-      bind_time(q, 1, since);
-      if (!target_id.empty()) {
-        q.bind(2, target_id);
-      }
-      while (q.executeStep()) {
-        const auto type = parse_event_type(q.getColumn(1).getString());
-        open_before[q.getColumn(0).getString()] = type && opens(*type).value_or(false);
+        SELECT type FROM events
+        WHERE target_id = ?1 AND at < ?2 AND type NOT IN ('still_failing', 'escalated',
+          'escalation_resolved', 'clock_skew', 'discovery_failed', 'pulse_stale',
+          'recover_stale', 'job_ok')
+        ORDER BY at DESC, id DESC LIMIT 1)sql");
+      for (const auto& [id, interval] : intervals) {
+        if (!target_id.empty() && id != target_id) {
+          continue;
+        }
+        q.bind(1, id);
+        bind_time(q, 2, since);
+        if (q.executeStep()) {
+          const auto type = parse_event_type(q.getColumn(0).getString());
+          open_before[id] = type && opens(*type).value_or(false);
+        }
+        q.reset();
       }
     }
 
     std::vector<health::IncidentTimeline> out;
     std::map<std::string, std::size_t> current;  // target → index in `out` of its open incident
-    std::map<std::string, std::int64_t> opened_by;  // index → the opening event's id
     std::vector<std::int64_t> opening_ids;
     SQLite::Statement q(db, R"sql(
       SELECT id, target_id, at, type, message, since FROM events
@@ -108,27 +112,55 @@ std::vector<health::IncidentTimeline> read_incidents(Connection& connection, Tim
       }
     }
 
-    SQLite::Statement notified(db, R"sql(
-      SELECT min(sent_at) FROM outbox
-      WHERE target_id = ?1 AND incident_id = ?2 AND state = 'sent')sql");
-    SQLite::Statement acted(db, R"sql(
-      SELECT min(started_at) FROM recovery_attempts
-      WHERE target_id = ?1 AND started_at >= ?2 AND started_at <= ?3 AND action <> '')sql");
+    if (out.empty()) {
+      return out;
+    }
+    // The first notification sent of each incident (its rows are created after it opened) and
+    // the hb-recover actions on its target: one query each.
+    std::map<std::int64_t, TimePoint> first_sent;
+    {
+      SQLite::Statement sent(db, R"sql(
+        SELECT incident_id, min(sent_at) FROM outbox
+        WHERE created_at >= ?1 AND state = 'sent' AND incident_id <> 0)sql" + only +
+                                  " GROUP BY incident_id");
+      bind_time(sent, 1, since);
+      if (!target_id.empty()) {
+        sent.bind(2, target_id);
+      }
+      while (sent.executeStep()) {
+        first_sent[sent.getColumn(0).getInt64()] = util::from_unix_ms(sent.getColumn(1).getInt64());
+      }
+    }
+    TimePoint earliest = since;
+    for (const auto& incident : out) {
+      earliest = std::min(earliest, incident.first_failure);
+    }
+    std::map<std::string, std::vector<TimePoint>> actions;  // by target, in time order
+    {
+      SQLite::Statement acted(db, R"sql(
+        SELECT target_id, started_at FROM recovery_attempts
+        WHERE started_at >= ?1 AND action <> '')sql" + only + " ORDER BY started_at");
+      bind_time(acted, 1, earliest);
+      if (!target_id.empty()) {
+        acted.bind(2, target_id);
+      }
+      while (acted.executeStep()) {
+        actions[acted.getColumn(0).getString()].push_back(
+            util::from_unix_ms(acted.getColumn(1).getInt64()));
+      }
+    }
     for (std::size_t i = 0; i < out.size(); ++i) {
       health::IncidentTimeline& incident = out[i];
-      notified.bind(1, incident.target_id);
-      notified.bind(2, static_cast<int64_t>(opening_ids[i]));
-      if (notified.executeStep() && !notified.getColumn(0).isNull()) {
-        incident.first_notified = util::from_unix_ms(notified.getColumn(0).getInt64());
+      if (const auto it = first_sent.find(opening_ids[i]); it != first_sent.end()) {
+        incident.first_notified = it->second;
       }
-      notified.reset();
-      acted.bind(1, incident.target_id);
-      bind_time(acted, 2, incident.first_failure);
-      bind_time(acted, 3, incident.recovered_at.value_or(now));
-      if (acted.executeStep() && !acted.getColumn(0).isNull()) {
-        incident.first_recovery_action = util::from_unix_ms(acted.getColumn(0).getInt64());
+      if (const auto it = actions.find(incident.target_id); it != actions.end()) {
+        const auto first = std::lower_bound(it->second.begin(), it->second.end(),
+                                            incident.first_failure);
+        if (first != it->second.end() && *first <= incident.recovered_at.value_or(now)) {
+          incident.first_recovery_action = *first;
+        }
       }
-      acted.reset();
     }
     return out;
   });
