@@ -61,6 +61,12 @@ health::Figures FigureSources::of(const TargetRecord& record, const TargetRow& r
   return figures;
 }
 
+std::vector<health::IncidentTimeline> FigureSources::incidents_of(const std::string& target_id) const
+{
+  const auto it = m_incidents.find(target_id);
+  return it == m_incidents.end() ? std::vector<health::IncidentTimeline>{} : it->second;
+}
+
 health::Figures FigureSources::overall(const std::vector<TargetRow>& rows) const
 {
   health::Figures figures;

@@ -26,6 +26,9 @@ public:
   // The figures of one live target (no score while paused or retired).
   health::Figures of(const TargetRecord& record, const TargetRow& row) const;
 
+  // The incidents of `target_id` that started in the last k_incident_window, oldest first.
+  std::vector<health::IncidentTimeline> incidents_of(const std::string& target_id) const;
+
   // The fleet's figures over `rows` (live, not paused): the impact-weighted mean score, uptime
   // and incident figures over all of their observations and incidents.
   health::Figures overall(const std::vector<TargetRow>& rows) const;

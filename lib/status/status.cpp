@@ -424,8 +424,9 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
   auto beat_it = beats.find(target_id);
   detail.row = make_row(*record, state ? &*state : nullptr, &stats,
                         beat_it == beats.end() ? nullptr : &beat_it->second, now);
-  detail.row.figures = FigureSources(store, now).of(*record, detail.row);
-  detail.incidents = store.incidents(now - k_incident_window, now, target_id);
+  const FigureSources figures(store, now);
+  detail.row.figures = figures.of(*record, detail.row);
+  detail.incidents = figures.incidents_of(target_id);
   detail.recent = store.recent_executions(target_id, recent_limit, store::WithResults::yes);
   detail.events = store.recent_events(target_id, 10);
   detail.notifications = store.recent_notifications(target_id, 10);
