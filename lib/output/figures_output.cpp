@@ -12,21 +12,6 @@
 namespace hb::output {
 namespace {
 
-Tone tone_of(health::Band band)
-{
-  switch (band) {
-  case health::Band::excellent:
-  case health::Band::good:
-    return Tone::good;
-  case health::Band::fair:
-  case health::Band::poor:
-    return Tone::warn;
-  case health::Band::critical:
-    return Tone::bad;
-  }
-  return Tone::plain;
-}
-
 nlohmann::json optional_number(const std::optional<double>& value)
 {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -48,6 +33,21 @@ std::string optional_duration(const std::optional<Duration>& d)
 }
 
 } // namespace
+
+Tone tone_of(health::Band band)
+{
+  switch (band) {
+  case health::Band::excellent:
+  case health::Band::good:
+    return Tone::good;
+  case health::Band::fair:
+  case health::Band::poor:
+    return Tone::warn;
+  case health::Band::critical:
+    return Tone::bad;
+  }
+  return Tone::plain;
+}
 
 std::string human_duration(Duration d)
 {

@@ -16,6 +16,9 @@
 
 namespace hb::output {
 
+// excellent and good: good; fair and poor: warn; critical: bad.
+Tone tone_of(health::Band band);
+
 // "92 excellent", or "-" without a score.
 std::string score_cell(const std::optional<health::Score>& score, const Style& style);
 

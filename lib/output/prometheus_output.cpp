@@ -7,14 +7,8 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstdlib>
 #include <utility>
 #include <vector>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace hb::output {
 namespace {
@@ -117,8 +111,6 @@ bool has_check(const TargetInfo& info, const std::string& name)
   }
   return false;
 }
-
-std::string errno_phrase(int error) { return util::describe_file_error(error); }
 
 } // namespace
 
@@ -363,59 +355,10 @@ std::string status_to_prometheus(const status::StatusReport& report)
 
 void write_metrics_file(const std::filesystem::path& path, std::string_view text)
 {
-  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
-  // A dot name that does not end in ".prom": the textfile collector never reads a half file.
-  std::string temp = (folder / ("." + path.filename().string() + ".XXXXXX")).string();
-  auto fail = [&](const std::string& what, int error) {
-    throw IoError(fmt::format("cannot write metrics file {}: {}{}", path.string(), what,
-                              errno_phrase(error)));
-  };
-  if (path.filename().empty()) {
-    throw IoError(fmt::format("cannot write metrics file {}: expected a file name, not a folder",
-                              path.string()));
-  }
-  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) {
-    fail(fmt::format("creating a temporary file in {}: ", folder.string()), errno);
-  }
-  auto abandon = [&](const std::string& what) {
-    const int error = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    fail(what, error);
-  };
   // node_exporter runs as its own user: the file must be readable by others.
-  if (::fchmod(fd, 0644) != 0) {
-    abandon("");
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      abandon("");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    abandon("");
-  }
-  if (::close(fd) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    fail("", error);
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    fail("", error);
-  }
-  // The rename itself reaches the disk with the folder.
-  if (const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
+  const std::string error = util::write_file_atomically(path, text, 0644);
+  if (!error.empty()) {
+    throw IoError(fmt::format("cannot write metrics file {}: {}", path.string(), error));
   }
 }
 

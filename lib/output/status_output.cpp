@@ -21,21 +21,6 @@ namespace {
 
 constexpr int k_json_schema = 1;
 
-Tone pulse_tone(pulse::PulseState state)
-{
-  switch (state) {
-  case pulse::PulseState::alive:
-    return Tone::good;
-  case pulse::PulseState::warning:
-    return Tone::warn;
-  case pulse::PulseState::error:
-    return Tone::bad;
-  case pulse::PulseState::unknown:
-    return Tone::muted;
-  }
-  return Tone::plain;
-}
-
 nlohmann::json optional_time(const std::optional<TimePoint>& t)
 {
   return t ? nlohmann::json(util::format_rfc3339(*t)) : nlohmann::json(nullptr);
@@ -116,7 +101,54 @@ std::string format_seen(TimePoint then, TimePoint now)
   return util::format_age(then, now);
 }
 
-// "seen 42s ago", "started 3h ago", or the time since the last check run.
+} // namespace
+
+Tone pulse_tone(pulse::PulseState state)
+{
+  switch (state) {
+  case pulse::PulseState::alive:
+    return Tone::good;
+  case pulse::PulseState::warning:
+    return Tone::warn;
+  case pulse::PulseState::error:
+    return Tone::bad;
+  case pulse::PulseState::unknown:
+    return Tone::muted;
+  }
+  return Tone::plain;
+}
+
+std::string state_word(const status::TargetRow& row)
+{
+  if (row.retired_at) {
+    return "retired";
+  }
+  if (row.info.paused) {
+    return "paused";
+  }
+  if (row.stale) {
+    return "stale";
+  }
+  if (row.beat && row.info.checks.empty()) {
+    return row.beat->state;
+  }
+  return std::string(to_string(row.health));
+}
+
+Tone state_tone(const status::TargetRow& row)
+{
+  if (row.retired_at || row.info.paused) {
+    return Tone::muted;
+  }
+  if (row.stale) {
+    return Tone::bad;
+  }
+  if (row.beat && row.info.checks.empty() && row.beat->state == "running") {
+    return Tone::plain;
+  }
+  return tone_of(row.health);
+}
+
 std::string last_cell(const status::TargetRow& row, TimePoint now)
 {
   if (row.beat && (row.info.checks.empty() || !row.last_run)) {
@@ -129,7 +161,6 @@ std::string last_cell(const status::TargetRow& row, TimePoint now)
   return row.last_run ? format_seen(*row.last_run, now) : "never";
 }
 
-// The message column of an agent: missed beats and last metrics before anything else.
 std::string row_message(const status::TargetRow& row)
 {
   if (!row.beat || row.beat->job) {
@@ -148,6 +179,8 @@ std::string row_message(const status::TargetRow& row)
   }
   return out;
 }
+
+namespace {
 
 nlohmann::json row_json(const status::TargetRow& row)
 {
@@ -201,20 +234,7 @@ nlohmann::json pulse_json(const pulse::SystemPulse& p)
 
 std::string health_cell(const status::TargetRow& row, const Style& style)
 {
-  if (row.retired_at) {
-    return style.paint("retired", Tone::muted);
-  }
-  if (row.info.paused) {
-    return style.paint("paused", Tone::muted);
-  }
-  if (row.stale) {
-    return style.paint("stale", Tone::bad);
-  }
-  if (row.beat && row.info.checks.empty()) {
-    const Tone tone = row.beat->state == "running" ? Tone::plain : tone_of(row.health);
-    return style.paint(row.beat->state, tone);
-  }
-  return style.paint(to_string(row.health), tone_of(row.health));
+  return style.paint(state_word(row), state_tone(row));
 }
 
 void print_events(const status::TargetDetail& d, std::ostream& out)

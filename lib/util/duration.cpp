@@ -119,7 +119,9 @@ std::string format_duration_spec(Duration d)
 std::string format_age(TimePoint then, TimePoint now)
 {
   const Duration diff = now - then;
-  if (diff.count() >= 0 && diff < Duration(1000)) {
+  // Within a second either way (a run that finished a few milliseconds after a clock that
+  // started later read "now") is "just now", never "in 0ms".
+  if (diff > Duration(-1000) && diff < Duration(1000)) {
     return "just now";
   }
   // Whole seconds, rounded: a run 1m 59.998s ago reads "2m ago".

@@ -170,4 +170,57 @@ FileRead read_regular_file(const std::filesystem::path& path, std::size_t max_by
   return out;
 }
 
+std::string write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                                  unsigned mode)
+{
+  if (path.filename().empty()) {
+    return "expected a file name, not a folder";
+  }
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  std::string temp = (folder / ("." + path.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return fmt::format("creating a temporary file in {}: {}", folder.string(),
+                       describe_file_error(errno));
+  }
+  auto abandon = [&](int error) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return describe_file_error(error);
+  };
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    return abandon(errno);
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return abandon(errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    return abandon(errno);
+  }
+  if (::close(fd) != 0) {
+    const int error = errno;
+    ::unlink(temp.c_str());
+    return describe_file_error(error);
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temp.c_str());
+    return describe_file_error(error);
+  }
+  // The rename itself reaches the disk with the folder.
+  if (const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return {};
+}
+
 } // namespace hb::util

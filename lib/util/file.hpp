@@ -39,4 +39,12 @@ std::string format_bytes(std::uintmax_t bytes);
 // loop?)".
 std::string describe_file_error(int error);
 
+// Replaces `path` with `text` so that a reader sees the old file or the new one, never a part:
+// written to a temporary dot file in the same folder (a name no collector or web server picks
+// up: it ends in random letters), fsynced, given `mode`, renamed over `path`, and the folder
+// fsynced. Returns "" when done, else why not (a phrase that follows the path, e.g. "creating a
+// temporary file in /srv: permission denied"); the temporary file is removed then.
+std::string write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                                  unsigned mode);
+
 } // namespace hb::util

@@ -3,10 +3,12 @@
 #include "common/cli.hpp"
 
 #include "core/clock.hpp"
+#include "output/html_output.hpp"
 #include "output/nagios_output.hpp"
 #include "output/prometheus_output.hpp"
 #include "output/report_output.hpp"
 #include "output/status_output.hpp"
+#include "status/dashboard.hpp"
 #include "status/report.hpp"
 #include "status/status.hpp"
 #include "store/store.hpp"
@@ -32,6 +34,10 @@ Examples:
   hb-status --prometheus /var/lib/prometheus/node-exporter/heartbeat.prom
                             metrics for node_exporter's textfile collector, replaced atomically
                             (mode 0644); without FILE on stdout
+  hb-status --html /var/www/html/heartbeat.html
+                            a self-contained status page: the pulse, counts, every target with
+                            its score, uptime, 24-hour strip and latency trend, incidents,
+                            escalations, notifications; replaced atomically (mode 0644)
   hb-status --nagios        a Nagios/Icinga plugin: "HEARTBEAT OK - ... | perfdata", problems below
   hb-status --report --window 30d > report.md
                             a Markdown report: uptime, incidents, MTTD, MTTR, recovery success,
@@ -43,7 +49,7 @@ Exit codes follow the Nagios convention on the worst state shown: 0 all healthy,
 74 database error; 78 configuration error.
 --nagios exits only 0-3: every error is 3 with "HEARTBEAT UNKNOWN - <reason>" on stdout.
 --prometheus exits 0 once the metrics are written (the state is in hb_status_exit_code);
-74 when FILE cannot be written. Metrics and perfdata: docs/operations.md.
+74 when FILE cannot be written; --html likewise. Metrics and perfdata: docs/operations.md.
 --report exits 0 once printed.)";
 
 } // namespace
@@ -66,6 +72,12 @@ int main(int argc, char** argv)
                    "(node_exporter textfile format)")
       ->type_name("[FILE]")
       ->expected(0, 1);
+  std::string page_file;
+  CLI::Option* html =
+    app.add_option("--html", page_file,
+                   "Write a self-contained HTML status page to FILE atomically (no network fetch: "
+                   "inline CSS and SVG)")
+      ->type_name("FILE");
   bool nagios = false;
   CLI::Option* nagios_flag =
     app.add_flag("--nagios", nagios,
@@ -83,13 +95,16 @@ int main(int argc, char** argv)
   window_option->needs(report_flag);
   report_flag->excludes(nagios_flag)->excludes(prometheus)->excludes("--json");
   prometheus->excludes(nagios_flag)->excludes("--json");
+  html->excludes(prometheus)->excludes(nagios_flag)->excludes(report_flag)->excludes("--json");
   nagios_flag->excludes("--json")->excludes("--quiet");
 
   return tools::run_tool(app, argc, argv, options, [&]() -> int {
     const bool want_prometheus = prometheus->count() > 0;
-    if ((want_prometheus || nagios) && !target.empty()) {
+    const bool want_html = html->count() > 0;
+    if ((want_prometheus || nagios || want_html) && !target.empty()) {
       throw UsageError(fmt::format("{} shows the overview and takes no target (got \"{}\")",
-                                   nagios ? "--nagios" : "--prometheus", target));
+                                   nagios ? "--nagios" : want_html ? "--html" : "--prometheus",
+                                   target));
     }
 
     if (markdown && !target.empty()) {
@@ -132,6 +147,20 @@ int main(int argc, char** argv)
     };
 
     auto store = tools::open_database(setup, store::OpenMode::existing);
+    if (want_html) {
+      status::Dashboard dashboard;
+      if (store) {
+        dashboard = status::collect_dashboard(*store, now, setup.database);
+        tools::warn_if_pulse_stale(dashboard.report.pulse);
+      } else {
+        dashboard.report.now = now;
+        dashboard.report.database = setup.database;
+        dashboard.report.pulse.reason = fmt::format(
+          "no data yet: database {} does not exist (has hb-pulse run?)", setup.database);
+      }
+      output::write_page_file(page_file, output::status_to_html(dashboard));
+      return 0;
+    }
     if (!store) {
       const std::string why =
         fmt::format("no data yet: database {} does not exist (has hb-pulse run?)", setup.database);

@@ -151,6 +151,8 @@ TEST_CASE("format_age")
   {
     CHECK(format_age(now, now) == "just now");
     CHECK(format_age(now - Duration(999), now) == "just now");
+    CHECK(format_age(now + Duration(400), now) == "just now");
+    CHECK(format_age(now + Duration(1500), now) == "in 2s");
   }
 
   SECTION("past")
