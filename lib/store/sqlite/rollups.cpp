@@ -44,7 +44,11 @@ struct PruneTarget {
 };
 
 const PruneTarget k_prune_targets[] = {
-  {"executions", "id", "started_at < ?1", &PruneReport::executions, &Retention::raw},
+  // A target's last execution stays whatever its age (a paused target's last results).
+  {"executions", "id",
+   "started_at < ?1 AND (target_id, started_at) NOT IN "
+   "(SELECT target_id, last_execution_at FROM target_states WHERE last_execution_at IS NOT NULL)",
+   &PruneReport::executions, &Retention::raw},
   {"task_runs", "id", "started_at < ?1", &PruneReport::task_runs, &Retention::raw},
   {"job_runs", "id",
    "started_at < ?1 AND status <> 'running' AND id NOT IN "
