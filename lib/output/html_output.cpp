@@ -21,7 +21,6 @@ namespace hb::output {
 namespace {
 
 constexpr Duration k_hour{3'600'000};
-constexpr int k_strip_hours = 24;
 
 // The page's only styles. Colours follow the terminal's tones; a dark scheme when the browser
 // asks for one.
@@ -116,11 +115,11 @@ TimePoint hour_of(TimePoint t)
   return TimePoint(Duration((ms >= 0 ? ms : ms - hour + 1) / hour * hour));
 }
 
+// "14:00" (UTC) for an hour start.
 std::string hour_label(TimePoint hour)
 {
-  // "2026-03-02T14:00:00Z" → "14:00"
-  const std::string text = util::format_rfc3339(hour);
-  return text.size() >= 16 ? text.substr(11, 5) : text;
+  const long long hours = hour.time_since_epoch().count() / k_hour.count();
+  return fmt::format("{:02}:00", ((hours % 24) + 24) % 24);
 }
 
 // The last 24 hours, one cell each: green when every observation was up, red when all were
@@ -137,10 +136,10 @@ std::string strip_svg(const status::HourlyTallies* hours, TimePoint now)
   std::string out = fmt::format(
     "<svg class=\"strip\" width=\"{0}\" height=\"18\" viewBox=\"0 0 {0} 18\" role=\"img\" "
     "aria-label=\"last 24 hours\">",
-    k_strip_hours * cell);
+    status::k_dashboard_hours * cell);
   const TimePoint last = hour_of(now);
-  for (int i = 0; i < k_strip_hours; ++i) {
-    const TimePoint hour = last - k_hour * (k_strip_hours - 1 - i);
+  for (int i = 0; i < status::k_dashboard_hours; ++i) {
+    const TimePoint hour = last - k_hour * (status::k_dashboard_hours - 1 - i);
     const auto it = by_hour.find(hour);
     std::string tone = "none";
     std::string title = fmt::format("{}-{} UTC: no observation", hour_label(hour),
@@ -164,8 +163,8 @@ std::string ms_text(double ms)
   return util::format_duration(Duration(static_cast<long long>(std::llround(ms))));
 }
 
-// The mean latency of each hour of the trend window as a line, broken where hours have no
-// execution (nothing is drawn that was not measured), scaled to the window's slowest hour.
+// The mean latency of each of the last 24 hours as a line, broken where hours have no execution
+// (nothing is drawn that was not measured), scaled to the slowest hour.
 std::string latency_svg(const status::HourlyTallies* hours, TimePoint since, TimePoint now)
 {
   std::vector<std::pair<TimePoint, double>> points;
@@ -195,8 +194,8 @@ std::string latency_svg(const status::HourlyTallies* hours, TimePoint since, Tim
   auto y_of = [&](double ms) { return top + (height - top) * (1.0 - ms / highest); };
   std::string out = fmt::format(
     "<svg class=\"latency\" width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" "
-    "role=\"img\" aria-label=\"mean latency per hour, last 7 days\">"
-    "<title>mean latency per hour over 7 days: average {2}, slowest hour {3}</title>"
+    "role=\"img\" aria-label=\"mean latency per hour, last 24 hours\">"
+    "<title>mean latency per hour over 24 hours: average {2}, slowest hour {3}</title>"
     "<line class=\"axis\" x1=\"0\" y1=\"{1:.0f}\" x2=\"{0:.0f}\" y2=\"{1:.0f}\"/>"
     "<text x=\"0\" y=\"9\">max {3}</text>",
     width, height, html_escape(ms_text(sum / static_cast<double>(points.size()))),
@@ -324,7 +323,7 @@ void append_targets(const status::Dashboard& d, std::string& out)
     return;
   }
   out += "<table><thead><tr><th>STATE</th><th>TARGET</th><th>SCORE</th><th>UP 24H</th>"
-         "<th>UP 30D</th><th>LAST 24 HOURS</th><th>LATENCY 7D</th><th>LAST RUN</th>"
+         "<th>UP 30D</th><th>LAST 24 HOURS</th><th>LATENCY 24H</th><th>LAST RUN</th>"
          "<th>MESSAGE</th></tr></thead><tbody>\n";
   for (const auto& row : report.targets) {
     const auto it = d.hours.find(row.info.id);
@@ -341,7 +340,7 @@ void append_targets(const status::Dashboard& d, std::string& out)
       html_escape(row.info.id), html_escape(state_word(row)), tone, tone,
       html_escape(state_word(row)), name, score_html(row.figures.score),
       uptime_text(row.figures.uptime.day), uptime_text(row.figures.uptime.month),
-      strip_svg(hours, report.now), latency_svg(hours, d.trend_since, report.now),
+      strip_svg(hours, report.now), latency_svg(hours, d.hours_since, report.now),
       html_escape(last_cell(row, report.now)), html_escape(row_message(row)));
   }
   out += "</tbody></table></section>\n";

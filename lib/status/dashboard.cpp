@@ -31,8 +31,8 @@ Dashboard collect_dashboard(store::Store& store, TimePoint now, std::string data
   dashboard.report = collect(store, now, std::move(database));
   // Whole hours, so that the strip's cells and the roll-ups' buckets line up.
   const auto hour_start = TimePoint(Duration(now.time_since_epoch().count() / k_hour.count() * k_hour.count()));
-  dashboard.trend_since = hour_start + k_hour - k_trend_window;
-  dashboard.hours = store.hourly_tallies(dashboard.trend_since, now);
+  dashboard.hours_since = hour_start - k_hour * (k_dashboard_hours - 1);
+  dashboard.hours = store.hourly_tallies(dashboard.hours_since, now);
 
   for (const auto& row : dashboard.report.targets) {
     if (problem_level(row) >= 2) {

@@ -2,7 +2,7 @@
 #pragma once
 
 // hb-status --html: the overview of hb-status with what a page can show beside it: each target's
-// hourly roll-ups of the last 7 days (its 24-hour timeline strip and latency trend), the open
+// hourly roll-ups of the last 24 hours (its timeline strip and latency trend), the open
 // incidents and the last notifications. Read-only, like collect().
 
 #include "status/status.hpp"
@@ -28,13 +28,15 @@ struct OpenIncident {
 
 struct Dashboard {
   StatusReport report;
-  TimePoint trend_since;                          // now - k_trend_window, on an hour
-  std::map<std::string, HourlyTallies> hours;     // by target id, over the trend window
+  TimePoint hours_since;                          // the first of the k_dashboard_hours, on an hour
+  std::map<std::string, HourlyTallies> hours;     // by target id, from hours_since to now
   std::vector<OpenIncident> open_incidents;       // oldest first
   std::vector<OutboxItem> notifications;          // the last k_dashboard_notifications
 };
 
-inline constexpr Duration k_trend_window{7LL * 86'400'000};
+// The hours of the strip and of the latency trend, the current one included (a day: a few rows
+// per target, the same whatever the history's length).
+inline constexpr int k_dashboard_hours = 24;
 inline constexpr int k_dashboard_notifications = 10;
 
 // Reads the overview at `now` and what the page adds to it.

@@ -12,6 +12,7 @@
 #include "util/time.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace hb::store::sqlite {
 
@@ -210,15 +211,29 @@ std::vector<ExecutionStats> Executions::stats(TimePoint since)
 {
   SQLite::Database& db = m_connection.db();
   return m_connection.guarded("reading execution counts", [&] {
-    std::vector<ExecutionStats> out;
-    // "+target_id" keeps the grouping from steering SQLite to executions_by_target, which reads
-    // the whole history in target order; executions_by_time_covering reads only the window.
+    // Read in time order from executions_by_time_covering (only the window, never the table)
+    // and counted here: SQLite's GROUP BY would sort the window's rows in a temporary b-tree,
+    // which cost 4 times the reading (45 ms of 57 for 200 targets' day).
     SQLite::Statement q(db, R"sql(
-      SELECT target_id, count(*), sum(status != 'all_clear')
-      FROM executions WHERE started_at >= ?1 GROUP BY +target_id)sql");
+      SELECT target_id, status = 'all_clear' FROM executions INDEXED BY executions_by_time_covering
+      WHERE started_at >= ?1)sql");
     bind_time(q, 1, since);
+    std::unordered_map<std::string, ExecutionStats> counts;
+    std::string id;  // reused: target ids fit the string's own buffer, no allocation per row
     while (q.executeStep()) {
-      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt(), q.getColumn(2).getInt()});
+      const SQLite::Column column = q.getColumn(0);
+      id.assign(column.getText(), static_cast<std::size_t>(column.getBytes()));
+      auto it = counts.find(id);
+      if (it == counts.end()) {
+        it = counts.emplace(id, ExecutionStats{id, 0, 0}).first;
+      }
+      ++it->second.executions;
+      it->second.failures += q.getColumn(1).getInt() == 0 ? 1 : 0;
+    }
+    std::vector<ExecutionStats> out;
+    out.reserve(counts.size());
+    for (auto& entry : counts) {
+      out.push_back(std::move(entry.second));
     }
     return out;
   });

@@ -73,9 +73,11 @@ std::vector<health::IncidentTimeline> read_incidents(Connection& connection, Tim
     std::vector<health::IncidentTimeline> out;
     std::map<std::string, std::size_t> current;  // target → index in `out` of its open incident
     std::vector<std::int64_t> opening_ids;
+    // In time order, which events_by_time gives for the window alone ("ORDER BY id" made SQLite
+    // scan the whole table in rowid order).
     SQLite::Statement q(db, R"sql(
       SELECT id, target_id, at, type, message, since FROM events
-      WHERE at >= ?1 AND target_id <> '')sql" + only + " ORDER BY id");
+      WHERE at >= ?1 AND target_id <> '')sql" + only + " ORDER BY at, id");
     bind_time(q, 1, since);
     if (!target_id.empty()) {
       q.bind(2, target_id);

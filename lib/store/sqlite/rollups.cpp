@@ -150,9 +150,17 @@ Rollups::hourly(TimePoint since, TimePoint until)
       ORDER BY bucket)sql");
     q.bind(1, static_cast<int64_t>(floor_to(util::to_unix_ms(since), k_hour_ms)));
     q.bind(2, static_cast<int64_t>(util::to_unix_ms(until)));
+    // Rows come in bucket order, the targets interleaved: the target's vector is looked up
+    // with a reused key (no allocation per row).
+    std::string id;
     while (q.executeStep()) {
-      out[q.getColumn(0).getString()].emplace_back(
-          util::from_unix_ms(q.getColumn(1).getInt64()), read_tally(q, 2));
+      const SQLite::Column column = q.getColumn(0);
+      id.assign(column.getText(), static_cast<std::size_t>(column.getBytes()));
+      auto it = out.find(id);
+      if (it == out.end()) {
+        it = out.emplace(id, std::vector<std::pair<TimePoint, health::Tally>>{}).first;
+      }
+      it->second.emplace_back(util::from_unix_ms(q.getColumn(1).getInt64()), read_tally(q, 2));
     }
     return out;
   });
