@@ -151,18 +151,22 @@ nlohmann::json figures_json(const health::Figures& figures)
   out["uptime"] = {{"24h", optional_number(figures.uptime.day)},
                    {"7d", optional_number(figures.uptime.week)},
                    {"30d", optional_number(figures.uptime.month)}};
-  const auto& i = figures.incidents;
-  out["incidents7d"] = {{"count", i.incidents},
-                        {"open", i.open},
-                        {"notified", i.notified},
-                        {"falsePositives", i.false_positives},
-                        {"mttdMs", optional_ms(i.mttd)},
-                        {"mttrMs", optional_ms(i.mttr)},
-                        {"falsePositiveRate", optional_number(i.false_positive_rate)},
-                        {"recoveryRecovered", i.recovery_recovered},
-                        {"recoveryFailed", i.recovery_failed},
-                        {"recoverySuccess", optional_number(i.recovery_success)}};
+  out["incidents7d"] = incident_figures_json(figures.incidents);
   return out;
+}
+
+nlohmann::json incident_figures_json(const health::IncidentFigures& i)
+{
+  return {{"count", i.incidents},
+          {"open", i.open},
+          {"notified", i.notified},
+          {"falsePositives", i.false_positives},
+          {"mttdMs", optional_ms(i.mttd)},
+          {"mttrMs", optional_ms(i.mttr)},
+          {"falsePositiveRate", optional_number(i.false_positive_rate)},
+          {"recoveryRecovered", i.recovery_recovered},
+          {"recoveryFailed", i.recovery_failed},
+          {"recoverySuccess", optional_number(i.recovery_success)}};
 }
 
 nlohmann::json incident_json(const health::IncidentTimeline& incident)

@@ -38,6 +38,8 @@ void print_incidents(const std::vector<health::IncidentTimeline>& incidents, Tim
 std::string human_duration(Duration d);
 
 nlohmann::json figures_json(const health::Figures& figures);
+// The incident figures of a window (count, MTTD, MTTR, ...), as figures_json nests them.
+nlohmann::json incident_figures_json(const health::IncidentFigures& figures);
 nlohmann::json incident_json(const health::IncidentTimeline& incident);
 
 } // namespace hb::output

@@ -122,4 +122,44 @@ void print_report_markdown(const status::Report& report, std::ostream& out)
   }
 }
 
+nlohmann::json report_to_json(const status::Report& report)
+{
+  auto number_or_null = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto& t : report.targets) {
+    nlohmann::json incidents = nlohmann::json::array();
+    for (const auto& incident : t.incidents) {
+      incidents.push_back(incident_json(incident));
+    }
+    targets.push_back({{"id", t.info.id},
+                       {"name", t.info.name},
+                       {"kind", to_string(t.info.kind)},
+                       {"uptime", number_or_null(t.uptime)},
+                       {"observations", t.observations},
+                       {"down", t.down},
+                       {"figures", incident_figures_json(t.figures)},
+                       {"incidents", incidents}});
+  }
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& c : report.channels) {
+    channels.push_back({{"channel", c.channel},
+                        {"sent", c.sent},
+                        {"failed", c.failed},
+                        {"pending", c.pending},
+                        {"held", c.held},
+                        {"lastError", c.last_error.empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(c.last_error)}});
+  }
+  return {{"schema", 1},
+          {"generatedAt", util::format_rfc3339(report.now)},
+          {"since", util::format_rfc3339(report.since)},
+          {"windowMs", report.window.count()},
+          {"uptime", number_or_null(report.uptime)},
+          {"figures", incident_figures_json(report.figures)},
+          {"targets", targets},
+          {"channels", channels}};
+}
+
 } // namespace hb::output

@@ -41,7 +41,7 @@ Examples:
   hb-status --nagios        a Nagios/Icinga plugin: "HEARTBEAT OK - ... | perfdata", problems below
   hb-status --report --window 30d > report.md
                             a Markdown report: uptime, incidents, MTTD, MTTR, recovery success,
-                            false positives, notifications sent and failed
+                            false positives, notifications sent and failed; with --json as JSON
   HB_NOW=2026-02-18T14:05:00Z hb-status   as seen at that instant
 
 Exit codes follow the Nagios convention on the worst state shown: 0 all healthy, 1 warning,
@@ -83,17 +83,17 @@ int main(int argc, char** argv)
     app.add_flag("--nagios", nagios,
                  "Print the overview as a Nagios plugin does: one status line with performance "
                  "data, exit 0-3");
-  bool markdown = false;
+  bool want_report = false;
   CLI::Option* report_flag =
-    app.add_flag("--report", markdown,
-                 "Print a Markdown report of the window: uptime, incidents, MTTD, MTTR, recovery "
+    app.add_flag("--report", want_report,
+                 "Print a Markdown (with --json: JSON) report of the window: uptime, incidents, MTTD, MTTR, recovery "
                  "success, false positives, notifications (docs/health.md)");
   std::string window_text = "7d";
   CLI::Option* window_option =
     app.add_option("--window", window_text, "The report's window, ending now (default 7d)")
       ->type_name("DURATION");
   window_option->needs(report_flag);
-  report_flag->excludes(nagios_flag)->excludes(prometheus)->excludes("--json");
+  report_flag->excludes(nagios_flag)->excludes(prometheus);
   prometheus->excludes(nagios_flag)->excludes("--json");
   html->excludes(prometheus)->excludes(nagios_flag)->excludes(report_flag)->excludes("--json");
   nagios_flag->excludes("--json")->excludes("--quiet");
@@ -107,7 +107,7 @@ int main(int argc, char** argv)
                                    target));
     }
 
-    if (markdown && !target.empty()) {
+    if (want_report && !target.empty()) {
       throw UsageError(fmt::format("--report covers every target and takes none (got \"{}\")",
                                    target));
     }
@@ -161,6 +161,23 @@ int main(int argc, char** argv)
       output::write_page_file(page_file, output::status_to_html(dashboard));
       return 0;
     }
+    if (want_report) {
+      // Without a database nothing happened in the window: an empty report, not an error.
+      status::Report report;
+      if (store) {
+        report = status::collect_report(*store, now, *window);
+      } else {
+        report.now = now;
+        report.window = *window;
+        report.since = now - *window;
+      }
+      if (options.json) {
+        tools::print_json(output::report_to_json(report));
+      } else {
+        output::print_report_markdown(report, std::cout);
+      }
+      return 0;
+    }
     if (!store) {
       const std::string why =
         fmt::format("no data yet: database {} does not exist (has hb-pulse run?)", setup.database);
@@ -182,11 +199,6 @@ int main(int argc, char** argv)
         std::cout << "pulse: unknown  " << why << '\n';
       }
       return static_cast<int>(ExitCode::unknown);
-    }
-
-    if (markdown) {
-      output::print_report_markdown(status::collect_report(*store, now, *window), std::cout);
-      return 0;
     }
 
     // Read-only (SPEC §4.4): agent and job states that silence has changed are derived in memory
