@@ -624,9 +624,11 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
             std::max<Duration>(Duration(5'000), std::chrono::duration_cast<Duration>(
                                                     cutoff - SteadyClock::now())));
         util::log_info(fmt::format("pruned history past the retention windows: {} rows in {} "
-                                   "batches, longest {}{}",
+                                   "batches, longest {}, {} over 100 ms (checkpoints between them: longest {}){}",
                                    report.prune->total(), report.prune->batches,
                                    util::format_duration(report.prune->longest_batch),
+                                   report.prune->slow_batches,
+                                   util::format_duration(report.prune->longest_checkpoint),
                                    report.prune->complete ? "" : " (not finished: resumed next pulse)"));
       }
     }

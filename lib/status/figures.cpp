@@ -19,7 +19,7 @@ health::Tally tally_of(const std::map<std::string, health::Tally>& tallies, cons
 
 } // namespace
 
-FigureSources::FigureSources(store::Store& store, TimePoint now)
+FigureSources::FigureSources(store::Store& store, TimePoint now, const std::string& only_target)
     : m_now(now),
       m_day(store.tallies(now - k_day, now)),
       m_week(store.tallies(now - 7 * k_day, now)),
@@ -27,7 +27,7 @@ FigureSources::FigureSources(store::Store& store, TimePoint now)
       m_attempts(store.recovery_counts_by_target(now - k_incident_window)),
       m_policy(store.notify_policy())
 {
-  for (auto& incident : store.incidents(now - k_incident_window, now)) {
+  for (auto& incident : store.incidents(now - k_incident_window, now, only_target)) {
     m_incidents[incident.target_id].push_back(std::move(incident));
   }
 }

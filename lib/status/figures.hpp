@@ -20,8 +20,9 @@ struct TargetRow;
 
 class FigureSources {
 public:
-  // Reads what every target's figures need at `now`.
-  FigureSources(store::Store& store, TimePoint now);
+  // Reads what every target's figures need at `now`; the incidents of `only_target` alone
+  // unless it is empty (hb-status TARGET).
+  FigureSources(store::Store& store, TimePoint now, const std::string& only_target = {});
 
   // The figures of one live target (no score while paused or retired).
   health::Figures of(const TargetRecord& record, const TargetRow& row) const;

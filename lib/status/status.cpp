@@ -414,17 +414,15 @@ TargetDetail collect_target(store::Store& store, const std::string& target_id, T
   detail.first_seen = record->first_seen;
   const auto state = store.target_state(target_id);
   ExecutionStats stats;
-  for (auto& s : store.execution_stats(now - k_day)) {
-    if (s.target_id == target_id) {
-      stats = s;
-    }
+  for (auto& s : store.execution_stats(now - k_day, target_id)) {
+    stats = s;
   }
   const auto beats = record->retired_at ? std::map<std::string, agents::BeatView>()
                                          : agents::views(store, now);
   auto beat_it = beats.find(target_id);
   detail.row = make_row(*record, state ? &*state : nullptr, &stats,
                         beat_it == beats.end() ? nullptr : &beat_it->second, now);
-  const FigureSources figures(store, now);
+  const FigureSources figures(store, now, target_id);
   detail.row.figures = figures.of(*record, detail.row);
   detail.incidents = figures.incidents_of(target_id);
   detail.recent = store.recent_executions(target_id, recent_limit, store::WithResults::yes);

@@ -107,8 +107,9 @@ public:
   virtual std::map<std::string, TargetState> target_states() = 0;
 
   // Per-target execution counts since `since` (uses the time index; cost does not grow with the
-  // length of history).
-  virtual std::vector<ExecutionStats> execution_stats(TimePoint since) = 0;
+  // length of history), of `target_id` only unless it is empty (then through its own index).
+  virtual std::vector<ExecutionStats> execution_stats(TimePoint since,
+                                                      const std::string& target_id = {}) = 0;
   // Newest first, up to `limit`; with WithResults::yes each with its results in check order.
   virtual std::vector<ExecutionRecord> recent_executions(const std::string& target_id,
                                                          int limit, WithResults with_results) = 0;

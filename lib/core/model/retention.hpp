@@ -35,7 +35,9 @@ struct PruneReport {
   long long hourly = 0;
   long long daily = 0;
   int batches = 0;
-  Duration longest_batch{0};
+  Duration longest_batch{0};       // the longest write transaction: what others waited for
+  int slow_batches = 0;            // batches that held the write lock over 100 ms
+  Duration longest_checkpoint{0};  // the longest WAL checkpoint between batches (no lock held)
 
   long long total() const
   {

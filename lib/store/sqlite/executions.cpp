@@ -207,10 +207,22 @@ std::map<std::string, TargetState> Executions::states()
   return m_connection.guarded("reading target states", [&] { return read_states(nullptr); });
 }
 
-std::vector<ExecutionStats> Executions::stats(TimePoint since)
+std::vector<ExecutionStats> Executions::stats(TimePoint since, const std::string& target_id)
 {
   SQLite::Database& db = m_connection.db();
   return m_connection.guarded("reading execution counts", [&] {
+    if (!target_id.empty()) {
+      SQLite::Statement one(db, R"sql(
+        SELECT count(*), total(status != 'all_clear') FROM executions
+        WHERE target_id = ?1 AND started_at >= ?2)sql");
+      one.bind(1, target_id);
+      bind_time(one, 2, since);
+      std::vector<ExecutionStats> out;
+      if (one.executeStep() && one.getColumn(0).getInt() > 0) {
+        out.push_back({target_id, one.getColumn(0).getInt(), static_cast<int>(one.getColumn(1).getDouble())});
+      }
+      return out;
+    }
     // Read in time order from executions_by_time_covering (only the window, never the table)
     // and counted here: SQLite's GROUP BY would sort the window's rows in a temporary b-tree,
     // which cost 4 times the reading (45 ms of 57 for 200 targets' day).

@@ -25,7 +25,7 @@ public:
   // transaction or translating errors: for use inside a caller's transaction. Throws
   // SQLite::Exception.
   std::map<std::string, TargetState> read_states(const std::string* only_target);
-  std::vector<ExecutionStats> stats(TimePoint since);
+  std::vector<ExecutionStats> stats(TimePoint since, const std::string& target_id);
   std::vector<ExecutionRecord> recent(const std::string& target_id, int limit,
                                       WithResults with_results);
   // Records an event no execution caused (discovery_failed), in its own transaction.

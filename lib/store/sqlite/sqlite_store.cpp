@@ -89,9 +89,10 @@ public:
     return m_executions.state(target_id);
   }
   std::map<std::string, TargetState> target_states() override { return m_executions.states(); }
-  std::vector<ExecutionStats> execution_stats(TimePoint since) override
+  std::vector<ExecutionStats> execution_stats(TimePoint since,
+                                              const std::string& target_id = {}) override
   {
-    return m_executions.stats(since);
+    return m_executions.stats(since, target_id);
   }
   std::vector<ExecutionRecord> recent_executions(const std::string& target_id, int limit,
                                                  WithResults with_results) override

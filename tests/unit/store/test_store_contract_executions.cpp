@@ -272,6 +272,17 @@ TEST_CASE("Store::execution_stats")
       CHECK(store->execution_stats(k_t0 + 1ms).empty());
     }
 
+    SECTION("of one target")
+    {
+      const auto stats = store->execution_stats(k_t0 - 24h, "acme");
+      REQUIRE(stats.size() == 1);
+      CHECK(stats[0].target_id == "acme");
+      CHECK(stats[0].executions == 3);
+      CHECK(stats[0].failures == 2);
+      CHECK(store->execution_stats(k_t0 - 24h, "globex").empty());
+      CHECK(store->execution_stats(k_t0 - 1000h, "globex").at(0).failures == 1);
+    }
+
     SECTION("everything")
     {
       auto stats = store->execution_stats(k_t0 - 1000h);
