@@ -75,9 +75,9 @@ std::string chromium(const Workspace& ws, const fs::path& page, std::vector<std:
   REQUIRE(::access(k_chromium, X_OK) == 0);
   hb::util::ProcessSpec spec;
   // No sandbox: the tests run as root in CI, where Chromium refuses its sandbox; the page is our
-  // own, from a local file.
+  // own, from a local file. No /dev/shm: containers often give it 64 MiB, too little for it.
   spec.argv = {k_chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-               "--no-first-run", "--disable-extensions",
+               "--no-first-run", "--disable-extensions", "--disable-dev-shm-usage",
                "--user-data-dir=" + (ws.dir / "chromium").string()};
   spec.argv.insert(spec.argv.end(), extra.begin(), extra.end());
   spec.argv.push_back("file://" + page.string());
