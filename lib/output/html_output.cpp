@@ -5,6 +5,7 @@
 #include "output/status_output.hpp"
 
 #include "core/errors.hpp"
+#include "delivery/encoding.hpp"
 #include "util/duration.hpp"
 #include "util/file.hpp"
 #include "util/text.hpp"
@@ -19,6 +20,8 @@
 
 namespace hb::output {
 namespace {
+
+using delivery::html_escape;  // the one escaper, shared with the e-mail channel
 
 constexpr Duration k_hour{3'600'000};
 
@@ -420,34 +423,6 @@ void append_notifications(const status::Dashboard& d, std::string& out)
 }
 
 } // namespace
-
-std::string html_escape(std::string_view text)
-{
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string status_to_html(const status::Dashboard& d)
 {

@@ -18,10 +18,6 @@ namespace hb::output {
 // scheduled tasks, channels and the last notifications.
 std::string status_to_html(const status::Dashboard& dashboard);
 
-// `text` with &, <, >, " and ' replaced by their entities: safe in element text and in
-// double- or single-quoted attributes.
-std::string html_escape(std::string_view text);
-
 // Replaces `path` with `page` atomically (a reader or web server sees the old page or the new
 // one), mode 0644. Throws hb::IoError (exit 74) naming the path and the reason.
 void write_page_file(const std::filesystem::path& path, std::string_view page);
