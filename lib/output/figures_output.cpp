@@ -138,11 +138,15 @@ nlohmann::json figures_json(const health::Figures& figures)
     const auto& c = figures.score->components;
     out["score"] = figures.score->value;
     out["band"] = to_string(figures.score->band);
-    out["components"] = {{"consistency", optional_number(c.consistency)},
-                         {"performance", optional_number(c.performance)},
-                         {"errorRate", optional_number(c.error_rate)},
-                         {"resources", optional_number(c.resources)},
-                         {"impact", optional_number(c.impact)}};
+    // A target's score has at least one component; the fleet's, a mean of the targets' scores,
+    // has none: null, as for no score, rather than five nulls that read as "no data yet".
+    const bool any = c.consistency || c.performance || c.error_rate || c.resources || c.impact;
+    out["components"] = any ? nlohmann::json{{"consistency", optional_number(c.consistency)},
+                                             {"performance", optional_number(c.performance)},
+                                             {"errorRate", optional_number(c.error_rate)},
+                                             {"resources", optional_number(c.resources)},
+                                             {"impact", optional_number(c.impact)}}
+                            : nlohmann::json(nullptr);
   } else {
     out["score"] = nullptr;
     out["band"] = nullptr;

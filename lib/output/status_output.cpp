@@ -621,12 +621,12 @@ nlohmann::json target_to_json(const status::TargetDetail& d)
     } else {
       item["last"] = nullptr;
     }
-    if (c.state) {
-      item["counts"] = {{"consecutiveFailures", c.state->consecutive_failures},
-                        {"consecutiveSuccesses", c.state->consecutive_successes},
-                        {"confirmed", to_string(c.state->confirmed)},
-                        {"badSince", optional_time(c.state->bad_since)}};
-    }
+    // null before the check's first run, like `last`: the key is always there.
+    item["counts"] = c.state ? nlohmann::json{{"consecutiveFailures", c.state->consecutive_failures},
+                                              {"consecutiveSuccesses", c.state->consecutive_successes},
+                                              {"confirmed", to_string(c.state->confirmed)},
+                                              {"badSince", optional_time(c.state->bad_since)}}
+                             : nlohmann::json(nullptr);
     checks.push_back(std::move(item));
   }
   nlohmann::json recent = nlohmann::json::array();

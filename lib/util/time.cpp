@@ -3,6 +3,8 @@
 
 #include <date/date.h>
 
+#include <algorithm>
+
 namespace hb::util {
 
 TimePoint SystemClock::now() const
@@ -96,7 +98,15 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text)
 
 std::string format_rfc3339(TimePoint t)
 {
-  return date::format("%FT%TZ", std::chrono::time_point_cast<std::chrono::seconds>(t));
+  // RFC 3339 has four-digit years: a time past them (a late HB_NOW plus a long duration) would
+  // print as "10099-12-06T...", which no RFC 3339 reader accepts.
+  static const TimePoint first = std::chrono::time_point_cast<Duration>(
+      date::sys_days(date::year(0) / date::January / 1));
+  static const TimePoint last =
+      std::chrono::time_point_cast<Duration>(date::sys_days(date::year(9999) / date::December / 31))
+      + std::chrono::seconds(86'399);
+  return date::format("%FT%TZ",
+                      std::chrono::time_point_cast<std::chrono::seconds>(std::clamp(t, first, last)));
 }
 
 std::int64_t to_unix_ms(TimePoint t) { return t.time_since_epoch().count(); }

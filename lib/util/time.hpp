@@ -52,7 +52,8 @@ private:
 // Returns std::nullopt when `text` is not one.
 std::optional<TimePoint> parse_rfc3339(std::string_view text);
 
-// Formats as RFC 3339 UTC with second precision: "2026-02-18T14:05:00Z".
+// Formats as RFC 3339 UTC with second precision: "2026-02-18T14:05:00Z". Times outside years
+// 0000-9999, which RFC 3339 cannot write, are shown as its first or last second.
 std::string format_rfc3339(TimePoint t);
 
 // Milliseconds since the Unix epoch, for storage.

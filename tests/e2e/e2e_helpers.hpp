@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "support/json_schema.hpp"
 #include "support/test_server.hpp"
 #include "support/tool_runner.hpp"
 
@@ -8,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -22,6 +24,83 @@
 #include <unistd.h>
 
 namespace hb::test {
+
+// Returns true when hb-status ARGS shows one target in depth (hb-status TARGET): when an
+// argument is neither an option nor an option's value.
+inline bool names_target(const std::vector<std::string>& args)
+{
+  static const std::vector<std::string> with_value{"-c", "--config", "--db", "--color",
+                                                   "--log-format", "--window", "--prometheus"};
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      return i + 1 < args.size();
+    }
+    if (std::find(with_value.begin(), with_value.end(), a) != with_value.end()) {
+      ++i;
+    } else if (a.empty() || a[0] != '-') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The schema of what hb-status ARGS --json prints: docs/schema/hb-status-target.schema.json for
+// hb-status TARGET, else docs/schema/hb-status.schema.json (the overview, also without a
+// database).
+inline std::string status_schema(const std::vector<std::string>& args)
+{
+  if (std::find(args.begin(), args.end(), "--report") != args.end()) {
+    return schema_file("hb-status-report.schema.json");
+  }
+  return schema_file(names_target(args) ? "hb-status-target.schema.json" : "hb-status.schema.json");
+}
+
+// With --json among ARGS (and no --nagios, which turns every failure into its own line), fails
+// the test unless what hb-status printed matches its schema, with the validator's message. An
+// exit code of 0-3 is a report, which must have been printed unless -q kept it back; an error
+// exit (64, 65, 74, ...) prints none, and then there is nothing to check.
+inline void check_status_schema(const std::vector<std::string>& args, const ToolResult& r)
+{
+  const auto given = [&](const char* flag) {
+    return std::find(args.begin(), args.end(), flag) != args.end();
+  };
+  if (!given("--json") || given("--nagios")) {
+    return;
+  }
+  if (r.out.empty()) {
+    if (r.exit_code >= 0 && r.exit_code <= 3 && !given("-q") && !given("--quiet")) {
+      FAIL_CHECK("hb-status " << nlohmann::json(args).dump() << " exited " << r.exit_code
+                              << " and printed no JSON; stderr: " << r.err);
+    }
+    return;
+  }
+  const std::string schema = status_schema(args);
+  const std::string errors = schema_errors(schema, r.out);
+  if (!errors.empty()) {
+    FAIL_CHECK("hb-status " << nlohmann::json(args).dump() << " printed JSON that does not match "
+                            << schema << ":\n" << errors << "\nthe output:\n" << r.out.substr(0, 16384));
+  }
+}
+
+// What hb-status --json wrote to `files` (tools run in the background, each exited 0-3) must
+// match the overview's schema; validated by one run of the validator.
+inline void check_status_schema_files(const std::vector<std::filesystem::path>& files)
+{
+  std::vector<std::string> paths;
+  for (const auto& file : files) {
+    if (read_file(file).empty()) {
+      FAIL_CHECK("hb-status --json exited 0-3 and printed no JSON into " << file);
+    } else {
+      paths.push_back(file.string());
+    }
+  }
+  const std::string schema = schema_file("hb-status.schema.json");
+  const std::string errors = schema_errors_in_files(schema, paths);
+  if (!errors.empty()) {
+    FAIL_CHECK("hb-status --json printed JSON that does not match " << schema << ":\n" << errors);
+  }
+}
 
 // A temp dir with a config file and a database path, and shortcuts to run the tools on them.
 struct Workspace {
@@ -41,6 +120,7 @@ struct Workspace {
     return run_tool("hb-pulse", args, env);
   }
 
+  // Runs hb-status; with --json, what it printed must match its schema (check_status_schema).
   ToolResult status(std::vector<std::string> args = {}, const std::string& now = "",
                     std::map<std::string, std::string> env = {}) const
   {
@@ -48,7 +128,9 @@ struct Workspace {
     if (!now.empty()) {
       env["HB_NOW"] = now;
     }
-    return run_tool("hb-status", args, env);
+    auto r = run_tool("hb-status", args, env);
+    check_status_schema(args, r);
+    return r;
   }
 
   ToolResult beat(std::vector<std::string> args, const std::string& now = "",
@@ -81,7 +163,8 @@ struct Workspace {
     return nlohmann::json::parse(r.out);
   }
 
-  // Runs hb-status --json and returns the parsed output with the exit code in "exitCode".
+  // Runs hb-status --json and returns the parsed output with the exit code in "exitCode"; the
+  // output matches its schema (docs/schema/), or the test fails.
   nlohmann::json status_json(std::vector<std::string> args = {}, const std::string& now = "") const
   {
     args.push_back("--json");

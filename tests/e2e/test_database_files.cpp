@@ -44,11 +44,16 @@ std::string simple_config()
       .dump(2);
 }
 
+// Runs `tool`; hb-status --json must print what its schema allows (check_status_schema).
 ToolResult run(const std::string& tool, const Workspace& ws, const std::string& db,
                std::vector<std::string> args)
 {
   args.insert(args.begin(), {"--config", ws.config, "--db", db});
-  return run_tool(tool, args, {{"HB_NOW", k_now}});
+  auto r = run_tool(tool, args, {{"HB_NOW", k_now}});
+  if (tool == "hb-status") {
+    check_status_schema(args, r);
+  }
+  return r;
 }
 
 // The permission bits of `path` (a final symlink not followed), or -1 when it is missing.

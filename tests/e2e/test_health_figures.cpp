@@ -142,7 +142,31 @@ TEST_CASE("health figures: uptime, score and incidents from three days of pulses
                                Catch::Contains("| 6h | not notified |") &&
                                Catch::Contains("api is down"));
     CHECK_THAT(report.out, Catch::Contains("No notifications in this window."));
+
+    // The same report as JSON, the same figures, valid against its schema.
+    const auto as_json = ws->status({"--report", "--window", "3d", "--json"}, now);
+    INFO(as_json.err);
+    REQUIRE(as_json.exit_code == 0);
+    CHECK(schema_errors(schema_file("hb-status-report.schema.json"), as_json.out).empty());
+    const json r = json::parse(as_json.out);
+    CHECK(r.at("since") == "2026-03-02T00:00:00Z");
+    CHECK(r.at("windowMs") == 3 * 86'400'000LL);
+    CHECK(r.at("uptime").get<double>() == Approx(64.0 / 72));
+    CHECK(r.at("figures").at("count") == 2);
+    CHECK(r.at("figures").at("mttrMs").get<long long>() == Approx(4 * 3'600'000).margin(1000));
+    REQUIRE(r.at("targets").size() == 1);
+    CHECK(r.at("targets")[0].at("observations") == 72);
+    CHECK(r.at("targets")[0].at("down") == 8);
+    CHECK(r.at("targets")[0].at("incidents").size() == 2);
+    CHECK(r.at("channels").empty());
   }
+  // Before the first pulse the report is empty, not an error.
+  Workspace fresh;
+  fresh.write_config(config_text(fresh.dir / "flag", nullptr));
+  const auto empty = fresh.status({"--report", "--json"}, now);
+  REQUIRE(empty.exit_code == 0);
+  CHECK(schema_errors(schema_file("hb-status-report.schema.json"), empty.out).empty());
+  CHECK(json::parse(empty.out).at("targets").empty());
   // The last day only: the second incident.
   const auto day = kept.status({"--report", "--window", "1d"}, now);
   CHECK_THAT(day.out, Catch::Contains("- Incidents: 1 (0 still open)") &&

@@ -46,6 +46,7 @@ Storm storm(const Workspace& ws, const std::string& db, const std::filesystem::p
   struct Started {
     std::string tool;
     pid_t pid;
+    std::filesystem::path out;
     std::filesystem::path err;
   };
   std::filesystem::create_directories(scratch);
@@ -71,10 +72,12 @@ Storm storm(const Workspace& ws, const std::string& db, const std::filesystem::p
       s.tool = "hb-status";
       args.push_back("--json");
     }
+    s.out = scratch / fmt::format("{}-{}.out", i, s.tool);
     s.err = scratch / fmt::format("{}-{}.err", i, s.tool);
-    s.pid = spawn_in_group(s.tool, args, {}, scratch / fmt::format("{}-{}.out", i, s.tool), s.err);
+    s.pid = spawn_in_group(s.tool, args, {}, s.out, s.err);
     started.push_back(std::move(s));
   }
+  std::vector<std::filesystem::path> reports;
   for (const auto& s : started) {
     const int code = reap(s.pid);
     const std::string err = read_file(s.err);
@@ -84,8 +87,12 @@ Storm storm(const Workspace& ws, const std::string& db, const std::filesystem::p
     if (!ok || contended) {
       ++out.failures;
       UNSCOPED_INFO(s.tool << " exited " << code << ": " << err);
+    } else if (s.tool == "hb-status") {
+      reports.push_back(s.out);
     }
   }
+  // Once the storm is over, so that the validator is no part of it.
+  check_status_schema_files(reports);
   return out;
 }
 
@@ -206,6 +213,7 @@ TEST_CASE("reliability: contention: 100 tools started at once against one databa
 
   int failures = 0;
   long long processed = 0;
+  std::vector<std::filesystem::path> reports;
   for (const auto& s : started) {
     const int code = reap(s.pid);
     const std::string out = read_file(s.out);
@@ -220,6 +228,7 @@ TEST_CASE("reliability: contention: 100 tools started at once against one databa
     if (s.tool == "hb-pulse") {
       processed += json::parse(out).at("processed").get<long long>();
     } else if (s.tool == "hb-status") {
+      reports.push_back(s.out);
       if (json::parse(out).at("exitCode") != 0) {
         ++failures;
         UNSCOPED_INFO("hb-status saw a problem: " << out);
@@ -230,6 +239,7 @@ TEST_CASE("reliability: contention: 100 tools started at once against one databa
   INFO("the storm took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
                          << " ms");
   CHECK(failures == 0);
+  check_status_schema_files(reports);
 
   // No beat and no execution is lost; everything is whole.
   CHECK(ws.scalar("SELECT count(*) FROM beats") == k_agents + beats_sent);

@@ -30,7 +30,8 @@ Examples:
   hb-status api             one target: each check's last result, recent runs, events,
                             incidents of the last 7 days
   hb-status --all           also the retired targets (removed from the config)
-  hb-status --json          the same as JSON (schema in docs/operations.md)
+  hb-status --json          the same as JSON (schema: docs/schema/hb-status.schema.json;
+                            hb-status TARGET --json: docs/schema/hb-status-target.schema.json)
   hb-status --prometheus /var/lib/prometheus/node-exporter/heartbeat.prom
                             metrics for node_exporter's textfile collector, replaced atomically
                             (mode 0644); without FILE on stdout

@@ -409,6 +409,29 @@ TEST_CASE("status_to_json")
     CHECK(n["tags"] == json::array());
   }
 
+  SECTION("the fleet's score has no components: null, not five nulls")
+  {
+    hb::status::StatusReport report;
+    report.now = k_t0;
+    hb::health::Score fleet;
+    fleet.value = 85.2;
+    fleet.band = hb::health::Band::excellent;
+    report.overall.score = fleet;
+    hb::status::TargetRow row;
+    row.info.id = "api";
+    hb::health::Score own = fleet;
+    own.components.consistency = 100.0;
+    row.figures.score = own;
+    report.targets = {row};
+    const auto j = hb::output::status_to_json(report);
+    CHECK(j["overall"]["score"] == 85.2);
+    CHECK(j["overall"]["band"] == "excellent");
+    CHECK(j["overall"]["components"].is_null());
+    const auto& components = j["targets"][0]["figures"]["components"];
+    CHECK(components["consistency"] == 100.0);
+    CHECK(components["performance"].is_null());
+  }
+
   SECTION("no pulse yet")
   {
     hb::status::StatusReport report;
@@ -467,6 +490,38 @@ TEST_CASE("print_status: the pulse line")
   {
     report.pulse.next_expected = k_t0 - 1min;
     CHECK(first_line() == "pulse: alive  last pulse 6m ago; next pulse due now");
+  }
+}
+
+TEST_CASE("target_to_json")
+{
+  SECTION("a check's counts are null before its first run, like its last result")
+  {
+    hb::status::TargetDetail d;
+    d.now = k_t0;
+    d.row.info.id = "api";
+    hb::status::CheckDetail fresh;
+    fresh.info.name = "home";
+    fresh.info.type = "http";
+    hb::status::CheckDetail ran = fresh;
+    ran.info.name = "db";
+    hb::CheckState state;
+    state.check_name = "db";
+    state.consecutive_failures = 2;
+    state.confirmed = CheckStatus::alert;
+    state.bad_since = k_t0 - 2min;
+    ran.state = state;
+    d.checks = {fresh, ran};
+    const auto j = hb::output::target_to_json(d);
+    REQUIRE(j["checks"].size() == 2);
+    CHECK(j["checks"][0]["last"].is_null());
+    REQUIRE(j["checks"][0].contains("counts"));
+    CHECK(j["checks"][0]["counts"].is_null());
+    CHECK(j["checks"][1]["counts"]
+          == json{{"consecutiveFailures", 2},
+                  {"consecutiveSuccesses", 0},
+                  {"confirmed", "alert"},
+                  {"badSince", "2026-02-18T14:03:00Z"}});
   }
 }
 

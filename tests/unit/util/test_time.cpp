@@ -91,6 +91,14 @@ TEST_CASE("format_rfc3339")
     CHECK(format_rfc3339(from_unix_ms(0)) == "1970-01-01T00:00:00Z");
   }
 
+  SECTION("years past 9999 or before 0000 are its last or first second")
+  {
+    const TimePoint last = utc(9999, 12, 31, 23, 59, 59);
+    CHECK(format_rfc3339(last) == "9999-12-31T23:59:59Z");
+    CHECK(format_rfc3339(last + std::chrono::hours(24 * 365 * 100)) == "9999-12-31T23:59:59Z");
+    CHECK(format_rfc3339(utc(0, 1, 1, 0, 0, 0) - std::chrono::hours(1)) == "0000-01-01T00:00:00Z");
+  }
+
   SECTION("round-trips through parse_rfc3339")
   {
     const TimePoint t = utc(2026, 12, 31, 23, 59, 59);
