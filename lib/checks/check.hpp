@@ -46,6 +46,9 @@ public:
   // A short description for people and for the database, with secrets removed:
   // "GET https://api.example.com/health", "check_disk -w 10%", "file /var/backups/db.gz".
   virtual std::string describe() const = 0;
+  // The program a command check runs, as configured (argv[0]; "" for other types): hb-diagnose
+  // says when it does not exist or cannot be executed.
+  virtual std::string program() const { return {}; }
 };
 
 // A check as configured on a target: the common settings plus the type-specific probe.

@@ -117,6 +117,7 @@ public:
   }
 
   std::string describe() const override { return m_description; }
+  std::string program() const override { return m_argv.empty() ? std::string() : m_argv[0]; }
 
 private:
   std::vector<std::string> m_argv;

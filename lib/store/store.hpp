@@ -38,6 +38,26 @@ enum class IncludeRetired { no, yes };
 // Which pulses last_pulse() looks at: any, or only full scheduled ones (PulseRecord::scheduled).
 enum class PulseScope { any, scheduled };
 enum class WithResults { no, yes };
+enum class CheckIntegrity { no, yes };
+
+// What the database itself looks like (hb-diagnose): size, WAL, schema, prunes, growth.
+struct DatabaseInfo {
+  std::string backend;        // "sqlite"
+  int schema_version = 0;     // found in the database (this binary's when it was migrated)
+  long long size_bytes = 0;   // the database file (pages in use and free)
+  long long free_bytes = 0;   // free pages inside it, reused before the file grows
+  std::optional<long long> wal_bytes;  // the write-ahead log beside it, none when absent
+  std::optional<TimePoint> last_prune;
+  std::optional<TimePoint> oldest_execution;
+  // Executions, beats and job runs kept, and of them written in the 24 hours before `now`: the
+  // growth per day is about size × rows_last_day / rows while history has not reached the
+  // retention window. Counted by id range: about, never scanned.
+  long long rows = 0;
+  long long rows_last_day = 0;
+  // The integrity check's answer ("ok", or its first problems), none when not asked for.
+  std::optional<std::string> integrity;
+  Duration integrity_took{0};
+};
 
 // --- Interface -------------------------------------------------------------------------------
 
@@ -237,11 +257,15 @@ public:
   virtual PruneReport prune(const Retention& retention, TimePoint now, Duration budget) = 0;
   // When the last complete prune started, std::nullopt before the first.
   virtual std::optional<TimePoint> last_prune() = 0;
+  // Reads what DatabaseInfo holds, without writing; with CheckIntegrity::yes it also runs the
+  // backend's integrity check (SQLite: PRAGMA quick_check, which reads the whole file).
+  virtual DatabaseInfo database_info(TimePoint now, CheckIntegrity check) = 0;
 };
 
 enum class OpenMode {
   read_write,   // create the database if needed (a file: mode 0600) and apply migrations
   existing,     // open an existing database read-write (migrating it); fall back to read-only
+  read_only,    // open an existing database read-only: never writes, not even a migration
 };
 
 // Opens the database at `location`, picking the backend by its scheme: a plain path

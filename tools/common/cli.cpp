@@ -238,8 +238,27 @@ Setup load_setup(const CommonOptions& options, ConfigRequired required,
   Setup setup;
   std::string configured_database;
   const auto path = config::locate(options.config);
+  if (path) {
+    setup.config_file = path->string();
+  }
   if (path && required == ConfigRequired::database_only) {
     configured_database = config::read_database_setting(*path);
+  } else if (path && required == ConfigRequired::if_valid) {
+    config::LoadOptions load_options;
+    load_options.discovery = discovery;
+    try {
+      setup.config = config::load(*path, load_options);
+      configured_database = setup.config->database;
+    } catch (const Error& e) {
+      // Discovery failing (75) or the config invalid (78): kept, with the database found as
+      // well as the file allows.
+      setup.config_error = e.what();
+      try {
+        configured_database = config::read_database_setting(*path);
+      } catch (const ConfigError&) {
+        // Not even JSON: the database comes from --db, HB_DB or the default.
+      }
+    }
   } else if (path) {
     config::LoadOptions load_options;
     load_options.discovery = discovery;

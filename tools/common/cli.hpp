@@ -67,12 +67,16 @@ std::size_t terminal_width();
 bool stderr_is_terminal();
 
 // yes: the whole config must exist and be valid; database_only: if a config exists only its
-// `database` setting is read (read-only tools).
-enum class ConfigRequired { yes, database_only };
+// `database` setting is read (read-only tools); if_valid: a config that exists is loaded, and
+// when it is invalid why is kept in Setup::config_error instead of thrown (hb-diagnose, which
+// explains it).
+enum class ConfigRequired { yes, database_only, if_valid };
 
 struct Setup {
-  std::optional<config::Config> config;  // loaded only with ConfigRequired::yes
+  std::optional<config::Config> config;  // loaded with ConfigRequired::yes or if_valid
   std::string database;                  // resolved path (SPEC §3 order)
+  std::string config_file;               // the config found, "" for none
+  std::string config_error;              // if_valid: why it did not load, "" when it did
 };
 
 // Finds and loads the config (SPEC §3 order) and resolves the database path: --db, $HB_DB, the

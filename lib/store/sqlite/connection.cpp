@@ -28,10 +28,14 @@ Connection::Connection(const DatabaseFile& file, OpenMode mode)
     switch_to_wal();
     return;
   }
-  try {
-    open(SQLite::OPEN_READWRITE);
-  } catch (const StoreError&) {
+  if (mode == OpenMode::read_only) {
     open(SQLite::OPEN_READONLY);
+  } else {
+    try {
+      open(SQLite::OPEN_READWRITE);
+    } catch (const StoreError&) {
+      open(SQLite::OPEN_READONLY);
+    }
   }
   // A reader's first statements are where SQLite maps the WAL index (-shm), which on a full disk
   // it cannot create or grow: "disk I/O error" for hb-status, which writes nothing.

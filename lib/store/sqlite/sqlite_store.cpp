@@ -5,6 +5,7 @@
 #include "store/sqlite/claims.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/executions.hpp"
+#include "store/sqlite/database_info.hpp"
 #include "store/sqlite/files.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/outbox.hpp"
@@ -229,6 +230,12 @@ public:
     return m_rollups.prune(retention, now, budget);
   }
   std::optional<TimePoint> last_prune() override { return m_rollups.last_prune(); }
+  DatabaseInfo database_info(TimePoint now, CheckIntegrity check) override
+  {
+    DatabaseInfo info = read_database_info(m_connection, now, check);
+    info.last_prune = m_rollups.last_prune();
+    return info;
+  }
   std::vector<Escalation> open_escalations() override { return m_recovery.open_escalations(); }
   std::vector<Escalation> recent_escalations(const std::string& target_id, int limit) override
   {
@@ -253,14 +260,14 @@ private:
 };
 
 // A reader: never creates anything, and a file with nothing in it yet is "no database yet".
-std::unique_ptr<Store> open_reader(const std::string& path)
+std::unique_ptr<Store> open_reader(const std::string& path, OpenMode mode)
 {
   const auto file = locate_database(path, CreateFolders::no);
   if (!file) {
     return nullptr;
   }
   check_access(*file, Access::read);
-  auto store = std::make_unique<SqliteStore>(*file, OpenMode::existing);
+  auto store = std::make_unique<SqliteStore>(*file, mode);
   if (is_blank(store->connection())) {
     return nullptr;
   }
@@ -302,7 +309,7 @@ std::unique_ptr<Store> open_writer(const std::string& path)
 
 std::unique_ptr<Store> open_sqlite(const std::string& path, OpenMode mode)
 {
-  return mode == OpenMode::existing ? open_reader(path) : open_writer(path);
+  return mode == OpenMode::read_write ? open_writer(path) : open_reader(path, mode);
 }
 
 int sqlite_schema_version() { return schema_version(); }
