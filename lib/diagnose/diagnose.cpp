@@ -169,12 +169,12 @@ void scheduler(const Context& context, Findings& out)
   }
 }
 
-void database(const Context& context, store::DatabaseInfo& info, Findings& out)
+void database(const Inputs& inputs, store::Store& store, store::DatabaseInfo& info,
+              Findings& out)
 {
-  const Inputs& inputs = context.inputs;
-  info = context.store.database_info(inputs.now, store::CheckIntegrity::no);
+  info = store.database_info(inputs.now, store::CheckIntegrity::no);
   if (inputs.integrity == store::CheckIntegrity::yes || info.size_bytes <= k_integrity_auto_bytes) {
-    info = context.store.database_info(inputs.now, store::CheckIntegrity::yes);
+    info = store.database_info(inputs.now, store::CheckIntegrity::yes);
   }
   if (info.integrity && *info.integrity != "ok") {
     out.push_back({"database.corrupt", Level::critical, "", "",
@@ -185,7 +185,7 @@ void database(const Context& context, store::DatabaseInfo& info, Findings& out)
                    "heartbeat.db \".recover\" | sqlite3 new.db) or start a new one; check the "
                    "disk (dmesg, smartctl). Keep the damaged copy for analysis."});
   }
-  if (info.wal_bytes && *info.wal_bytes > k_integrity_auto_bytes &&
+  if (info.wal_bytes && *info.wal_bytes > k_wal_large_bytes &&
       *info.wal_bytes > info.size_bytes / 2) {
     out.push_back({"database.wal_large", Level::warning, "", "",
                    "The write-ahead log is large: a reader has kept checkpoints from finishing",
@@ -293,42 +293,52 @@ Diagnosis diagnose(const Inputs& inputs)
                    parts::scheduler_advice("hb-pulse", interval, inputs)});
   } else {
     store::Store& store = *inputs.store;
-    const auto started = std::chrono::steady_clock::now();
-    const auto overview = status::collect(store, inputs.now, inputs.database);
-    util::log_debug(fmt::format("diagnose: the overview took {}",
-                                util::format_duration(std::chrono::duration_cast<Duration>(
-                                  std::chrono::steady_clock::now() - started))));
-    if (!inputs.target.empty() &&
-        std::none_of(overview.targets.begin(), overview.targets.end(),
-                     [&](const status::TargetRow& row) { return row.info.id == inputs.target; })) {
-      throw DataError(fmt::format("unknown target \"{}\" (hb-status lists the targets)",
-                                  inputs.target));
-    }
-    diagnosis.targets_examined =
-      inputs.target.empty() ? static_cast<int>(overview.targets.size()) : 1;
-    const parts::Context context{inputs, store, overview, inputs.now - inputs.window};
-    // Each part timed in the debug log (-v -v): what a slow diagnosis spends its time on.
+    // Each part timed in the debug log (-v -v): what a slow diagnosis spends its time on. A
+    // part that cannot read what it needs (a damaged page) becomes a finding; the others run.
     auto timed = [&](const char* name, auto&& part) {
-      const auto part_started = std::chrono::steady_clock::now();
-      part();
+      const auto started = std::chrono::steady_clock::now();
+      try {
+        part();
+      } catch (const StoreError& e) {
+        all.push_back({"database.read_error", Level::critical, "", "",
+                       fmt::format("The database could not be read ({})", name),
+                       {e.what()},
+                       "Run hb-diagnose --integrity to check the file; see database.corrupt "
+                       "for what to do with a damaged database."});
+      }
       util::log_debug(fmt::format(
         "diagnose: {} took {}", name,
         util::format_duration(std::chrono::duration_cast<Duration>(
-          std::chrono::steady_clock::now() - part_started))));
+          std::chrono::steady_clock::now() - started))));
     };
-    if (inputs.target.empty()) {
-      timed("scheduler", [&] { parts::scheduler(context, all); });
+    std::optional<status::StatusReport> overview;
+    timed("the overview", [&] { overview = status::collect(store, inputs.now, inputs.database); });
+    if (overview) {
+      if (!inputs.target.empty() &&
+          std::none_of(overview->targets.begin(), overview->targets.end(),
+                       [&](const status::TargetRow& row) { return row.info.id == inputs.target; })) {
+        throw DataError(fmt::format("unknown target \"{}\" (hb-status lists the targets)",
+                                    inputs.target));
+      }
+      diagnosis.targets_examined =
+        inputs.target.empty() ? static_cast<int>(overview->targets.size()) : 1;
+      const parts::Context context{inputs, store, *overview, inputs.now - inputs.window};
+      if (inputs.target.empty()) {
+        timed("the scheduler", [&] { parts::scheduler(context, all); });
+      }
+      timed("failing targets", [&] { parts::failing_targets(context, all); });
+      timed("shared causes", [&] { parts::shared_causes(context, all); });
+      timed("latency", [&] { parts::latency(context, all); });
+      timed("flapping", [&] { parts::flapping(context, all); });
+      timed("recovery", [&] { parts::recovery(context, all); });
+      timed("notifications", [&] { parts::notifications(context, all); });
     }
-    timed("failing targets", [&] { parts::failing_targets(context, all); });
-    timed("shared causes", [&] { parts::shared_causes(context, all); });
-    timed("latency", [&] { parts::latency(context, all); });
-    timed("flapping", [&] { parts::flapping(context, all); });
-    timed("recovery", [&] { parts::recovery(context, all); });
-    timed("notifications", [&] { parts::notifications(context, all); });
     if (inputs.target.empty()) {
       store::DatabaseInfo info;
-      timed("database", [&] { parts::database(context, info, all); });
-      diagnosis.database_info = info;
+      timed("the database's figures", [&] {
+        parts::database(inputs, store, info, all);
+        diagnosis.database_info = info;
+      });
     }
   }
 

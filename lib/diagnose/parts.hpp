@@ -41,8 +41,10 @@ void flapping(const Context& context, Findings& out);
 void recovery(const Context& context, Findings& out);
 // notify.*: failing channels, a backlog.
 void notifications(const Context& context, Findings& out);
-// database.*: integrity, WAL, prunes. Fills `info`.
-void database(const Context& context, store::DatabaseInfo& info, Findings& out);
+// database.*: integrity, WAL, prunes. Fills `info`. Needs no overview: it runs when the
+// overview could not be read.
+void database(const Inputs& inputs, store::Store& store, store::DatabaseInfo& info,
+              Findings& out);
 
 // config.*: needs no database (the config alone, or why it failed to load).
 void configuration(const Inputs& inputs, Findings& out);

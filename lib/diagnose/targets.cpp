@@ -18,8 +18,8 @@
 namespace hb::diagnose::parts {
 namespace {
 
-// How many executions of one target a diagnosis reads at most (a day at one a minute).
-constexpr int k_execution_limit = 2000;
+// How many failing results of one check a diagnosis groups by cause at most (the newest).
+constexpr int k_failures_read = 500;
 
 bool live(const status::TargetRow& row) { return !row.retired_at && !row.info.paused; }
 
@@ -29,33 +29,28 @@ std::string shown(Duration d) { return util::format_duration(d); }
 struct CheckHistory {
   int runs = 0;
   int failures = 0;
+  int classified = 0;  // the failures grouped: the newest k_failures_read
   std::map<CauseKind, int> causes;
   std::map<CauseKind, std::string> labels;
   std::optional<CheckResultRecord> last_failure;  // the newest
-  std::optional<TimePoint> last_failure_at;
+  std::optional<TimePoint> last_failure_at;       // its execution's start
 };
 
-std::map<std::string, CheckHistory> histories(const std::vector<ExecutionRecord>& executions,
-                                              TimePoint since)
+std::map<std::string, CheckHistory> histories(const std::vector<store::CheckFailures>& checks)
 {
   std::map<std::string, CheckHistory> out;
-  for (const ExecutionRecord& execution : executions) {  // newest first
-    if (execution.started_at < since) {
-      break;
-    }
-    for (const CheckResultRecord& result : execution.results) {
-      CheckHistory& history = out[result.check_name];
-      ++history.runs;
-      if (result.status == CheckStatus::ok) {
-        continue;
-      }
-      ++history.failures;
+  for (const store::CheckFailures& check : checks) {
+    CheckHistory& history = out[check.check_name];
+    history.runs = check.runs;
+    history.failures = check.failures;
+    for (const auto& [at, result] : check.newest) {
       const Cause cause = classify(result);
       ++history.causes[cause.kind];
+      ++history.classified;
       history.labels.emplace(cause.kind, cause.label);
       if (!history.last_failure) {
         history.last_failure = result;
-        history.last_failure_at = execution.started_at;
+        history.last_failure_at = at;
       }
     }
   }
@@ -90,7 +85,12 @@ void beat_finding(const Context& context, const status::TargetRow& row, Findings
   }
   const TimePoint now = context.inputs.now;
   Finding f;
-  f.id = fmt::format("{}.{}", beat.job ? "job" : "agent", beat.state);
+  // The state names the finding (agent.offline, job.late, ...); an issue the beats report while
+  // the state itself is fine is agent.issue or job.issue.
+  const bool bad_state = beat.job ? (beat.state == "failed" || beat.state == "late" ||
+                                     beat.state == "hung")
+                                  : (beat.state == "offline" || beat.state == "degraded");
+  f.id = fmt::format("{}.{}", beat.job ? "job" : "agent", bad_state ? beat.state : "issue");
   f.severity = beat.health == Health::failing ? Level::critical : Level::warning;
   f.target = row.info.id;
   f.title = fmt::format("{} \"{}\" is {}", beat.job ? "Job" : "Agent", row.info.id, beat.state);
@@ -149,12 +149,24 @@ void check_findings(const Context& context, const status::TargetRow& row, Findin
       bad.push_back(&state);
     }
   }
-  if (bad.empty()) {
+  // A last execution that did not come out clear while every check state is: its results were
+  // not observations (cut off at the pulse deadline, an error on our side). Its checks are
+  // explained too, as warnings.
+  const bool unclear_last = row.last_status && *row.last_status != ExecStatus::all_clear;
+  if (bad.empty() && !unclear_last) {
     return;
   }
-  const auto executions =
-    context.store.recent_executions(row.info.id, k_execution_limit, store::WithResults::yes);
-  const auto by_check = histories(executions, context.since);
+  const auto by_check =
+    histories(context.store.check_failures(row.info.id, context.since, k_failures_read));
+  if (unclear_last && row.last_run) {
+    for (const CheckState& state : row.checks) {
+      const auto found = by_check.find(state.check_name);
+      if (std::find(bad.begin(), bad.end(), &state) == bad.end() && found != by_check.end() &&
+          found->second.last_failure_at == row.last_run) {
+        bad.push_back(&state);
+      }
+    }
+  }
   for (const CheckState* state : bad) {
     const auto found = by_check.find(state->check_name);
     CheckHistory history = found != by_check.end() ? found->second : CheckHistory{};
@@ -187,7 +199,10 @@ void check_findings(const Context& context, const status::TargetRow& row, Findin
       for (const auto& [cause, count] : history.causes) {
         causes += fmt::format("{}{}× {}", causes.empty() ? "" : ", ", count, history.labels[cause]);
       }
-      f.evidence.push_back(fmt::format("causes: {}", causes));
+      f.evidence.push_back(history.classified < history.failures
+                             ? fmt::format("causes of the newest {}: {}", history.classified,
+                                           causes)
+                             : fmt::format("causes: {}", causes));
     }
     const std::string& message =
       history.last_failure ? history.last_failure->message : state->last_message;
@@ -327,32 +342,47 @@ void latency(const Context& context, Findings& out)
   const TimePoint now = context.inputs.now;
   const TimePoint this_hour = util::from_unix_ms(util::to_unix_ms(now) / 3'600'000 * 3'600'000);
   const TimePoint recent_from = this_hour - std::chrono::hours(1);
-  const auto hourly = context.store.hourly_tallies(now - std::chrono::hours(24 * 7), now);
+  // The last two hourly roll-ups first (cheap): an anomaly needs the last hour's median at least
+  // 100 ms over the baseline, and a median is at most twice the mean (Markov), so a target whose
+  // recent mean is under 50 ms cannot have one. The 7-day baseline is read only when some
+  // target is a candidate.
+  struct Recent {
+    long long runs = 0;
+    long long sum_ms = 0;
+  };
+  std::map<std::string, Recent> candidates;
+  for (const auto& [id, hours] : context.store.hourly_tallies(recent_from, now)) {
+    Recent recent;
+    for (const auto& [hour, tally] : hours) {
+      recent.runs += tally.runs;
+      recent.sum_ms += tally.latency_sum_ms;
+    }
+    if (recent.runs >= 3 && recent.sum_ms >= 50 * recent.runs) {
+      candidates.emplace(id, recent);
+    }
+  }
+  if (candidates.empty()) {
+    return;
+  }
+  const auto hourly = context.store.hourly_tallies(now - std::chrono::hours(24 * 7), recent_from);
   for (const status::TargetRow& row : context.overview.targets) {
     if (!live(row) || row.beat || !context.wanted(row.info.id)) {
       continue;
     }
+    const auto candidate = candidates.find(row.info.id);
     const auto found = hourly.find(row.info.id);
-    if (found == hourly.end()) {
+    if (candidate == candidates.end() || found == hourly.end()) {
       continue;
     }
     std::vector<double> baseline;  // log of each hour's mean wall time
-    long long recent_runs = 0;
-    long long recent_sum = 0;
     for (const auto& [hour, tally] : found->second) {
-      if (tally.runs <= 0) {
-        continue;
-      }
-      if (hour >= recent_from) {
-        recent_runs += tally.runs;
-        recent_sum += tally.latency_sum_ms;
-      } else {
+      if (tally.runs > 0) {
         baseline.push_back(std::log(std::max(1.0, static_cast<double>(tally.latency_sum_ms) /
                                                      static_cast<double>(tally.runs))));
       }
     }
-    // Enough samples: a day of hourly means for the baseline, some runs in the last hour.
-    if (baseline.size() < 24 || recent_runs < 3) {
+    // Enough samples: a day of hourly means for the baseline.
+    if (baseline.size() < 24) {
       continue;
     }
     const double center = median(baseline);
@@ -362,8 +392,8 @@ void latency(const Context& context, Findings& out)
     }
     const double mad = std::max(median(deviations), 0.05);
     const double typical_ms = std::exp(center);
-    // The roll-ups first (cheap): only a target whose recent hours look slow is read in detail.
-    if (static_cast<double>(recent_sum) / static_cast<double>(recent_runs) < 1.5 * typical_ms) {
+    const Recent& recent = candidate->second;
+    if (static_cast<double>(recent.sum_ms) / static_cast<double>(recent.runs) < 1.5 * typical_ms) {
       continue;
     }
     std::vector<double> last_hour;
@@ -421,7 +451,8 @@ void flapping(const Context& context, Findings& out)
       continue;
     }
     std::vector<Event> changes;  // newest first
-    for (Event& event : context.store.recent_events(row.info.id, 500)) {
+    // The changes counted, and room for the other events of the window (reminders).
+    for (Event& event : context.store.recent_events(row.info.id, 2 * found->second + 20)) {
       if (event.at < context.since) {
         break;
       }

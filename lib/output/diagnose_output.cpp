@@ -181,9 +181,10 @@ nlohmann::json diagnosis_to_json(const diagnose::Diagnosis& diagnosis)
                 {"integrityMs", db.integrity ? nlohmann::json(db.integrity_took.count())
                                              : nlohmann::json(nullptr)}};
   }
-  return {{"now", util::format_rfc3339(diagnosis.now)},
+  return {{"schema", 1},
+          {"generatedAt", util::format_rfc3339(diagnosis.now)},
           {"window", util::format_duration_spec(diagnosis.window)},
-          {"windowSeconds", diagnosis.window.count() / 1000},
+          {"windowMs", diagnosis.window.count()},
           {"target", nullable(diagnosis.target)},
           {"threshold", to_string(diagnosis.threshold)},
           {"config", nullable(diagnosis.config_file)},

@@ -460,6 +460,11 @@ void print_status(const status::StatusReport& report, std::ostream& out, const S
     schedules.print(out);
   }
   print_channel_health(report.channels, report.now, out, style);
+  if (report.exit_code == ExitCode::warning || report.exit_code == ExitCode::critical) {
+    out << '\n'
+        << style.paint("why: hb-diagnose explains each problem and what to do about it", Tone::muted)
+        << '\n';
+  }
 }
 
 void print_target(const status::TargetDetail& d, std::ostream& out, const Style& style)
@@ -537,6 +542,12 @@ void print_target(const status::TargetDetail& d, std::ostream& out, const Style&
   print_incidents(d.incidents, d.now, out);
   print_notifications(d.notifications, out, style);
   print_target_recovery(d, out, style);
+  if (status::problem_level(row) > 0) {
+    out << '\n'
+        << style.paint(fmt::format("why: hb-diagnose {} explains it and what to do", row.info.id),
+                       Tone::muted)
+        << '\n';
+  }
 }
 
 nlohmann::json status_to_json(const status::StatusReport& report)

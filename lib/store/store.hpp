@@ -40,6 +40,15 @@ enum class PulseScope { any, scheduled };
 enum class WithResults { no, yes };
 enum class CheckIntegrity { no, yes };
 
+// One check of one target over a window (hb-diagnose): its results, its failing ones, and the
+// newest failing results (without metrics), newest first.
+struct CheckFailures {
+  std::string check_name;
+  int runs = 0;
+  int failures = 0;  // results that were not ok
+  std::vector<std::pair<TimePoint, CheckResultRecord>> newest;  // execution start, result
+};
+
 // What the database itself looks like (hb-diagnose): size, WAL, schema, prunes, growth.
 struct DatabaseInfo {
   std::string backend;        // "sqlite"
@@ -135,6 +144,10 @@ public:
                                                          int limit, WithResults with_results) = 0;
   // Newest first; all targets when `target_id` is empty.
   virtual std::vector<Event> recent_events(const std::string& target_id, int limit) = 0;
+  // Per check of `target_id` (in name order), its results in executions started at or after
+  // `since`: counted whole, with up to `limit` failing ones per check kept, newest first.
+  virtual std::vector<CheckFailures> check_failures(const std::string& target_id, TimePoint since,
+                                                    int limit) = 0;
 
   // --- Scheduled tasks ---
 

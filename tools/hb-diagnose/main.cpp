@@ -54,7 +54,7 @@ int main(int argc, char** argv)
   bool integrity = false;
   app.add_flag("--integrity", integrity,
                "Run the database's integrity check even on a large file (it reads every page; "
-               "files up to 64 MiB are always checked)");
+               "files up to 16 MiB are always checked)");
 
   return tools::run_tool(app, argc, argv, options, [&]() -> int {
     const auto window = util::parse_duration(window_text);

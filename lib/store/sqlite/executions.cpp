@@ -297,6 +297,56 @@ std::vector<ExecutionRecord> Executions::recent(const std::string& target_id, in
   });
 }
 
+std::vector<CheckFailures> Executions::check_failures(const std::string& target_id,
+                                                     TimePoint since, int limit)
+{
+  SQLite::Database& db = m_connection.db();
+  return m_connection.guarded("reading check failures", [&] {
+    std::vector<CheckFailures> out;
+    // Through executions_by_target (target_id, started_at), then each execution's results by
+    // their primary key; metrics are not read.
+    SQLite::Statement counts(db, R"sql(
+      SELECT r.check_name, count(*), sum(r.status != 'ok')
+      FROM executions e JOIN check_results r ON r.execution_id = e.id
+      WHERE e.target_id = ?1 AND e.started_at >= ?2
+      GROUP BY r.check_name ORDER BY r.check_name)sql");
+    counts.bind(1, target_id);
+    counts.bind(2, util::to_unix_ms(since));
+    while (counts.executeStep()) {
+      CheckFailures c;
+      c.check_name = counts.getColumn(0).getString();
+      c.runs = counts.getColumn(1).getInt();
+      c.failures = counts.getColumn(2).getInt();
+      out.push_back(std::move(c));
+    }
+    SQLite::Statement failed(db, R"sql(
+      SELECT e.started_at, r.status, r.message, r.latency_ms, r.phase
+      FROM executions e JOIN check_results r ON r.execution_id = e.id
+      WHERE e.target_id = ?1 AND e.started_at >= ?2 AND r.check_name = ?3 AND r.status != 'ok'
+      ORDER BY e.started_at DESC, e.id DESC LIMIT ?4)sql");
+    for (CheckFailures& c : out) {
+      if (c.failures == 0) {
+        continue;
+      }
+      failed.bind(1, target_id);
+      failed.bind(2, util::to_unix_ms(since));
+      failed.bind(3, c.check_name);
+      failed.bind(4, limit);
+      while (failed.executeStep()) {
+        CheckResultRecord r;
+        r.check_name = c.check_name;
+        r.status = parse_or(parse_check_status(failed.getColumn(1).getString()), CheckStatus::error);
+        r.message = failed.getColumn(2).getString();
+        r.latency = Duration(failed.getColumn(3).getInt64());
+        r.phase = failed.getColumn(4).getString();
+        c.newest.emplace_back(util::from_unix_ms(failed.getColumn(0).getInt64()), std::move(r));
+      }
+      failed.reset();
+    }
+    return out;
+  });
+}
+
 std::vector<Event> Executions::recent_events(const std::string& target_id, int limit)
 {
   return m_connection.guarded("reading events", [&] {

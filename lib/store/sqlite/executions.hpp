@@ -13,7 +13,7 @@ namespace hb::store::sqlite {
 
 // Executions with their check results, the target and check states they leave, and the events
 // (Store::record_executions, target_state(s), execution_stats, recent_executions,
-// record_event, recent_events, count_events).
+// record_event, recent_events, count_events, check_failures).
 class Executions {
 public:
   explicit Executions(Connection& connection) : m_connection(connection) {}
@@ -31,6 +31,8 @@ public:
   // Records an event no execution caused (discovery_failed), in its own transaction.
   void record_event(Event& event);
   std::vector<Event> recent_events(const std::string& target_id, int limit);
+  std::vector<CheckFailures> check_failures(const std::string& target_id, TimePoint since,
+                                            int limit);
   std::map<std::string, int> count_events(TimePoint since, const std::vector<EventType>& types);
 
 private:

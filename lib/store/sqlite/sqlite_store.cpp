@@ -100,6 +100,11 @@ public:
   {
     return m_executions.recent(target_id, limit, with_results);
   }
+  std::vector<CheckFailures> check_failures(const std::string& target_id, TimePoint since,
+                                            int limit) override
+  {
+    return m_executions.check_failures(target_id, since, limit);
+  }
   std::vector<Event> recent_events(const std::string& target_id, int limit) override
   {
     return m_executions.recent_events(target_id, limit);
