@@ -53,6 +53,7 @@ std::string_view to_string(CauseKind kind)
   case CauseKind::connect: return "connect";
   case CauseKind::exit_code: return "exit_code";
   case CauseKind::cannot_run: return "cannot_run";
+  case CauseKind::file: return "file";
   case CauseKind::other: return "other";
   }
   return "other";
@@ -99,6 +100,15 @@ Cause classify(const CheckResultRecord& result)
   }
   if (phase == "exit_code" || phase == "signal") {
     return {CauseKind::exit_code, phase == "signal" ? "killed by a signal" : "non-zero exit"};
+  }
+  if (phase == "missing") {
+    return {CauseKind::file, "file missing"};
+  }
+  if (phase == "age") {
+    return {CauseKind::file, "file too old"};
+  }
+  if (phase == "size") {
+    return {CauseKind::file, "file size out of range"};
   }
   if (phase == "spawn") {
     return {CauseKind::cannot_run, "program could not be started"};
@@ -156,6 +166,10 @@ std::string advice_for(CauseKind kind)
   case CauseKind::cannot_run:
     return "The check's program cannot be started: install it or fix the path in the config "
            "(see config.command_missing).";
+  case CauseKind::file:
+    return "The file the check watches is missing, too old or the wrong size: the job that "
+           "writes it (a backup, an export) did not run or failed. Check that job (wrapped in "
+           "hb-beat, hb-status shows its runs) and the disk it writes to.";
   case CauseKind::other:
     break;
   }

@@ -25,6 +25,7 @@ enum class CauseKind {
   connect,       // another connection failure (unreachable, reset)
   exit_code,     // a command check (plugin) exited non-zero or was killed
   cannot_run,    // a command check's program could not be started
+  file,          // a file check: the file is missing, too old or of the wrong size
   other,
 };
 

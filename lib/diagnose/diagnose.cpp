@@ -95,17 +95,28 @@ void scheduler(const Context& context, Findings& out)
                    "hb-pulse has never run against this database: nothing is being checked",
                    {fmt::format("database {}: no pulse recorded", inputs.database)},
                    scheduler_advice("hb-pulse", interval, inputs)});
+  } else if (pulse.last->started_at > inputs.now) {
+    // Not stale: dated ahead of now. A clock that was wrong (hb-pulse re-anchors its own times)
+    // or runs under HB_NOW in the future.
+    out.push_back({"scheduler.clock_skew", Level::warning, "", "",
+                   "The last pulse is dated in the future: a clock was wrong",
+                   {fmt::format("last pulse started {}, {} ahead of now",
+                                util::format_rfc3339(pulse.last->started_at),
+                                util::format_duration(pulse.last->started_at - inputs.now))},
+                   "Check the clocks of the hosts that run hb-pulse (timedatectl, chrony); "
+                   "the next pulse re-anchors the stored times. Whether the scheduler runs "
+                   "cannot be judged until then."});
   } else if (pulse.state == pulse::PulseState::warning) {
     Finding f{"scheduler.pulse_stale", Level::critical, "", "",
               "The scheduler is not running hb-pulse: checks have stopped", {},
               scheduler_advice("hb-pulse", pulse.last->interval, inputs)};
     f.evidence.push_back(fmt::format("last scheduled pulse started {}",
                                      when(pulse.last->started_at, inputs.now)));
-    f.evidence.push_back(fmt::format("expected every {} (pulse.interval); overdue since {}",
+    f.evidence.push_back(fmt::format("expected every {} (pulse.interval){}",
                                      util::format_duration(pulse.last->interval),
                                      pulse.next_expected
-                                       ? util::format_rfc3339(*pulse.next_expected)
-                                       : std::string("unknown")));
+                                       ? "; due since " + util::format_rfc3339(*pulse.next_expected)
+                                       : std::string()));
     f.evidence.push_back(fmt::format("the last pulse ended {}{}", to_string(pulse.last->status),
                                      pulse.last->message.empty()
                                        ? std::string()

@@ -532,3 +532,33 @@ TEST_CASE("hb-diagnose: a damaged database")
   CHECK_THAT(evidence(f), Catch::Contains("PRAGMA quick_check:") && !Catch::Contains(": ok"));
   CHECK(report.at("databaseInfo").at("integrity") != "ok");
 }
+
+TEST_CASE("hb-diagnose: a pulse dated in the future is clock skew, not a stale scheduler")
+{
+  TestHttpServer server;
+  Workspace ws;
+  ws.write_config(config_text(json::array({http_target("api", server.url("/ok"))})));
+  REQUIRE(ws.pulse({}, at_minutes(60)).exit_code == 0);
+  const json report = diagnose_json(ws, {}, k_t0);
+  const json f = the_finding(report, "scheduler.clock_skew");
+  CHECK(f.at("severity") == "warning");
+  CHECK_THAT(evidence(f), Catch::Contains("1h ahead of now"));
+  CHECK(findings(report, "scheduler.pulse_stale").empty());
+}
+
+TEST_CASE("hb-diagnose: a file the backup job should have written is missing")
+{
+  Workspace ws;
+  const json target{{"id", "backups"},
+                    {"interval", "5m"},
+                    {"checks", json::array({{{"name", "dump"},
+                                             {"type", "file"},
+                                             {"path", (ws.dir / "db.sql.gz").string()},
+                                             {"max_age", "1d"}}})}};
+  ws.write_config(config_text(json::array({target})));
+  REQUIRE(ws.pulse({}, k_t0).exit_code >= 0);
+  const json f = the_finding(diagnose_json(ws, {}, at_minutes(1)), "check.file");
+  CHECK(f.at("target") == "backups");
+  CHECK(f.at("check") == "dump");
+  CHECK_THAT(f.at("title").get<std::string>(), Catch::Contains("file missing"));
+}

@@ -53,7 +53,11 @@ TEST_CASE("classify: commands and the rest")
   CHECK(of("latency", "slow: 3s > 1s").kind == CauseKind::slow);
   CHECK(of("", "something").kind == CauseKind::other);
   CHECK(of("", "something").label == "failed");
-  CHECK(of("age", "file is 3d old").label == "age");
+  CHECK(of("age", "export.csv is 3d old (max_age 1d)").kind == CauseKind::file);
+  CHECK(of("age", "export.csv is 3d old (max_age 1d)").label == "file too old");
+  CHECK(of("missing", "no such file").label == "file missing");
+  CHECK(of("size", "12 B < 1 KiB").kind == CauseKind::file);
+  CHECK(of("quota", "odd").label == "quota");
 }
 
 TEST_CASE("check_finding_id and advice_for cover every cause")
