@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -74,6 +75,10 @@ json diagnose_json(const Workspace& ws, std::vector<std::string> args, const std
   REQUIRE((r.exit_code >= 0 && r.exit_code <= 2));
   auto out = json::parse(r.out);
   CHECK(out.at("exitCode") == r.exit_code);
+  // scripts/diagnose-examples collects what the tests saw, for docs/diagnose.md.
+  if (const char* file = std::getenv("HB_DIAGNOSE_EXAMPLES"); file != nullptr && *file != '\0') {
+    std::ofstream(file, std::ios::app) << out.dump() << '\n';
+  }
   return out;
 }
 
@@ -373,6 +378,13 @@ TEST_CASE("hb-diagnose: usage errors and an unknown target")
   const json report = diagnose_json(ws, {}, k_t0);
   const json f = the_finding(report, "config.invalid");
   CHECK_THAT(evidence(f), Catch::Contains("interval"));
+  // An unknown timezone and a cron expression that cannot be, each named with where it is.
+  ws.write_config(R"({"targets": [{"id": "api", "timezone": "Mars/Olympus_Mons"}]})");
+  CHECK_THAT(evidence(the_finding(diagnose_json(ws, {}, k_t0), "config.invalid")),
+             Catch::Contains("Mars/Olympus_Mons") && Catch::Contains("targets[0].timezone"));
+  ws.write_config(R"({"schedules": [{"name": "r", "cron": "61 * * * *", "command": ["/bin/true"]}]})");
+  CHECK_THAT(evidence(the_finding(diagnose_json(ws, {}, k_t0), "config.invalid")),
+             Catch::Contains("schedules[0].cron") && Catch::Contains("61"));
 }
 
 TEST_CASE("hb-diagnose: a spent restart budget, a failing action and an open escalation")
@@ -561,4 +573,66 @@ TEST_CASE("hb-diagnose: a file the backup job should have written is missing")
   CHECK(f.at("target") == "backups");
   CHECK(f.at("check") == "dump");
   CHECK_THAT(f.at("title").get<std::string>(), Catch::Contains("file missing"));
+}
+
+TEST_CASE("hb-diagnose: each way an HTTP check fails has its cause")
+{
+  TestHttpServer server;
+  Workspace ws;
+  json wrong = http_target("moved", server.url("/status/404"));
+  json body = http_target("degraded", server.url("/body/maintenance"));
+  body["checks"][0]["body_contains"] = "ok";
+  json slow = http_target("sluggish", server.url("/slow/300"));
+  slow["checks"][0]["max_latency"] = "100ms";
+  // TLS spoken to a plain HTTP port: the handshake fails at once.
+  json tls = http_target("secure", "https" + server.url("/ok").substr(4));
+  ws.write_config(config_text(json::array({wrong, body, slow, tls})));
+  REQUIRE(ws.pulse({}, k_t0).exit_code >= 0);
+  const json report = diagnose_json(ws, {}, at_minutes(1));
+  CHECK(the_finding(report, "check.http_status").at("target") == "moved");
+  CHECK_THAT(the_finding(report, "check.http_status").at("title").get<std::string>(),
+             Catch::Contains("HTTP 404"));
+  CHECK(the_finding(report, "check.body").at("target") == "degraded");
+  const json slow_finding = the_finding(report, "check.slow");
+  CHECK(slow_finding.at("target") == "sluggish");
+  CHECK(slow_finding.at("severity") == "warning");  // slow is a warning, not a failure
+  CHECK(the_finding(report, "check.tls").at("target") == "secure");
+}
+
+TEST_CASE("hb-diagnose: recovery configured but never run, a degraded agent, history never pruned")
+{
+  TestHttpServer server;
+  Workspace ws;
+  json c = json::parse(config_text(json::array(
+    {http_target("api", server.url("/ok")),
+     {{"id", "edge"}, {"kind", "agent"}, {"heartbeat", {{"every", "1m"}}}}})));
+  c["recovery"] = {{"actions", {{"failing", json::array({"/bin/true"})}}}};
+  c["retention"] = {{"raw", "14d"}};
+  ws.write_config(c.dump(2));
+  // The first pulse ran 20 days ago; the next one now (it prunes, so diagnose before it).
+  REQUIRE(ws.pulse({}, at_minutes(-20.0 * 24 * 60)).exit_code >= 0);
+  REQUIRE(ws.beat({"edge", "--status", "degraded", "--message", "disk 91%"}, k_t0).exit_code == 0);
+  const json report = diagnose_json(ws, {}, at_minutes(1));
+  CHECK(the_finding(report, "scheduler.recover_never_ran").at("severity") == "critical");
+  const json degraded = the_finding(report, "agent.degraded");
+  CHECK(degraded.at("target") == "edge");
+  CHECK_THAT(evidence(degraded), Catch::Contains("disk 91%"));
+  const json prune = the_finding(report, "database.prune_overdue");
+  CHECK_THAT(evidence(prune), Catch::Contains("oldest execution " + at_minutes(-20.0 * 24 * 60)) &&
+                                Catch::Contains("retention.raw 14d"));
+}
+
+TEST_CASE("hb-diagnose: recovery that can only re-check")
+{
+  TestHttpServer server;
+  Workspace ws;
+  json c = json::parse(config_text(json::array({http_target("api", server.url("/status/500"))})));
+  c["recovery"] = {{"verify_after", "0s"}};
+  ws.write_config(c.dump(2));
+  REQUIRE(ws.pulse({}, k_t0).exit_code >= 0);
+  REQUIRE(ws.recover({}, at_minutes(1)).exit_code >= 0);
+  const json f = the_finding(diagnose_json(ws, {}, at_minutes(2)), "recovery.no_action");
+  CHECK(f.at("severity") == "warning");
+  CHECK(f.at("target") == "api");
+  CHECK_THAT(f.at("recommendation").get<std::string>(), Catch::Contains("recovery.actions.failing"));
 }
