@@ -315,7 +315,16 @@ RecoveryAttempt Ladder::climb(const config::Target& target, Assessment assessmen
 void Ladder::run_escalation_command(const Escalation& escalation)
 {
   const auto& command = m_config.recovery.escalation_command;
-  if (!command) {
+  if (!command || m_options.dry_run) {
+    return;
+  }
+  // Claimed first, for as long as it may run: another run does not start it meanwhile, and if
+  // this one is killed before recording the result, the claim expires and the next run runs it.
+  const bool mine = locked([&](store::Store& s) {
+    return s.claim_escalation_command(escalation.id, m_report.run.owner,
+                                      command->timeout + k_escalation_claim_margin);
+  });
+  if (!mine) {
     return;
   }
   util::ProcessSpec spec;

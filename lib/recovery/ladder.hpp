@@ -32,6 +32,10 @@ RecoveryState fresh_state(const std::string& id, TimePoint at);
 // An action's argv for people and the database: quoted, secret options masked, secrets redacted.
 std::string describe_action(const config::Config& config, const std::vector<std::string>& argv);
 
+// How much longer than escalation.command's timeout its claim lasts: time enough to record what
+// it did.
+inline constexpr Duration k_escalation_claim_margin{5'000};
+
 // One run of hb-recover as its worker threads share it: the ladder for one target at a time
 // (climb), the writes and escalations it makes, the stop flag. Every store call goes through
 // `locked`: the worker threads share one store.
@@ -89,7 +93,9 @@ public:
     m_report.events.insert(m_report.events.end(), events.begin(), events.end());
   }
 
-  // Runs escalation.command with the escalation JSON on stdin and records what it did.
+  // Runs escalation.command with the escalation JSON on stdin and records what it did, once it
+  // has claimed it (Store::claim_escalation_command): not when another run holds it or it has
+  // a result already.
   void run_escalation_command(const Escalation& escalation);
 
   // Resolves escalation `id` (of `target_id`, "" for a shared cause) with an event.

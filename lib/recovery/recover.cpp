@@ -295,6 +295,17 @@ RecoverReport run_recover(const config::Config& config, store::Store& store,
       }
     }
 
+    // Escalations still open whose command never finished: a run killed while it ran (or
+    // before it started it), or a command configured since. Run it now, at least once; the
+    // claim keeps two runs from both doing so.
+    if (config.recovery.escalation_command) {
+      for (const auto& e : open) {
+        if (e.command_result.empty() && !shared.stopping()) {
+          shared.run_escalation_command(e);
+        }
+      }
+    }
+
     // The ladder, for the targets that are due an attempt, at most `concurrency` at once.
     std::vector<std::size_t> due;
     std::vector<std::string> due_ids;

@@ -250,7 +250,14 @@ public:
   virtual std::vector<Escalation> open_escalations() = 0;
   // Newest first; all targets when `target_id` is empty (shared causes count for each of theirs).
   virtual std::vector<Escalation> recent_escalations(const std::string& target_id, int limit) = 0;
-  // Records what escalation.command did with escalation `id`.
+  // Claims the running of escalation `id`'s command for `owner` until `ttl` passes (by the
+  // database's clock): true when the escalation is open, its command has no result yet and no
+  // other owner holds a live claim on it. A run killed while the command runs leaves the claim
+  // to expire; the next run claims it and runs the command again (at least once).
+  virtual bool claim_escalation_command(std::int64_t id, const std::string& owner,
+                                        Duration ttl) = 0;
+  // Records what escalation.command did with escalation `id` and drops any claim on running it,
+  // in one transaction.
   virtual void set_escalation_command_result(std::int64_t id, const std::string& result) = 0;
   // Per target, hb-recover attempts started since `since` by result.
   virtual std::map<std::string, RecoveryCounts> recovery_counts_by_target(TimePoint since) = 0;

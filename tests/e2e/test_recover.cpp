@@ -477,3 +477,52 @@ TEST_CASE("hb-recover: a stopped hb-recover scheduler is reported once by the ne
   REQUIRE(ws.pulse({}, at_minutes(200)).exit_code == 0);
   CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'recover_stale'") == 2);
 }
+
+TEST_CASE("hb-recover: an escalation command cut short by a crash runs again at the next run")
+{
+  TestHttpServer server;
+  Workspace ws;
+  const auto flag = ws.dir / "up";
+  const auto log = ws.dir / "dispatch.log";
+  // Slow until the file "quick" exists; says when it starts and ends.
+  const std::string dispatch = script(
+    ws, "dispatch.sh",
+    "echo \"start $$\" >> '" + log.string() + "'; [ -e '" + (ws.dir / "quick").string() +
+      "' ] || sleep 60; cat > /dev/null; echo \"done $$\" >> '" + log.string() + "'; echo dispatched");
+  ws.write_config(config_text(
+    json::array({flag_target("api", server, flag)}),
+    {{"verify_after", "0s"},
+     {"escalate_after", 1},
+     {"escalation", {{"command", {{"command", json::array({dispatch})}, {"timeout", "1s"}}}}},
+     {"actions", {{"failing", json::array({"/bin/false"})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code >= 0);
+  const auto text_of = [&] { return std::filesystem::exists(log) ? read_file(log) : std::string(); };
+
+  // The first run opens the escalation and starts the command; it is killed meanwhile.
+  const pid_t pid = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db},
+                               {{"HB_NOW", at_minutes(1)}}, ws.dir / "out1", ws.dir / "err1");
+  for (int i = 0; i < 200 && text_of().find("start") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE_THAT(text_of(), Catch::Contains("start"));
+  ::kill(pid, SIGKILL);
+  wait_exit(pid);
+  const std::string first = text_of();
+  const auto script_pid = std::stoi(first.substr(first.find(' ') + 1));
+  ::kill(script_pid, SIGKILL);
+  CHECK(ws.text("SELECT command_result FROM escalations") == "");
+
+  // A run while the claim lasts (by the database's clock: the command's timeout, 1 s, and 5 s)
+  // leaves the command alone.
+  ws.dir.write("quick", "");
+  REQUIRE(ws.recover({}, at_minutes(5)).exit_code >= 0);
+  CHECK(count_lines(log) == 1);
+  // The next run after it expired runs the command to its end and records it; the run after
+  // that does not run it again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(6500));
+  REQUIRE(ws.recover({}, at_minutes(10)).exit_code >= 0);
+  CHECK(count_lines(log) == 3);  // start (killed), start, done
+  CHECK_THAT(ws.text("SELECT command_result FROM escalations"), Catch::Contains("dispatch.sh: exited 0"));
+  REQUIRE(ws.recover({}, at_minutes(20)).exit_code >= 0);
+  CHECK(count_lines(log) == 3);
+}

@@ -11,6 +11,8 @@ std::string target_claim(const std::string& id) { return "target:" + id; }
 
 std::string task_claim(const std::string& name) { return "task:" + name; }
 
+std::string escalation_claim(const std::string& id) { return "escalation:" + id; }
+
 ClaimResult Claims::claim(const char* operation, const std::vector<std::string>& candidates,
                           const std::string& owner, Duration ttl,
                           const std::function<std::string(const std::string&)>& name_of,

@@ -13,6 +13,8 @@ namespace hb::store::sqlite {
 // The name of the claim on target `id` ("target:api") and on task `name` ("task:backup").
 std::string target_claim(const std::string& id);
 std::string task_claim(const std::string& name);
+// The claim on running escalation `id`'s command ("escalation:12").
+std::string escalation_claim(const std::string& id);
 
 // Claims on work (the `leases` table), with expiry and liveness judged by the database's clock.
 class Claims {

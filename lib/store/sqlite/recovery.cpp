@@ -430,10 +430,15 @@ void Recovery::set_command_result(std::int64_t id, const std::string& result)
 {
   SQLite::Database& db = m_connection.db();
   m_connection.guarded("recording the escalation command's result", [&] {
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement q(db, "UPDATE escalations SET command_result = ?2 WHERE id = ?1");
     q.bind(1, static_cast<int64_t>(id));
     q.bind(2, result);
     q.exec();
+    SQLite::Statement release(db, "DELETE FROM leases WHERE name = ?1");
+    release.bind(1, escalation_claim(std::to_string(id)));
+    release.exec();
+    txn.commit();
   });
 }
 

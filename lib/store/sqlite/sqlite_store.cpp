@@ -246,6 +246,20 @@ public:
   {
     return m_recovery.recent_escalations(target_id, limit);
   }
+  bool claim_escalation_command(std::int64_t id, const std::string& owner, Duration ttl) override
+  {
+    const auto claim = m_claims.claim(
+      "claiming an escalation command", {std::to_string(id)}, owner, ttl, escalation_claim,
+      [&](const std::string&) {
+        // Inside the claim's transaction: open, and the command has not run to its end.
+        SQLite::Statement q(m_connection.db(),
+                            "SELECT 1 FROM escalations WHERE id = ?1 AND resolved_at IS NULL "
+                            "AND command_result = ''");
+        q.bind(1, static_cast<int64_t>(id));
+        return q.executeStep();
+      });
+    return !claim.claimed.empty();
+  }
   void set_escalation_command_result(std::int64_t id, const std::string& result) override
   {
     m_recovery.set_command_result(id, result);

@@ -474,6 +474,28 @@ TEST_CASE("Store::record_recovery: escalations")
       CHECK(recent[0].command_result == "exit 0: ticket OPS-12 opened");
       CHECK(store->recent_escalations("api", 10)[0].command_result.empty());
     }
+
+    SECTION("claim_escalation_command: one owner at a time, until a result or expiry")
+    {
+      CHECK(store->claim_escalation_command(api_id, "run-1", 1h));
+      auto other = backend.open(dir.path());  // another process
+      CHECK_FALSE(other->claim_escalation_command(api_id, "run-2", 1h));
+      CHECK(other->claim_escalation_command(web_id, "run-2", 1h));  // claims are per escalation
+      // Recorded: the claim is gone and nobody runs the command again.
+      store->set_escalation_command_result(api_id, "exit 0: dispatched");
+      CHECK_FALSE(other->claim_escalation_command(api_id, "run-2", 1h));
+      // A claim that expired (its run was killed) is taken over.
+      CHECK(store->claim_escalation_command(shared_id, "run-1", 0ms));
+      CHECK(other->claim_escalation_command(shared_id, "run-2", 1h));
+      // Resolved or unknown escalations are not claimed.
+      RecoveryWrite resolve;
+      resolve.resolve_escalation = web_id;
+      resolve.resolved_at = k_t0 + 1h;
+      store->record_recovery(resolve);
+      store->release_claims("run-2");
+      CHECK_FALSE(store->claim_escalation_command(web_id, "run-3", 1h));
+      CHECK_FALSE(store->claim_escalation_command(9999, "run-3", 1h));
+    }
   }
 }
 
