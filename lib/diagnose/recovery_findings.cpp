@@ -5,6 +5,7 @@
 #include "util/duration.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -146,10 +147,6 @@ void recovery(const Context& context, Findings& out)
           escalation.targets.end()) {
       continue;
     }
-    std::string names;
-    for (const auto& id : escalation.targets) {
-      names += (names.empty() ? "" : ", ") + id;
-    }
     Finding f{"escalation.open", Level::critical, escalation.target_id, "",
               escalation.target_id.empty()
                 ? fmt::format("An escalation is open for a shared cause: {}", escalation.cause)
@@ -158,7 +155,7 @@ void recovery(const Context& context, Findings& out)
               {}, {}};
     f.evidence.push_back(fmt::format("escalation {} opened {}", escalation.id,
                                      when(escalation.opened_at, now)));
-    f.evidence.push_back(fmt::format("targets: {}; {} failed attempts", names,
+    f.evidence.push_back(fmt::format("targets: {}; {} failed attempts", fmt::join(escalation.targets, ", "),
                                      escalation.failed_attempts));
     if (!escalation.command_result.empty()) {
       f.evidence.push_back(fmt::format("escalation command: {}", escalation.command_result));

@@ -9,6 +9,7 @@
 #include "util/time.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -313,16 +314,12 @@ void shared_causes(const Context& context, Findings& out)
            group.targets.end())) {
       continue;
     }
-    std::string names;
-    for (const auto& id : group.targets) {
-      names += (names.empty() ? "" : ", ") + id;
-    }
     const std::string dependency = group.endpoint.empty() ? key : group.endpoint;
     Finding f{"shared.cause", Level::critical, "", "",
               fmt::format("{} targets fail alike: a shared dependency ({}) is down",
                           group.targets.size(), dependency),
               {}, {}};
-    f.evidence.push_back(fmt::format("failing alike: {}", names));
+    f.evidence.push_back(fmt::format("failing alike: {}", fmt::join(group.targets, ", ")));
     f.evidence.push_back(fmt::format("common cause: {}", key));
     f.evidence.push_back(fmt::format("e.g. {}", group.example));
     if (group.since) {
