@@ -384,60 +384,80 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     for (const auto* target : candidates) {
       by_id[target->id] = target;
     }
-    const store::ClaimResult claim = store.claim_targets(
-        candidate_ids, pulse.owner, config.pulse.deadline + k_claim_margin,
-        [&](const std::string& id, const TargetState& state) {
-          return decide(*by_id.at(id), state);
-        });
-    const std::set<std::string> claimed(claim.claimed.begin(), claim.claimed.end());
-    const std::set<std::string> held(claim.held.begin(), claim.held.end());
-    auto states = store.target_states();
 
-    // 3. One outcome per candidate, one group per claimed target, one job per check.
-    std::vector<Group> groups;
-    std::vector<CheckJob> jobs;
+    // 3. One outcome per candidate (skipped until claimed), one group per claimed target, one
+    //    job per check. Targets are claimed a batch (`concurrency` of them) at a time, whenever
+    //    the runner runs low, so that pulses sharing a database (several runners, several
+    //    hosts) share the due targets instead of the first one claiming everything.
     for (const auto* target : candidates) {
       TargetOutcome outcome;
       outcome.id = target->id;
       outcome.name = target->name;
       outcome.in_grace = in_grace(*target);
-      const auto& decision = decisions[target->id];
-      outcome.reason = decision.reason;
-      outcome.next_run = decision.next_run;
-      if (auto it = states.find(target->id); it != states.end()) {
-        outcome.health = it->second.health;
-      }
-      if (held.count(target->id)) {
-        outcome.kind = TargetOutcome::Kind::held;
-        outcome.reason = "claimed by an overlapping pulse";
-      } else if (claimed.count(target->id)) {
-        outcome.kind = TargetOutcome::Kind::ran;
-        Group group;
-        group.target = target;
-        group.outcome_index = report.targets.size();
-        group.results.resize(target->checks.size());
-        group.pending = target->checks.size();
-        for (const auto& check : target->checks) {
-          jobs.push_back({groups.size(), check.name, check.timeout, check.probe});
-        }
-        groups.push_back(std::move(group));
-      } else {
-        outcome.kind = TargetOutcome::Kind::skipped;
-      }
+      outcome.kind = TargetOutcome::Kind::skipped;
       report.targets.push_back(std::move(outcome));
     }
     report.targets.insert(report.targets.end(), unavailable.begin(), unavailable.end());
-    pulse.targets_due = static_cast<int>(claim.claimed.size() + claim.held.size());
-    pulse.targets_held = static_cast<int>(claim.held.size());
-
-    // Index of each job inside its group, to keep results in config order.
-    std::vector<std::size_t> position(jobs.size());
-    {
-      std::vector<std::size_t> next(groups.size(), 0);
-      for (std::size_t i = 0; i < jobs.size(); ++i) {
-        position[i] = next[jobs[i].group]++;
+    std::map<std::string, TargetState> states;  // of each claimed target, as its claim read it
+    std::vector<Group> groups;
+    std::vector<std::size_t> group_of;  // per job (the runner's numbering): its group
+    std::vector<std::size_t> position;  // per job: its index inside its group (config order)
+    std::size_t next_candidate = 0;
+    const auto claim_size = static_cast<std::size_t>(std::max(1, config.pulse.concurrency));
+    const Duration claim_ttl = config.pulse.deadline + k_claim_margin;
+    auto describe = [&](std::size_t index, const std::map<std::string, TargetState>& seen) {
+      TargetOutcome& outcome = report.targets[index];
+      const auto& decision = decisions[outcome.id];
+      outcome.reason = decision.reason;
+      outcome.next_run = decision.next_run;
+      if (auto it = seen.find(outcome.id); it != seen.end()) {
+        outcome.health = it->second.health;
       }
-    }
+    };
+    auto claim_batch = [&]() -> std::vector<CheckJob> {
+      std::vector<CheckJob> jobs;
+      while (jobs.empty() && next_candidate < candidates.size()) {
+        const std::size_t first = next_candidate;
+        next_candidate = std::min(candidates.size(), first + claim_size);
+        const std::vector<std::string> slice(candidate_ids.begin() + static_cast<long>(first),
+                                             candidate_ids.begin() + static_cast<long>(next_candidate));
+        std::map<std::string, TargetState> seen;
+        const store::ClaimResult claim = store.claim_targets(
+            slice, pulse.owner, claim_ttl, [&](const std::string& id, const TargetState& state) {
+              seen[id] = state;
+              return decide(*by_id.at(id), state);
+            });
+        const std::set<std::string> claimed(claim.claimed.begin(), claim.claimed.end());
+        const std::set<std::string> held(claim.held.begin(), claim.held.end());
+        pulse.targets_due += static_cast<int>(claim.claimed.size() + claim.held.size());
+        pulse.targets_held += static_cast<int>(claim.held.size());
+        for (std::size_t i = first; i < next_candidate; ++i) {
+          const config::Target* target = candidates[i];
+          describe(i, seen);
+          TargetOutcome& outcome = report.targets[i];
+          if (held.count(target->id)) {
+            outcome.kind = TargetOutcome::Kind::held;
+            outcome.reason = "claimed by an overlapping pulse";
+          } else if (claimed.count(target->id)) {
+            outcome.kind = TargetOutcome::Kind::ran;
+            states[target->id] = seen[target->id];
+            Group group;
+            group.target = target;
+            group.outcome_index = i;
+            group.results.resize(target->checks.size());
+            group.pending = target->checks.size();
+            std::size_t p = 0;
+            for (const auto& check : target->checks) {
+              jobs.push_back({groups.size(), check.name, check.timeout, check.probe});
+              group_of.push_back(groups.size());
+              position.push_back(p++);
+            }
+            groups.push_back(std::move(group));
+          }
+        }
+      }
+      return jobs;
+    };
 
     // 4. Run the checks; 5. record each target as soon as all its checks are done.
     // A target is recorded after the targets it depends_on when they land in one batch, so that
@@ -503,11 +523,8 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
       execution.results = group.results;
       execution.status = aggregate(execution.results);
 
-      TargetState previous;
+      TargetState previous = states.at(group.target->id);
       previous.target_id = group.target->id;
-      if (auto it = states.find(group.target->id); it != states.end()) {
-        previous = it->second;
-      }
       Evaluation evaluation = evaluate(*group.target, previous, execution,
                                        outcome.in_grace ? InGrace::yes : InGrace::no);
       if (const auto& skewed = decisions[group.target->id].skewed) {
@@ -539,9 +556,9 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
                         std::min<Duration>(Duration(2'000), config.pulse.deadline / 10);
     ParallelRunner runner(config.pulse.concurrency, cutoff, &stop, clock);
     const RunStats stats = runner.run(
-        jobs,
+        {},
         [&](std::size_t job, JobOutcome&& done) {
-          Group& group = groups[jobs[job].group];
+          Group& group = groups[group_of[job]];
           CheckResultRecord result = std::move(done.result);
           redact(result, config.redactor);
           if (done.started) {
@@ -571,8 +588,27 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
           if (options.progress) {
             options.progress(done, total);
           }
-        });
+        },
+        claim_batch);
     flush();
+    // Candidates the deadline or a signal left unconsidered: the due ones were not started.
+    if (next_candidate < candidates.size()) {
+      const auto rest = store.target_states();
+      for (std::size_t i = next_candidate; i < candidates.size(); ++i) {
+        TargetState state;
+        state.target_id = candidates[i]->id;
+        if (auto it = rest.find(state.target_id); it != rest.end()) {
+          state = it->second;
+        }
+        const bool due = decide(*candidates[i], state);
+        describe(i, rest);
+        if (due) {
+          report.targets[i].kind = TargetOutcome::Kind::deadline;
+          report.targets[i].reason = stop_message(false);
+          ++pulse.targets_due;
+        }
+      }
+    }
     if (store_failure) {
       std::rethrow_exception(store_failure);
     }

@@ -39,7 +39,8 @@ struct Shared {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<CheckJob> jobs;
-  std::vector<Slot> slots;
+  std::deque<Slot> slots;  // a deque: workers keep references to their slot while jobs are added
+  int live_workers = 0;    // threads inside worker_loop
   std::size_t next = 0;
   bool stop_starting = false;
   std::deque<std::size_t> finished;
@@ -80,6 +81,18 @@ CheckResultRecord run_one(const CheckJob& job, const std::atomic<bool>& cancel,
 void worker_loop(const std::shared_ptr<Shared>& shared)
 {
   std::unique_lock lock(shared->mutex);
+  // Counts this thread out when it leaves, under the lock (held whenever the loop ends). An
+  // abandoned thread was counted out when it was abandoned.
+  struct Leave {
+    Shared& shared;
+    bool counted = true;
+    ~Leave()
+    {
+      if (counted) {
+        --shared.live_workers;
+      }
+    }
+  } leave{*shared};
   while (!shared->stop_starting && shared->next < shared->jobs.size()) {
     // Never start a check past the cutoff or after a signal, even before the runner has noticed.
     if (SteadyClock::now() >= shared->cutoff
@@ -112,6 +125,7 @@ void worker_loop(const std::shared_ptr<Shared>& shared)
     if (slot.state == SlotState::abandoned) {
       // Its result was already reported and a replacement thread took this one's place: leave,
       // so the concurrency bound holds.
+      leave.counted = false;
       return;
     }
   }
@@ -128,29 +142,57 @@ ParallelRunner::ParallelRunner(int concurrency, SteadyClock::time_point cutoff,
 {
 }
 
-RunStats ParallelRunner::run(const std::vector<CheckJob>& jobs,
+RunStats ParallelRunner::run(const std::vector<CheckJob>& initial_jobs,
                              const std::function<void(std::size_t, JobOutcome&&)>& on_done,
-                             const std::function<void(int, int)>& on_tick)
+                             const std::function<void(int, int)>& on_tick, const Refill& refill)
 {
   RunStats stats;
   auto shared = std::make_shared<Shared>(m_clock.now());
   shared->cutoff = m_cutoff;
   shared->signal_stop = m_signal_stop;
-  shared->jobs = jobs;
-  shared->slots.resize(jobs.size());
-  const int total = static_cast<int>(jobs.size());
+  shared->jobs = initial_jobs;
+  shared->slots.resize(initial_jobs.size());
+  const std::vector<CheckJob>& jobs = shared->jobs;  // grows with each refill (under the lock)
+  int total = static_cast<int>(jobs.size());
+  bool refill_done = !refill;
 
   std::vector<std::thread> workers;
-  const int thread_count = std::min<int>(m_concurrency, total);
-  for (int i = 0; i < thread_count; ++i) {
-    workers.emplace_back([shared] { worker_loop(shared); });
-  }
+  // Starts threads until `concurrency` run or every job waiting to start has one. Under the lock.
+  auto staff = [&] {
+    const auto waiting = static_cast<int>(jobs.size() - shared->next);
+    const int wanted = std::min(m_concurrency, shared->live_workers + waiting);
+    while (shared->live_workers < wanted) {
+      ++shared->live_workers;
+      workers.emplace_back([shared] { worker_loop(shared); });
+    }
+  };
   int stuck_workers = 0;
 
   int done = 0;
   SteadyClock::time_point cancelled_at{};
   std::unique_lock lock(shared->mutex);
+  staff();
   for (;;) {
+    // Keep work queued: ask for more while fewer than `concurrency` jobs wait to start.
+    while (!refill_done && !shared->stop_starting && !shared->cancel
+           && SteadyClock::now() < m_cutoff
+           && (m_signal_stop == nullptr || m_signal_stop->load() == 0)
+           && static_cast<int>(jobs.size() - shared->next) < m_concurrency) {
+      lock.unlock();
+      std::vector<CheckJob> more = refill();
+      lock.lock();
+      if (more.empty()) {
+        refill_done = true;
+        break;
+      }
+      for (auto& job : more) {
+        shared->jobs.push_back(std::move(job));
+        shared->slots.emplace_back();
+      }
+      total = static_cast<int>(jobs.size());
+      staff();
+    }
+
     // Report finished work without holding the lock during callbacks.
     while (!shared->finished.empty()) {
       const std::size_t index = shared->finished.front();
@@ -169,7 +211,8 @@ RunStats ParallelRunner::run(const std::vector<CheckJob>& jobs,
       lock.lock();
     }
 
-    const bool nothing_left_to_start = shared->stop_starting || shared->next >= jobs.size();
+    const bool nothing_left_to_start =
+      shared->stop_starting || (shared->next >= jobs.size() && (refill_done || shared->cancel));
     bool any_running = false;
     for (const auto& slot : shared->slots) {
       if (slot.state == SlotState::running) {
@@ -230,9 +273,10 @@ RunStats ParallelRunner::run(const std::vector<CheckJob>& jobs,
       lock.unlock();
       on_done(i, std::move(outcome));
       lock.lock();
-      // Keep the configured concurrency: a stuck thread is replaced.
-      if (!shared->stop_starting && shared->next < jobs.size()) {
-        workers.emplace_back([shared] { worker_loop(shared); });
+      // Keep the configured concurrency: a stuck thread is replaced (it no longer counts).
+      --shared->live_workers;
+      if (!shared->stop_starting) {
+        staff();
       }
     }
 

@@ -56,9 +56,16 @@ public:
   ParallelRunner(int concurrency, std::chrono::steady_clock::time_point cutoff,
                  const std::atomic<int>* signal_stop, const util::Clock& clock);
 
+  // Returns more jobs to run (none: no more), called on the calling thread while fewer than
+  // `concurrency` jobs wait to start, and never after the cutoff or a stop: the pulse claims its
+  // targets a batch at a time through it, so that runners sharing a database share the work.
+  using Refill = std::function<std::vector<CheckJob>()>;
+
+  // Jobs are numbered in the order they were given: `jobs` first, then each refill's.
   RunStats run(const std::vector<CheckJob>& jobs,
                const std::function<void(std::size_t job, JobOutcome&& outcome)>& on_done,
-               const std::function<void(int done, int total)>& on_tick);
+               const std::function<void(int done, int total)>& on_tick,
+               const Refill& refill = {});
 
 private:
   int m_concurrency;

@@ -11,6 +11,8 @@
 
 #include "util/time.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -137,17 +139,19 @@ void Executions::record(std::vector<ExecutionWrite>& writes)
   });
 }
 
-std::map<std::string, TargetState> Executions::read_states(const std::string* only_target)
+std::map<std::string, TargetState> Executions::read_states(const std::vector<std::string>* only)
 {
   SQLite::Database& db = m_connection.db();
   std::map<std::string, TargetState> out;
-  const char* filter = only_target ? " WHERE target_id = ?1" : "";
+  // The ids as a JSON array: each is looked up through the primary key.
+  const char* filter = only ? " WHERE target_id IN (SELECT value FROM json_each(?1))" : "";
+  const std::string ids = only ? nlohmann::json(*only).dump() : std::string();
   SQLite::Statement q(db, std::string(R"sql(
     SELECT target_id, health, since, consecutive_failures, consecutive_successes,
            last_execution_at, last_status, last_success_at, last_failure_at, last_message
     FROM target_states)sql") + filter);
-  if (only_target) {
-    q.bind(1, *only_target);
+  if (only) {
+    q.bind(1, ids);
   }
   while (q.executeStep()) {
     TargetState s;
@@ -169,8 +173,8 @@ std::map<std::string, TargetState> Executions::read_states(const std::string* on
     SELECT target_id, check_name, last_status, consecutive_failures, consecutive_successes,
            confirmed, bad_since, last_message, last_latency_ms
     FROM check_states)sql") + filter + " ORDER BY target_id, check_name");
-  if (only_target) {
-    c.bind(1, *only_target);
+  if (only) {
+    c.bind(1, ids);
   }
   while (c.executeStep()) {
     auto it = out.find(c.getColumn(0).getString());
@@ -194,7 +198,8 @@ std::map<std::string, TargetState> Executions::read_states(const std::string* on
 std::optional<TargetState> Executions::state(const std::string& target_id)
 {
   return m_connection.guarded("reading target state", [&]() -> std::optional<TargetState> {
-    auto states = read_states(&target_id);
+    const std::vector<std::string> only{target_id};
+    auto states = read_states(&only);
     if (states.empty()) {
       return std::nullopt;
     }

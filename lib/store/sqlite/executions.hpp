@@ -21,10 +21,10 @@ public:
   void record(std::vector<ExecutionWrite>& writes);
   std::optional<TargetState> state(const std::string& target_id);
   std::map<std::string, TargetState> states();
-  // Returns the states of every target (or only of `*only_target`) without opening a
+  // Returns the states of every target (or only of those in `*only`) without opening a
   // transaction or translating errors: for use inside a caller's transaction. Throws
   // SQLite::Exception.
-  std::map<std::string, TargetState> read_states(const std::string* only_target);
+  std::map<std::string, TargetState> read_states(const std::vector<std::string>* only);
   std::vector<ExecutionStats> stats(TimePoint since, const std::string& target_id);
   std::vector<ExecutionRecord> recent(const std::string& target_id, int limit,
                                       WithResults with_results);

@@ -60,7 +60,7 @@ public:
     return m_claims.claim("claiming targets", candidates, owner, ttl, target_claim,
                           [&](const std::string& id) {
                             if (!states) {
-                              states = m_executions.read_states(nullptr);
+                              states = m_executions.read_states(&candidates);
                             }
                             TargetState state;
                             state.target_id = id;
