@@ -187,7 +187,7 @@ void database(const Inputs& inputs, store::Store& store, store::DatabaseInfo& in
   if (inputs.integrity == store::CheckIntegrity::yes || info.size_bytes <= k_integrity_auto_bytes) {
     info = store.database_info(inputs.now, store::CheckIntegrity::yes);
   }
-  if (info.integrity && *info.integrity != "ok") {
+  if (info.integrity && *info.integrity != "ok" && info.backend == "sqlite") {
     out.push_back({"database.corrupt", Level::critical, "", "",
                    "The database's integrity check found problems",
                    {fmt::format("PRAGMA quick_check: {}", *info.integrity),
@@ -195,6 +195,14 @@ void database(const Inputs& inputs, store::Store& store, store::DatabaseInfo& in
                    "Stop the timers, copy the database aside, and recover it (sqlite3 "
                    "heartbeat.db \".recover\" | sqlite3 new.db) or start a new one; check the "
                    "disk (dmesg, smartctl). Keep the damaged copy for analysis."});
+  } else if (info.integrity && *info.integrity != "ok") {
+    out.push_back({"database.corrupt", Level::critical, "", "",
+                   "The database's integrity check found problems",
+                   {fmt::format("reading every row: {}", *info.integrity),
+                    fmt::format("database {} ({})", inputs.database, util::format_bytes(static_cast<std::uintmax_t>(info.size_bytes)))},
+                   "Stop the timers and have the database administrator look at the server's log "
+                   "and the storage under it; restore from a backup (pg_dump) or copy what still "
+                   "reads into a new database."});
   }
   if (info.wal_bytes && *info.wal_bytes > k_wal_large_bytes &&
       *info.wal_bytes > info.size_bytes / 2) {

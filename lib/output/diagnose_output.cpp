@@ -126,10 +126,14 @@ void print_diagnosis(const diagnose::Diagnosis& diagnosis, std::ostream& out, co
   }
   if (diagnosis.database_info) {
     const auto& db = *diagnosis.database_info;
-    std::string text = fmt::format("Database {}: {} ({} free), WAL {}, schema {}",
-                                   diagnosis.database, bytes(db.size_bytes), bytes(db.free_bytes),
-                                   db.wal_bytes ? bytes(*db.wal_bytes) : std::string("none"),
-                                   db.schema_version);
+    // A PostgreSQL server's WAL and free space are the server's, not this database's.
+    std::string text =
+      db.backend == "sqlite"
+        ? fmt::format("Database {}: {} ({} free), WAL {}, schema {}", diagnosis.database,
+                      bytes(db.size_bytes), bytes(db.free_bytes),
+                      db.wal_bytes ? bytes(*db.wal_bytes) : std::string("none"), db.schema_version)
+        : fmt::format("Database {} ({}): {}, schema {}", diagnosis.database, db.backend,
+                      bytes(db.size_bytes), db.schema_version);
     text += db.last_prune ? fmt::format(", last prune {}", util::format_age(*db.last_prune,
                                                                            diagnosis.now))
                           : std::string(", never pruned");
@@ -137,8 +141,9 @@ void print_diagnosis(const diagnose::Diagnosis& diagnosis, std::ostream& out, co
       text += fmt::format(", about {}/day", bytes(*growth));
     }
     if (db.integrity) {
-      text += fmt::format("; integrity {} (quick_check, {})",
+      text += fmt::format("; integrity {} ({}, {})",
                           *db.integrity == "ok" ? "ok" : "FAILED",
+                          db.backend == "sqlite" ? "quick_check" : "every row read",
                           util::format_duration(db.integrity_took));
     } else {
       text += "; integrity not checked (a large file: --integrity reads it all)";

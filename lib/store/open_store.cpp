@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "store/store.hpp"
 
+#include "store/location.hpp"
+#include "store/postgres/connection.hpp"
+
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #include "core/errors.hpp"
@@ -37,10 +41,19 @@ std::unique_ptr<Store> open_sqlite_url(std::string_view rest, const std::string&
   return sqlite::open_sqlite(std::string(rest), mode);
 }
 
-// Every backend this binary has; a plain path (no scheme) is SQLite. PostgreSQL comes as
-// another row (lib/store/postgres/).
-constexpr std::array<Backend, 1> k_backends{{
+// libpq reads the whole URI itself (host, port, user, database, parameters such as sslmode);
+// its password, if any, never reaches a message (postgres::display_location).
+std::unique_ptr<Store> open_postgres_url(std::string_view /*rest*/, const std::string& location,
+                                         OpenMode mode)
+{
+  return postgres::open_postgres(location, mode);
+}
+
+// Every backend this binary has; a plain path (no scheme) is SQLite.
+constexpr std::array<Backend, 3> k_backends{{
   {"sqlite", "sqlite:///path", open_sqlite_url},
+  {"postgresql", "postgresql://user@host:5432/heartbeat", open_postgres_url},
+  {"postgres", "postgres://user@host/heartbeat", open_postgres_url},
 }};
 
 // The scheme of `location` ("postgresql" in "postgresql://host/db"), or std::nullopt for a
@@ -80,7 +93,16 @@ std::unique_ptr<Store> open_store(const std::string& location, OpenMode mode)
   }
   throw UsageError(fmt::format("unsupported database location \"{}\": scheme \"{}\" is not "
                                "served; use {}",
-                               location, *scheme, served));
+                               postgres::display_location(location), *scheme, served));
+}
+
+std::string display_location(const std::string& location)
+{
+  const auto scheme = scheme_of(location);
+  if (scheme && (*scheme == "postgresql" || *scheme == "postgres")) {
+    return postgres::display_location(location);
+  }
+  return location;
 }
 
 std::string default_database_path()

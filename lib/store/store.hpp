@@ -289,12 +289,14 @@ enum class OpenMode {
 };
 
 // Opens the database at `location`, picking the backend by its scheme: a plain path
-// ("/var/lib/heartbeat/heartbeat.db", "data/hb.db") or "sqlite:///absolute/path" is SQLite.
-// Returns nullptr with OpenMode::existing when there is no database there yet ("no data yet" is
-// the store's answer; callers never look for files). Throws hb::UsageError (exit 64: the
-// location comes from --db, HB_DB or the config's `database`) for any other scheme, e.g.
-// "postgresql://host/db", naming the location and the schemes served; hb::StoreError when the
-// database cannot be opened or is newer than this binary.
+// ("/var/lib/heartbeat/heartbeat.db", "data/hb.db") or "sqlite:///absolute/path" is SQLite;
+// "postgresql://user@host:5432/heartbeat" (or "postgres://...") is PostgreSQL, with libpq's
+// environment and password file. Returns nullptr with OpenMode::existing or read_only when there
+// is no database there yet ("no data yet" is the store's answer; callers never look for files).
+// Throws hb::UsageError (exit 64: the location comes from --db, HB_DB or the config's
+// `database`) for any other scheme, naming the location and the schemes served; hb::StoreError
+// when the database cannot be opened or is newer than this binary; hb::TemporaryError when a
+// database server cannot be reached now.
 std::unique_ptr<Store> open_store(const std::string& location, OpenMode mode);
 
 // The per-user default database path (SPEC §3): $XDG_STATE_HOME/heartbeat/heartbeat.db,

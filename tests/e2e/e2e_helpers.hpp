@@ -2,6 +2,7 @@
 #pragma once
 
 #include "support/json_schema.hpp"
+#include "support/postgres.hpp"
 #include "support/test_server.hpp"
 #include "support/tool_runner.hpp"
 
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -102,11 +104,17 @@ inline void check_status_schema_files(const std::vector<std::filesystem::path>& 
   }
 }
 
-// A temp dir with a config file and a database path, and shortcuts to run the tools on them.
+// A temp dir with a config file and a database, and shortcuts to run the tools on them. The
+// database is a SQLite file in the folder, or with HB_TEST_DB=postgres a fresh schema on the
+// suite's PostgreSQL server (tests that are about SQLite's file are tagged [sqlite] and left out
+// of that run).
 struct Workspace {
   TempDir dir;
   std::string config = (dir / "heartbeat.json").string();
-  std::string db = (dir / "heartbeat.db").string();
+  std::unique_ptr<PgSchema> pg = testing_postgres() ? std::make_unique<PgSchema>() : nullptr;
+  std::string db = pg ? pg->url() : (dir / "heartbeat.db").string();
+
+  bool on_postgres() const { return pg != nullptr; }
 
   void write_config(const std::string& text) const { dir.write("heartbeat.json", text); }
 
@@ -185,14 +193,21 @@ struct Workspace {
     return nlohmann::json::parse(r.out);
   }
 
-  // Runs one query returning a single integer.
+  // Runs one query returning a single integer, on either backend (plain SQL both take).
   long long scalar(const std::string& sql) const
   {
+    if (pg) {
+      const std::string value = pg_query(db, sql);
+      return value.empty() ? 0 : std::stoll(value);
+    }
     SQLite::Database database(db, SQLite::OPEN_READONLY);
     return database.execAndGet(sql).getInt64();
   }
   std::string text(const std::string& sql) const
   {
+    if (pg) {
+      return pg_query(db, sql);
+    }
     SQLite::Database database(db, SQLite::OPEN_READONLY);
     return database.execAndGet(sql).getString();
   }

@@ -523,7 +523,7 @@ TEST_CASE("hostile database locations: a scheme no backend serves is refused and
           "[hostile]")
 {
   // Before open_store, `--db postgresql://host/db` made a folder "postgresql:" in the working
-  // folder and a SQLite file inside it.
+  // folder and a SQLite file inside it; a scheme no backend serves must not do the same.
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
   ws.write_config(R"({"targets": [{"id": "web", "checks": [{"name": "home", "type": "tcp",
@@ -535,9 +535,10 @@ TEST_CASE("hostile database locations: a scheme no backend serves is refused and
     ~Restore() { std::filesystem::current_path(cwd); }
   } restore{cwd};
 
-  const std::string location = "postgresql://host/db";
-  const std::string why = "unsupported database location \"postgresql://host/db\": scheme "
-                          "\"postgresql\" is not served; use a plain file path or sqlite:///path";
+  const std::string location = "mysql://host/db";
+  const std::string why = "unsupported database location \"mysql://host/db\": scheme "
+                          "\"mysql\" is not served; use a plain file path or sqlite:///path or "
+                          "postgresql://user@host:5432/heartbeat or postgres://user@host/heartbeat";
   const std::vector<std::pair<std::string, std::vector<std::string>>> runs{
       {"hb-pulse", {"--config", ws.config, "--db", location}},
       {"hb-status", {"--config", ws.config, "--db", location}},
@@ -556,7 +557,7 @@ TEST_CASE("hostile database locations: a scheme no backend serves is refused and
   CHECK(from_env.err.find(why) != std::string::npos);
 
   // And from the config's `database`, which is not resolved against the config's folder.
-  const auto config = ws.dir.write("remote.json", R"({"database": "postgresql://host/db",
+  const auto config = ws.dir.write("remote.json", R"({"database": "mysql://host/db",
     "targets": [{"id": "web", "checks": [{"name": "home", "type": "tcp", "host": "127.0.0.1",
     "port": 9}]}]})");
   const auto from_config = run_tool("hb-status", {"--config", config.string()});

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "common/cli.hpp"
 
+#include "store/location.hpp"
+
 #include "output/events.hpp"
 #include "output/json_text.hpp"
 #include "output/nagios_output.hpp"
@@ -280,7 +282,8 @@ Setup load_setup(const CommonOptions& options, ConfigRequired required,
   } else {
     setup.database = store::default_database_path();
   }
-  util::log_info(fmt::format("database {}", setup.database));
+  setup.database_shown = store::display_location(setup.database);
+  util::log_info(fmt::format("database {}", setup.database_shown));
   return setup;
 }
 

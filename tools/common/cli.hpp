@@ -74,7 +74,8 @@ enum class ConfigRequired { yes, database_only, if_valid };
 
 struct Setup {
   std::optional<config::Config> config;  // loaded with ConfigRequired::yes or if_valid
-  std::string database;                  // resolved path (SPEC §3 order)
+  std::string database;                  // resolved location (SPEC §3 order)
+  std::string database_shown;            // the same as it may be printed (no password)
   std::string config_file;               // the config found, "" for none
   std::string config_error;              // if_valid: why it did not load, "" when it did
 };

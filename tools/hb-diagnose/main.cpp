@@ -78,7 +78,7 @@ int main(int argc, char** argv)
     inputs.config = setup.config ? &*setup.config : nullptr;
     inputs.config_file = setup.config_file;
     inputs.config_error = setup.config_error;
-    inputs.database = setup.database;
+    inputs.database = setup.database_shown;
     inputs.now = clock->now();
     inputs.window = *window;
     inputs.target = target;

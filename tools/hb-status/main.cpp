@@ -151,13 +151,13 @@ int main(int argc, char** argv)
     if (want_html) {
       status::Dashboard dashboard;
       if (store) {
-        dashboard = status::collect_dashboard(*store, now, setup.database);
+        dashboard = status::collect_dashboard(*store, now, setup.database_shown);
         tools::warn_if_pulse_stale(dashboard.report.pulse);
       } else {
         dashboard.report.now = now;
-        dashboard.report.database = setup.database;
+        dashboard.report.database = setup.database_shown;
         dashboard.report.pulse.reason = fmt::format(
-          "no data yet: database {} does not exist (has hb-pulse run?)", setup.database);
+          "no data yet: database {} does not exist (has hb-pulse run?)", setup.database_shown);
       }
       output::write_page_file(page_file, output::status_to_html(dashboard));
       return 0;
@@ -181,7 +181,7 @@ int main(int argc, char** argv)
     }
     if (!store) {
       const std::string why =
-        fmt::format("no data yet: database {} does not exist (has hb-pulse run?)", setup.database);
+        fmt::format("no data yet: database {} does not exist (has hb-pulse run?)", setup.database_shown);
       if (!target.empty()) {
         throw DataError(fmt::format("unknown target \"{}\": {}", target, why));
       }
@@ -192,7 +192,7 @@ int main(int argc, char** argv)
       if (options.json || want_prometheus) {
         status::StatusReport empty;
         empty.now = now;
-        empty.database = setup.database;
+        empty.database = setup.database_shown;
         empty.pulse.reason = why;
         return print_report(empty);
       }
@@ -217,7 +217,7 @@ int main(int argc, char** argv)
       return static_cast<int>(detail.exit_code);
     }
 
-    const auto report = status::collect(*store, now, setup.database,
+    const auto report = status::collect(*store, now, setup.database_shown,
                                         all ? store::IncludeRetired::yes : store::IncludeRetired::no);
     tools::warn_if_pulse_stale(report.pulse);
     return print_report(report);

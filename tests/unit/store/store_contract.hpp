@@ -7,12 +7,14 @@
 
 #include "store/store.hpp"
 
+#include "support/postgres.hpp"
 #include "support/tool_runner.hpp"
 #include "util/time.hpp"
 
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,12 +30,31 @@ struct Backend {
   std::function<std::unique_ptr<store::Store>(const std::filesystem::path& dir)> open;
 };
 
+// The PostgreSQL location of `dir`: a schema of the suite's server (support/postgres.hpp) per
+// folder, so that opening again with the same folder reaches the same tables. The schemas of
+// folders that are gone (their test finished) are dropped as new ones are made.
+inline std::string postgres_location(const std::filesystem::path& dir)
+{
+  static std::map<std::filesystem::path, std::unique_ptr<PgSchema>> schemas;
+  if (const auto it = schemas.find(dir); it != schemas.end()) {
+    return it->second->url();
+  }
+  for (auto it = schemas.begin(); it != schemas.end();) {
+    it = std::filesystem::exists(it->first) ? std::next(it) : schemas.erase(it);
+  }
+  return schemas.emplace(dir, std::make_unique<PgSchema>()).first->second->url();
+}
+
 inline const std::vector<Backend>& backends()
 {
   static const std::vector<Backend> k_backends{
     {"sqlite",
      [](const std::filesystem::path& dir) {
        return store::open_store((dir / "contract.db").string(), store::OpenMode::read_write);
+     }},
+    {"postgres",
+     [](const std::filesystem::path& dir) {
+       return store::open_store(postgres_location(dir), store::OpenMode::read_write);
      }},
   };
   return k_backends;

@@ -540,12 +540,17 @@ TEST_CASE("open_store")
       CHECK_THROWS_MATCHES(
         open_store(location, OpenMode::read_write), UsageError,
         Message(fmt::format("unsupported database location \"{}\": scheme \"{}\" is not served; "
-                            "use a plain file path or sqlite:///path",
+                            "use a plain file path or sqlite:///path or "
+                            "postgresql://user@host:5432/heartbeat or "
+                            "postgres://user@host/heartbeat",
                             location, scheme)));
     };
-    refused("postgresql://host/db", "postgresql");
+    refused("mysql://host/db", "mysql");
     refused("foo://x", "foo");
-    CHECK_THROWS_AS(open_store("postgresql://host/db", OpenMode::existing), UsageError);
+    CHECK_THROWS_AS(open_store("foo://x", OpenMode::existing), UsageError);
+    // A password in a refused location is not repeated.
+    CHECK_THROWS_WITH(open_store("mysql://me:s3cret@host/db", OpenMode::read_write),
+                      !Contains("s3cret"));
     std::filesystem::current_path(cwd);
     CHECK(std::filesystem::is_empty(dir.path()));
   }

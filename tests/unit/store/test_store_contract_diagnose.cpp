@@ -86,7 +86,7 @@ TEST_CASE("Store::check_failures")
     SECTION("database_info: size, rows, oldest execution and the integrity check")
     {
       const auto info = store->database_info(k_t0 + 10min, CheckIntegrity::yes);
-      CHECK(info.backend == "sqlite");
+      CHECK(info.backend == (std::string(backend.name) == "sqlite" ? "sqlite" : "postgresql"));
       CHECK(info.schema_version > 0);
       CHECK(info.size_bytes > 0);
       CHECK(info.rows == 7);

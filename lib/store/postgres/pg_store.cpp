@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+#include "store/postgres/pg_store.hpp"
+
+#include "store/postgres/beats.hpp"
+#include "store/postgres/claims.hpp"
+#include "store/postgres/connection.hpp"
+#include "store/postgres/database_info.hpp"
+#include "store/postgres/executions.hpp"
+#include "store/postgres/incidents.hpp"
+#include "store/postgres/migrations.hpp"
+#include "store/postgres/outbox.hpp"
+#include "store/postgres/pulses.hpp"
+#include "store/postgres/recovery.hpp"
+#include "store/postgres/rollups.hpp"
+#include "store/postgres/schedules.hpp"
+#include "store/postgres/targets.hpp"
+
+#include <optional>
+
+namespace hb::store::postgres {
+namespace {
+
+// Store on one PostgreSQL connection: each call goes to the part that owns its aggregate, as in
+// SqliteStore. The only logic here is what joins two parts: a claim reads the state of what it
+// claims inside its own transaction.
+class PostgresStore final : public Store {
+public:
+  PostgresStore(const std::string& location, OpenMode mode)
+    : m_connection(location, mode),
+      m_targets(m_connection),
+      m_claims(m_connection),
+      m_pulses(m_connection),
+      m_executions(m_connection),
+      m_schedules(m_connection),
+      m_beats(m_connection),
+      m_outbox(m_connection),
+      m_recovery(m_connection),
+      m_rollups(m_connection)
+  {
+  }
+
+  Connection& connection() { return m_connection; }
+
+  void sync_targets(const std::vector<TargetInfo>& targets, TimePoint now) override
+  {
+    m_targets.sync(targets, now);
+  }
+  std::vector<TargetRecord> targets(IncludeRetired include_retired) override
+  {
+    return m_targets.list(include_retired);
+  }
+
+  ClaimResult claim_targets(const std::vector<std::string>& candidates, const std::string& owner,
+                            Duration ttl, const DuePredicate& is_due) override
+  {
+    // The states are read inside the claim's transaction, once the candidates' rows are locked,
+    // so a target that another runner has just run is seen as not due.
+    std::map<std::string, TargetState> states;
+    return m_claims.claim(
+      "claiming targets", {"targets", "id"}, candidates, owner, ttl, target_claim,
+      [&] { states = m_executions.read_states(&candidates); },
+      [&](const std::string& id) {
+        TargetState state;
+        state.target_id = id;
+        if (auto it = states.find(id); it != states.end()) {
+          state = it->second;
+        }
+        return is_due(id, state);
+      });
+  }
+  void release_claims(const std::string& owner) override { m_claims.release_all(owner); }
+
+  std::int64_t begin_pulse(const PulseRecord& pulse) override { return m_pulses.begin(pulse); }
+  void finish_pulse(const PulseRecord& pulse) override { m_pulses.finish(pulse); }
+  std::optional<PulseRecord> last_pulse(PulseScope scope) override { return m_pulses.last(scope); }
+  std::optional<PulseRecord> last_finished_pulse(PulseScope scope) override
+  {
+    return m_pulses.last_finished(scope);
+  }
+  void record_event(Event& event) override { m_executions.record_event(event); }
+
+  void record_executions(std::vector<ExecutionWrite>& writes) override
+  {
+    m_executions.record(writes);
+  }
+  std::optional<TargetState> target_state(const std::string& target_id) override
+  {
+    return m_executions.state(target_id);
+  }
+  std::map<std::string, TargetState> target_states() override { return m_executions.states(); }
+  std::vector<ExecutionStats> execution_stats(TimePoint since,
+                                              const std::string& target_id = {}) override
+  {
+    return m_executions.stats(since, target_id);
+  }
+  std::vector<ExecutionRecord> recent_executions(const std::string& target_id, int limit,
+                                                 WithResults with_results) override
+  {
+    return m_executions.recent(target_id, limit, with_results);
+  }
+  std::vector<CheckFailures> check_failures(const std::string& target_id, TimePoint since,
+                                            int limit) override
+  {
+    return m_executions.check_failures(target_id, since, limit);
+  }
+  std::vector<Event> recent_events(const std::string& target_id, int limit) override
+  {
+    return m_executions.recent_events(target_id, limit);
+  }
+  std::map<std::string, int> count_events(TimePoint since,
+                                          const std::vector<EventType>& types) override
+  {
+    return m_executions.count_events(since, types);
+  }
+
+  void sync_schedules(const std::vector<ScheduleInfo>& schedules, TimePoint now) override
+  {
+    m_schedules.sync(schedules, now);
+  }
+  std::vector<ScheduleRecord> schedules(IncludeRetired include_retired) override
+  {
+    return m_schedules.list(include_retired);
+  }
+  std::map<std::string, ScheduleState> schedule_states() override { return m_schedules.states(); }
+  ClaimResult claim_tasks(const std::vector<std::string>& candidates, const std::string& owner,
+                          Duration ttl, const TaskDuePredicate& is_due) override
+  {
+    std::map<std::string, ScheduleState> states;
+    return m_claims.claim(
+      "claiming tasks", {"schedules", "name"}, candidates, owner, ttl, task_claim,
+      [&] { states = m_schedules.read_states(); },
+      [&](const std::string& name) {
+        ScheduleState state;
+        state.name = name;
+        if (auto it = states.find(name); it != states.end()) {
+          state = it->second;
+        }
+        return is_due(name, state);
+      });
+  }
+  void record_task_run(TaskRun& run, const ScheduleState& state,
+                       const std::string& release_owner) override
+  {
+    m_schedules.record_run(run, state, release_owner);
+  }
+  std::vector<TaskRun> recent_task_runs(const std::string& schedule, int limit) override
+  {
+    return m_schedules.recent_runs(schedule, limit);
+  }
+
+  std::optional<BeatWrite> record_beat(const std::string& target_id,
+                                       const std::optional<TargetInfo>& create, TimePoint now,
+                                       const BeatDecider& decide) override
+  {
+    return m_beats.record(target_id, create, now, decide);
+  }
+  std::map<std::string, BeatContext> beat_contexts() override { return m_beats.contexts(); }
+  std::vector<BeatWrite> refresh_beat_states(const RefreshDecider& decide) override
+  {
+    return m_beats.refresh(decide);
+  }
+  std::vector<Beat> recent_beats(const std::string& target_id, int limit) override
+  {
+    return m_beats.recent_beats(target_id, limit);
+  }
+  std::vector<JobRun> recent_job_runs(const std::string& target_id, int limit) override
+  {
+    return m_beats.recent_runs(target_id, limit);
+  }
+
+  void sync_notify_policy(const NotifyPolicy& policy) override { m_outbox.sync_policy(policy); }
+  std::optional<NotifyPolicy> notify_policy() override { return m_outbox.policy(); }
+  std::vector<OutboxItem> claim_notifications(const std::string& owner, TimePoint now,
+                                              Duration ttl, int limit) override
+  {
+    return m_outbox.claim(owner, now, ttl, limit);
+  }
+  void finish_notification(const Notification& row,
+                           std::vector<Notification>& follow_ups) override
+  {
+    m_outbox.finish(row, follow_ups);
+  }
+  void release_notifications(const std::string& owner) override { m_outbox.release(owner); }
+  std::vector<OutboxItem> recent_notifications(const std::string& target_id, int limit) override
+  {
+    return m_outbox.recent(target_id, limit);
+  }
+  std::vector<ChannelHealth> channel_health(TimePoint since) override
+  {
+    return m_outbox.health(since);
+  }
+  std::map<std::string, NoticeMarks> notice_marks() override { return m_outbox.notice_marks(); }
+
+  std::int64_t begin_recovery_run(const RecoveryRun& run) override
+  {
+    return m_recovery.begin_run(run);
+  }
+  void finish_recovery_run(const RecoveryRun& run) override { m_recovery.finish_run(run); }
+  std::optional<RecoveryRun> last_recovery_run() override { return m_recovery.last_run(); }
+  std::map<std::string, RecoveryState> recovery_states() override { return m_recovery.states(); }
+  void record_recovery(RecoveryWrite& write) override { m_recovery.record(write); }
+  std::vector<RecoveryAttempt> recent_recovery_attempts(const std::string& target_id,
+                                                        int limit) override
+  {
+    return m_recovery.recent_attempts(target_id, limit);
+  }
+  int count_recovery_attempts(const std::string& target_id, TimePoint since) override
+  {
+    return m_recovery.count_attempts(target_id, since);
+  }
+  RecoveryCounts recovery_counts(TimePoint since) override { return m_recovery.counts(since); }
+  std::map<std::string, RecoveryCounts> recovery_counts_by_target(TimePoint since) override
+  {
+    return m_recovery.counts_by_target(since);
+  }
+  std::map<std::string, health::Tally> tallies(TimePoint since, TimePoint until) override
+  {
+    return m_rollups.tallies(since, until);
+  }
+  std::map<std::string, std::vector<std::pair<TimePoint, health::Tally>>>
+  hourly_tallies(TimePoint since, TimePoint until) override
+  {
+    return m_rollups.hourly(since, until);
+  }
+  std::vector<health::IncidentTimeline> incidents(TimePoint since, TimePoint now,
+                                                  const std::string& target_id) override
+  {
+    return read_incidents(m_connection, since, now, target_id);
+  }
+  PruneReport prune(const Retention& retention, TimePoint now, Duration budget) override
+  {
+    return m_rollups.prune(retention, now, budget);
+  }
+  std::optional<TimePoint> last_prune() override { return m_rollups.last_prune(); }
+  DatabaseInfo database_info(TimePoint now, CheckIntegrity check) override
+  {
+    DatabaseInfo info = read_database_info(m_connection, now, check);
+    info.last_prune = m_rollups.last_prune();
+    return info;
+  }
+  std::vector<Escalation> open_escalations() override { return m_recovery.open_escalations(); }
+  std::vector<Escalation> recent_escalations(const std::string& target_id, int limit) override
+  {
+    return m_recovery.recent_escalations(target_id, limit);
+  }
+  bool claim_escalation_command(std::int64_t id, const std::string& owner, Duration ttl) override
+  {
+    bool runnable = false;
+    const auto claim = m_claims.claim(
+      "claiming an escalation command", {"escalations", "id::text"}, {std::to_string(id)}, owner,
+      ttl, escalation_claim,
+      [&] {
+        // Inside the claim's transaction: open, and the command has not run to its end.
+        runnable = m_connection
+                     .exec("SELECT 1 FROM escalations WHERE id = $1 AND resolved_at IS NULL "
+                           "AND command_result = ''",
+                           Params(id))
+                     .rows()
+                   == 1;
+      },
+      [&](const std::string&) { return runnable; });
+    return !claim.claimed.empty();
+  }
+  void set_escalation_command_result(std::int64_t id, const std::string& result) override
+  {
+    m_recovery.set_command_result(id, result);
+  }
+
+private:
+  Connection m_connection;
+  Targets m_targets;
+  Claims m_claims;
+  Pulses m_pulses;
+  Executions m_executions;
+  Schedules m_schedules;
+  Beats m_beats;
+  Outbox m_outbox;
+  Recovery m_recovery;
+  Rollups m_rollups;
+};
+
+} // namespace
+
+std::unique_ptr<Store> open_postgres(const std::string& location, OpenMode mode)
+{
+  std::unique_ptr<PostgresStore> store;
+  try {
+    store = std::make_unique<PostgresStore>(location, mode);
+  } catch (const MissingDatabase&) {
+    if (mode != OpenMode::read_write) {
+      return nullptr;  // no database yet: nothing to read
+    }
+    throw;
+  }
+  if (mode != OpenMode::read_write && !stored_version(store->connection())) {
+    return nullptr;  // a database without heartbeat's schema yet
+  }
+  migrate(store->connection());
+  return store;
+}
+
+int postgres_schema_version() { return schema_version(); }
+
+} // namespace hb::store::postgres
