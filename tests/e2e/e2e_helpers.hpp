@@ -193,15 +193,36 @@ struct Workspace {
     return nlohmann::json::parse(r.out);
   }
 
-  // Runs one query returning a single integer, on either backend (plain SQL both take).
+  // Runs one query returning a single integer, on either backend (plain SQL both take; a
+  // boolean column, PostgreSQL's t or f, reads as 1 or 0 as in SQLite).
   long long scalar(const std::string& sql) const
   {
     if (pg) {
       const std::string value = pg_query(db, sql);
+      if (value == "t" || value == "f") {
+        return value == "t" ? 1 : 0;
+      }
       return value.empty() ? 0 : std::stoll(value);
     }
     SQLite::Database database(db, SQLite::OPEN_READONLY);
     return database.execAndGet(sql).getInt64();
+  }
+  // Every row of `sql`, each column as text ("" for NULL), on either backend.
+  std::vector<std::vector<std::string>> rows(const std::string& sql) const
+  {
+    if (pg) {
+      return pg_rows(db, sql);
+    }
+    SQLite::Database database(db, SQLite::OPEN_READONLY);
+    SQLite::Statement q(database, sql);
+    std::vector<std::vector<std::string>> out;
+    while (q.executeStep()) {
+      auto& row = out.emplace_back();
+      for (int c = 0; c < q.getColumnCount(); ++c) {
+        row.push_back(q.getColumn(c).getString());
+      }
+    }
+    return out;
   }
   std::string text(const std::string& sql) const
   {

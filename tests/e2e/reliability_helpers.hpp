@@ -7,6 +7,8 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/tool_runner.hpp"
 
+#include "support/postgres.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 #include <fmt/format.h>
@@ -256,6 +258,11 @@ inline const std::vector<Invariant>& beat_invariants()
 // does not move, so a test that replays later instants with HB_NOW ages them with this.
 inline void expire_claims(const std::string& path)
 {
+  if (path.rfind("postgres", 0) == 0) {
+    pg_query(path, "DO $$ BEGIN IF to_regclass('leases') IS NOT NULL THEN "
+                   "UPDATE leases SET expires_at = acquired_at; END IF; END $$");
+    return;
+  }
   if (!std::filesystem::exists(path)) {
     return;
   }
@@ -269,11 +276,28 @@ inline void expire_claims(const std::string& path)
 
 // Everything wrong with the database at `path`: integrity_check and foreign_key_check, then each
 // invariant of `invariants` that does not hold. Empty when all is well (or when there is no
-// database yet).
+// database yet). On PostgreSQL (whose server keeps its own pages and foreign keys whole) only the
+// invariants are checked.
 inline std::vector<std::string> database_problems(const std::string& path,
                                                   const std::vector<Invariant>& invariants)
 {
   std::vector<std::string> problems;
+  if (path.rfind("postgres", 0) == 0) {
+    try {
+      if (pg_query(path, "SELECT to_regclass('meta') IS NOT NULL") != "t") {
+        return problems;  // killed before the schema was created: nothing to look at
+      }
+      for (const auto& invariant : invariants) {
+        const long long broken = std::stoll(pg_query(path, invariant.sql));
+        if (broken != 0) {
+          problems.push_back(fmt::format("{} ({} rows)", invariant.what, broken));
+        }
+      }
+    } catch (const std::exception& e) {
+      problems.push_back(std::string("cannot read the database: ") + e.what());
+    }
+    return problems;
+  }
   if (!std::filesystem::exists(path)) {
     return problems;
   }

@@ -129,11 +129,10 @@ TEST_CASE("hb-beat: an agent's timeline of beats, silence and recovery")
   CHECK(ws.status({}, "2026-03-02T12:08:35Z").exit_code == 0);
 
   // Every transition is an event with old and new state, in order.
-  SQLite::Database db(ws.db, SQLite::OPEN_READONLY);
-  SQLite::Statement q(db, "SELECT type, old_state, new_state FROM events WHERE target_id = 'worker' ORDER BY at, id");
   std::vector<std::string> seen;
-  while (q.executeStep()) {
-    seen.push_back(q.getColumn(0).getString() + ":" + q.getColumn(1).getString() + "->" + q.getColumn(2).getString());
+  for (const auto& row : ws.rows("SELECT type, old_state, new_state FROM events "
+                                 "WHERE target_id = 'worker' ORDER BY at, id")) {
+    seen.push_back(row[0] + ":" + row[1] + "->" + row[2]);
   }
   CHECK(seen == std::vector<std::string>{"agent_online:unknown->online", "agent_degraded:online->degraded",
                                          "agent_offline:degraded->offline", "agent_online:offline->online"});

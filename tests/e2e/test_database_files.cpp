@@ -172,7 +172,7 @@ private:
 
 } // namespace
 
-TEST_CASE("database files: a symlinked folder on the way is followed by every tool")
+TEST_CASE("database files: a symlinked folder on the way is followed by every tool", "[sqlite]")
 {
   // Debian's /var/run -> /run: "unable to open database file", and a 0-byte file left behind.
   Workspace ws;
@@ -198,7 +198,7 @@ TEST_CASE("database files: a symlinked folder on the way is followed by every to
   CHECK(listing(ws.dir / "var") == std::vector<std::string>{"run"});
 }
 
-TEST_CASE("database files: a symbolic link in the database's place is refused, saying why")
+TEST_CASE("database files: a symbolic link in the database's place is refused, saying why", "[sqlite]")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -222,7 +222,7 @@ TEST_CASE("database files: a symbolic link in the database's place is refused, s
         std::vector<std::string>{"elsewhere", "heartbeat.db", "heartbeat.json"});
 }
 
-TEST_CASE("database files: a symlink loop says too many levels of symbolic links")
+TEST_CASE("database files: a symlink loop says too many levels of symbolic links", "[sqlite]")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -243,7 +243,7 @@ TEST_CASE("database files: a symlink loop says too many levels of symbolic links
   }
 }
 
-TEST_CASE("database files: another user's database is permission denied, naming its owner")
+TEST_CASE("database files: another user's database is permission denied, naming its owner", "[sqlite]")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -305,7 +305,7 @@ TEST_CASE("database files: another user's database is permission denied, naming 
   ::chmod(ws.db.c_str(), 0600);
 }
 
-TEST_CASE("database files: under umask 000 the folders heartbeat creates are 0700, its files 0600")
+TEST_CASE("database files: under umask 000 the folders heartbeat creates are 0700, its files 0600", "[sqlite]")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -329,7 +329,7 @@ TEST_CASE("database files: under umask 000 the folders heartbeat creates are 070
   CHECK(pulse.err.find("warning") == std::string::npos);
 }
 
-TEST_CASE("database files: a database others can read or change is warned about once per run")
+TEST_CASE("database files: a database others can read or change is warned about once per run", "[sqlite]")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -365,7 +365,7 @@ TEST_CASE("database files: a database others can read or change is warned about 
   CHECK(after.err.empty());
 }
 
-TEST_CASE("database files: a full disk is disk full for writers, and hb-status still reads")
+TEST_CASE("database files: a full disk is disk full for writers, and hb-status still reads", "[sqlite]")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -417,7 +417,7 @@ TEST_CASE("database files: a full disk is disk full for writers, and hb-status s
         std::vector<std::string>{"filler", "heartbeat.db", "heartbeat.db-shm", "heartbeat.db-wal"});
 }
 
-TEST_CASE("database files: a schema version heartbeat never wrote is exit 74, not a crash")
+TEST_CASE("database files: a schema version heartbeat never wrote is exit 74, not a crash", "[sqlite]")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());

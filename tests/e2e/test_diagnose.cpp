@@ -517,7 +517,7 @@ TEST_CASE("hb-diagnose: notifications waiting for over an hour")
   CHECK(findings(report, "notify.channel_failing").empty());
 }
 
-TEST_CASE("hb-diagnose: a damaged database")
+TEST_CASE("hb-diagnose: a damaged database", "[sqlite]")
 {
   TestHttpServer server;
   Workspace ws;

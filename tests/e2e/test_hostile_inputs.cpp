@@ -343,17 +343,14 @@ TEST_CASE(
   CHECK(only_check(out, "segfault").value("phase", "") == "signal");
 
   // What went to the database is as clean as what was printed.
-  SQLite::Database db(ws.db, SQLite::OPEN_READONLY);
-  SQLite::Statement q(db, "SELECT check_name, message, metrics FROM check_results");
-  int rows = 0;
-  while (q.executeStep()) {
-    ++rows;
-    const std::string message = q.getColumn(1).getString();
+  const auto rows = ws.rows("SELECT check_name, message, metrics FROM check_results");
+  for (const auto& row : rows) {
+    const std::string& message = row[1];
     CHECK(valid_utf8(message));
     CHECK(message.size() <= 1000);
-    CHECK_NOTHROW(json::parse(q.getColumn(2).getString()));
+    CHECK_NOTHROW(json::parse(row[2]));
   }
-  CHECK(rows == static_cast<int>(cases.size()));
+  CHECK(rows.size() == cases.size());
 
   // Nothing the stubborn plugin started is left running.
   const auto pid = std::stoi(read_file(pid_file));

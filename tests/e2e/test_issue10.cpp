@@ -85,7 +85,7 @@ TEST_CASE("narrowed and forced pulses are not the scheduler's pulse")
   ws.pulse_json({}, "2026-02-18T09:00:00Z");
   ws.pulse_json({"--force", "--target", "web"}, "2026-02-18T09:06:00Z");
   ws.pulse_json({"--tag", "prod"}, "2026-02-18T09:07:00Z");
-  CHECK(ws.scalar("SELECT count(*) FROM pulses WHERE scheduled = 0") == 2);
+  CHECK(ws.scalar("SELECT count(*) FROM pulses WHERE NOT scheduled") == 2);
   // The scheduler's last pulse is 8 minutes old: more than 1.5 × 5m.
   const auto s = ws.status_json({}, "2026-02-18T09:08:00Z");
   CHECK(s["pulse"]["state"] == "warning");

@@ -90,6 +90,9 @@ TEST_CASE("hb-pulse runs due checks and records executions")
 
   SECTION("the database file is private")
   {
+    if (ws.on_postgres()) {
+      return;  // no file: the server's roles and grants say who reads it (docs/postgresql.md)
+    }
     struct stat st {};
     REQUIRE(::stat(ws.db.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);

@@ -103,7 +103,7 @@ TEST_CASE("hb-recover: a stale target is fixed by the forced check run (a), no a
   CHECK(api.at("attempt").at("steps")[0].at("kind") == "check");
   CHECK_FALSE(std::filesystem::exists(ws.dir / "never.sh.log"));
   CHECK(report.at("run").at("recovered") == 1);
-  CHECK(ws.scalar("SELECT count(*) FROM executions WHERE trigger = 'recover' AND forced = 1") == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM executions WHERE trigger = 'recover' AND forced") == 1);
 
   // hb-status shows the run and the attempt.
   const json status = ws.status_json({}, at_minutes(121));

@@ -290,7 +290,7 @@ TEST_CASE("reliability: contention: 100 tools started at once against a database
 
 TEST_CASE("reliability: contention: a database restored in rollback mode is switched to WAL "
           "while others write",
-          "[reliability]")
+          "[reliability][sqlite]")
 {
   // Switching to WAL takes the write lock from inside a read, and SQLite answers SQLITE_BUSY at
   // once, without the busy timeout, when another process holds it: the tools racing to switch

@@ -358,7 +358,7 @@ TEST_CASE("reliability: crash consistency: hb-beat killed with SIGKILL at random
 }
 
 TEST_CASE("reliability: crash consistency: a tool killed while it creates the database",
-          "[reliability]")
+          "[reliability][sqlite]")
 {
   Workspace ws;
   INFO("workspace: " << ws.dir.path());
@@ -400,7 +400,7 @@ TEST_CASE("reliability: crash consistency: a tool killed while it creates the da
 
 TEST_CASE("reliability: crash consistency: a pulse killed while it creates the database, then 20 "
           "tools at once",
-          "[reliability]")
+          "[reliability][sqlite]")
 {
   // The "database does not exist yet" round: hb-pulse creates the database (and its folder) and
   // is killed at a random instant of that; then 20 tools start at once at whatever it left (no

@@ -219,7 +219,16 @@ TEST_CASE("hb-status --prometheus: promtool accepts the metrics of a mixed fleet
   record_fleet(ws);
   {
     // Ids the config would refuse, as an older or foreign writer could have left them, and a
-    // name that is not UTF-8: the label values must still be escaped and valid.
+    // name that is not UTF-8: the label values must still be escaped and valid. (PostgreSQL
+    // refuses text that is not UTF-8: there, the name SQLite's reads back as.)
+    if (ws.on_postgres()) {
+      ws.text("INSERT INTO targets (id, name, kind, interval_ms, first_seen) "
+              "VALUES (E'we\"ird\\\\id\\nnext ✓', 'plain', 'service', 60000, 0)");
+      ws.text("INSERT INTO targets (id, name, kind, interval_ms, first_seen) "
+              "VALUES ('latin1', 'M\ufffdller\ufffd', 'service', 60000, 0)");
+    }
+  }
+  if (!ws.on_postgres()) {
     SQLite::Database db(ws.db, SQLite::OPEN_READWRITE);
     SQLite::Statement insert(db, "INSERT INTO targets (id, name, kind, interval_ms, first_seen) "
                                  "VALUES (?, ?, 'service', 60000, 0)");
@@ -450,6 +459,9 @@ TEST_CASE("hb-status --nagios: every failure is UNKNOWN on stdout with exit 3")
   }
   SECTION("a database that is not one")
   {
+    if (ws.on_postgres()) {
+      return;  // a file's contents: SQLite's own
+    }
     ws.dir.write("heartbeat.db", std::string(8192, 'x'));
     const auto plain = ws.status({}, k_now);
     CHECK(plain.exit_code == 74);

@@ -70,6 +70,24 @@ PgSchema::~PgSchema()
   }
 }
 
+std::vector<std::vector<std::string>> pg_rows(const std::string& location, const std::string& sql)
+{
+  const PgConn conn = connect(location);
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), sql.c_str()), &PQclear);
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+    throw std::runtime_error(fmt::format("query failed: {}: {}", sql,
+                                         PQresultErrorMessage(result.get())));
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (int r = 0; r < PQntuples(result.get()); ++r) {
+    auto& row = rows.emplace_back();
+    for (int c = 0; c < PQnfields(result.get()); ++c) {
+      row.emplace_back(PQgetvalue(result.get(), r, c));
+    }
+  }
+  return rows;
+}
+
 std::string pg_query(const std::string& location, const std::string& sql)
 {
   const PgConn conn = connect(location);

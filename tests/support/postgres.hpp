@@ -7,6 +7,7 @@
 // location sees only that test's tables.
 
 #include <string>
+#include <vector>
 
 namespace hb::test {
 
@@ -37,5 +38,7 @@ private:
 // Runs `sql` on `location` (a PostgreSQL location) and returns the first column of the first
 // row as text ("" when there is none or it is NULL). Throws std::runtime_error.
 std::string pg_query(const std::string& location, const std::string& sql);
+// Every row of `sql`, each column as text ("" for NULL). Throws std::runtime_error.
+std::vector<std::vector<std::string>> pg_rows(const std::string& location, const std::string& sql);
 
 } // namespace hb::test

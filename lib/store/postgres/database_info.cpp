@@ -83,7 +83,13 @@ DatabaseInfo read_database_info(Connection& connection, TimePoint now, CheckInte
     DatabaseInfo info;
     info.backend = "postgresql";
     info.schema_version = schema_version_in(db);
-    info.size_bytes = db.exec("SELECT pg_database_size(current_database())").int64(0, 0);
+    // heartbeat's tables with their indexes and TOAST, in this schema: the database may hold
+    // other things (other schemas, other applications) that are not ours to count.
+    info.size_bytes = db.exec(R"sql(
+      SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relkind = 'r')sql")
+                        .int64(0, 0);
     // Space freed by VACUUM stays inside each table, in its free-space map, for new rows; SQL
     // cannot read that map without the pg_freespacemap extension, so none is claimed.
     info.free_bytes = 0;
