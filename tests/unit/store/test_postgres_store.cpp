@@ -126,6 +126,40 @@ TEST_CASE("postgres: opening a database")
   }
 }
 
+TEST_CASE("postgres: a role that may only read runs the readers")
+{
+  test::PgSchema schema;
+  open_store(schema.url(), OpenMode::read_write)->sync_targets({make_target("api")}, k_t0);
+  const std::string role = fmt::format("hb_ro_{}", ::getpid());
+  test::pg_query(test::pg_server_url(),
+                 fmt::format("DROP ROLE IF EXISTS {0}; CREATE ROLE {0} LOGIN; "
+                             "GRANT USAGE ON SCHEMA {1} TO {0}; "
+                             "GRANT SELECT ON ALL TABLES IN SCHEMA {1} TO {0}",
+                             role, schema.name()));
+  struct DropRole {
+    std::string role;
+    std::string schema;
+    ~DropRole()
+    {
+      try {
+        test::pg_query(test::pg_server_url(),
+                       fmt::format("REVOKE ALL ON ALL TABLES IN SCHEMA {1} FROM {0}; "
+                                   "REVOKE USAGE ON SCHEMA {1} FROM {0}; DROP ROLE {0}",
+                                   role, schema));
+      } catch (const std::exception&) {
+      }
+    }
+  } drop{role, schema.name()};
+  const std::string location = as_user(role) + schema.url().substr(schema.url().find('?'));
+  for (const auto mode : {OpenMode::existing, OpenMode::read_only}) {
+    auto reader = open_store(location, mode);
+    REQUIRE(reader != nullptr);
+    CHECK(reader->targets(IncludeRetired::no).size() == 1);
+    CHECK(reader->target_states().empty());
+    CHECK_THROWS_AS(reader->sync_targets({make_target("web")}, k_t0), StoreError);
+  }
+}
+
 TEST_CASE("postgres: ten tools starting at once migrate once")
 {
   test::PgSchema schema;
