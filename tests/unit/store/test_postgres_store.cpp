@@ -251,6 +251,44 @@ TEST_CASE("postgres: a lost connection is a temporary failure and the write is a
   CHECK(test::pg_query(schema.url(), "SELECT count(*) FROM executions") == "0");
 }
 
+TEST_CASE("postgres: a deadlock is retried, and both transactions land once")
+{
+  test::PgSchema schema;
+  test::pg_query(schema.url(), "CREATE TABLE pair (id int PRIMARY KEY, n int NOT NULL); "
+                               "INSERT INTO pair VALUES (1, 0), (2, 0)");
+  postgres::Connection a(schema.url(), OpenMode::read_write);
+  postgres::Connection b(schema.url(), OpenMode::read_write);
+  std::mutex mutex;
+  std::condition_variable changed;
+  int holding = 0;  // transactions holding their first row (on their first attempt)
+  std::atomic<int> attempts{0};
+  // Each locks its first row, waits until the other holds its own, then wants the other's: one
+  // of the two is chosen by the server as the deadlock's victim (40P01) and is run again.
+  auto crosswise = [&](postgres::Connection& c, int first, int second) {
+    bool first_attempt = true;
+    c.transaction("crossing updates", [&] {
+      ++attempts;
+      c.exec("UPDATE pair SET n = n + 1 WHERE id = $1", postgres::Params(first));
+      if (first_attempt) {
+        first_attempt = false;
+        std::unique_lock lock(mutex);
+        ++holding;
+        changed.notify_all();
+        changed.wait_for(lock, 10s, [&] { return holding == 2; });
+      }
+      c.exec("UPDATE pair SET n = n + 1 WHERE id = $1", postgres::Params(second));
+    });
+  };
+  auto one = std::async(std::launch::async, [&] { crosswise(a, 1, 2); });
+  auto two = std::async(std::launch::async, [&] { crosswise(b, 2, 1); });
+  CHECK_NOTHROW(one.get());
+  CHECK_NOTHROW(two.get());
+  CHECK(attempts == 3);  // the victim ran twice
+  // Each transaction's two updates landed exactly once: none lost, none doubled.
+  CHECK(test::pg_query(schema.url(), "SELECT sum(n) FROM pair") == "4");
+  CHECK(test::pg_query(schema.url(), "SELECT n FROM pair WHERE id = 1") == "2");
+}
+
 TEST_CASE("postgres: claims")
 {
   test::PgSchema schema;
