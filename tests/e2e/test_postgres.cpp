@@ -218,3 +218,32 @@ TEST_CASE("scale-out: 4 runners share 10,000 targets, each run once per interval
   CHECK(runs_per_target_other_than(3) == 0);
   CHECK(database_problems(ws.db, pulse_invariants()).empty());
 }
+
+TEST_CASE("a PostgreSQL server that cannot be reached is exit 75 for every tool, nothing guessed",
+          "[postgres]")
+{
+  Workspace ws;
+  ws.write_config(json{{"targets", json::array({{{"id", "api"},
+                                                 {"checks", json::array({{{"name", "port"},
+                                                                          {"type", "tcp"},
+                                                                          {"host", "127.0.0.1"},
+                                                                          {"port", 9}}})}}})}}
+                    .dump());
+  // The suite server's port plus one: nobody listens there.
+  const std::string url = pg_server_url();
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  const std::string dead =
+    fmt::format("postgresql://hb:not-shown@127.0.0.1:{}/heartbeat?connect_timeout=2", port + 1);
+  for (const std::string tool : {"hb-pulse", "hb-status", "hb-beat", "hb-recover", "hb-diagnose"}) {
+    std::vector<std::string> args{"--config", ws.config, "--db", dead};
+    if (tool == "hb-beat") {
+      args.push_back("api");
+    }
+    const auto r = run_tool(tool, args);
+    INFO(tool << ": " << r.out << r.err);
+    CHECK(r.exit_code == 75);
+    CHECK_THAT(r.err, Catch::Contains("cannot connect") && Catch::Contains("try again"));
+    CHECK(r.err.find("not-shown") == std::string::npos);
+    CHECK(r.out.find("not-shown") == std::string::npos);
+  }
+}
