@@ -171,9 +171,12 @@ TEST_CASE("scale-out: 4 runners share 10,000 targets, each run once per interval
                                  expected));
   };
 
+  // Rounds 10 minutes apart (the interval is 5): each tool's clock starts at HB_NOW and runs on,
+  // so on a slow machine the last targets of a round are recorded a minute or more after it
+  // began; they are due again at the next round all the same.
   for (int round = 0; round < 2; ++round) {
     INFO("round " << round);
-    const auto pids = start(at_minutes(5 * round + 0.5), round);
+    const auto pids = start(at_minutes(10 * round + 0.5), round);
     for (const pid_t pid : pids) {
       CHECK(wait_exit(pid) == 0);
     }
@@ -189,7 +192,7 @@ TEST_CASE("scale-out: 4 runners share 10,000 targets, each run once per interval
 
   // Round 3: one runner is killed mid-pulse. What it recorded is whole; what it claimed and had
   // not recorded stays claimed (no one runs it twice) until the lease passes, then runs.
-  const std::string third = at_minutes(10.5);
+  const std::string third = at_minutes(20.5);
   auto pids = start(third, 2);
   const auto round_start = *hb::util::parse_rfc3339(third);
   const long long since = hb::util::to_unix_ms(round_start);
@@ -207,13 +210,14 @@ TEST_CASE("scale-out: 4 runners share 10,000 targets, each run once per interval
   INFO(left << " targets still claimed by the killed runner");
   CHECK(runs_per_target_other_than(3) == left);
 
-  // Before the lease passes, a new pulse leaves them alone (held) ...
-  json held = ws.pulse_json({}, at_minutes(10.6));
+  // Before the lease passes, a new pulse leaves them alone (held) ... (3.5 minutes on: within
+  // the interval of what the third round ran, past it for what the killed runner left)
+  json held = ws.pulse_json({}, at_minutes(24));
   CHECK(held.at("summary").at("held") == left);
   CHECK(runs_per_target_other_than(3) == left);
   // ... after it, they run: every target exactly three times, none twice in one interval.
   expire_claims(ws.db);
-  const json picked_up = ws.pulse_json({}, at_minutes(10.7));
+  const json picked_up = ws.pulse_json({}, at_minutes(24.5));
   CHECK(picked_up.at("summary").at("ran") == left);
   CHECK(runs_per_target_other_than(3) == 0);
   CHECK(database_problems(ws.db, pulse_invariants()).empty());
