@@ -287,10 +287,14 @@ inline std::vector<std::string> database_problems(const std::string& path,
       if (pg_query(path, "SELECT to_regclass('meta') IS NOT NULL") != "t") {
         return problems;  // killed before the schema was created: nothing to look at
       }
+      std::vector<std::string> queries;
       for (const auto& invariant : invariants) {
-        const long long broken = std::stoll(pg_query(path, invariant.sql));
-        if (broken != 0) {
-          problems.push_back(fmt::format("{} ({} rows)", invariant.what, broken));
+        queries.push_back(invariant.sql);
+      }
+      const auto counts = pg_query_each(path, queries);
+      for (std::size_t i = 0; i < invariants.size(); ++i) {
+        if (const long long broken = std::stoll(counts[i]); broken != 0) {
+          problems.push_back(fmt::format("{} ({} rows)", invariants[i].what, broken));
         }
       }
     } catch (const std::exception& e) {

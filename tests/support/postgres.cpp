@@ -29,6 +29,9 @@ PgConn connect(const std::string& location)
   return conn;
 }
 
+// The first column of the first row of `sql` on `conn`, "" for none or NULL.
+std::string first_value(PGconn* conn, const std::string& sql);
+
 } // namespace
 
 std::string pg_server_url()
@@ -90,8 +93,25 @@ std::vector<std::vector<std::string>> pg_rows(const std::string& location, const
 
 std::string pg_query(const std::string& location, const std::string& sql)
 {
+  return pg_query_each(location, {sql}).front();
+}
+
+std::vector<std::string> pg_query_each(const std::string& location,
+                                       const std::vector<std::string>& sqls)
+{
   const PgConn conn = connect(location);
-  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), sql.c_str()), &PQclear);
+  std::vector<std::string> out;
+  for (const auto& sql : sqls) {
+    out.push_back(first_value(conn.get(), sql));
+  }
+  return out;
+}
+
+namespace {
+
+std::string first_value(PGconn* conn, const std::string& sql)
+{
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn, sql.c_str()), &PQclear);
   const auto status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     throw std::runtime_error(fmt::format("query failed: {}: {}", sql,
@@ -103,5 +123,7 @@ std::string pg_query(const std::string& location, const std::string& sql)
   }
   return PQgetvalue(result.get(), 0, 0);
 }
+
+} // namespace
 
 } // namespace hb::test

@@ -38,6 +38,10 @@ private:
 // Runs `sql` on `location` (a PostgreSQL location) and returns the first column of the first
 // row as text ("" when there is none or it is NULL). Throws std::runtime_error.
 std::string pg_query(const std::string& location, const std::string& sql);
+// pg_query for each of `sqls` in turn, on one connection (a connection costs more than most
+// queries). Throws std::runtime_error.
+std::vector<std::string> pg_query_each(const std::string& location,
+                                       const std::vector<std::string>& sqls);
 // Every row of `sql`, each column as text ("" for NULL). Throws std::runtime_error.
 std::vector<std::vector<std::string>> pg_rows(const std::string& location, const std::string& sql);
 
