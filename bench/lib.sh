@@ -81,7 +81,58 @@ bench_hyperfine() {
   }
 }
 
-# Prints the median of command INDEX (0-based) of hyperfine run NAME, in milliseconds.
+# Times commands in rounds: bench_rounds NAME WARMUP RUNS LABEL PREPARE COMMAND [LABEL PREPARE
+# COMMAND ...]. Each round runs every COMMAND once, in turn, each right after its PREPARE, where
+# hyperfine runs one command's runs back to back and then the next: load that comes and goes
+# (another build on the machine) then falls on every command alike, and their ratios stay fair.
+# PREPARE and COMMAND run without a shell, split on spaces (as hyperfine -N does), their output
+# discarded; the first failure stops it (a COMMAND may exit up to $BENCH_OK_EXIT, default 0:
+# hb-status answers 2 for a fleet with failing targets). Writes $scratch/hf-NAME.json in the
+# shape of hyperfine's export (seconds), so that bench_median_ms and bench_stats_json read it.
+bench_rounds() {
+  local name=$1 warm=$2 n=$3 ok_exit=${BENCH_OK_EXIT:-0}
+  shift 3
+  local labels=() prepares=() commands=() i round t0 t1 rc tsv=$scratch/rounds-$name.tsv
+  while [ $# -ge 3 ]; do
+    labels+=("$1") prepares+=("$2") commands+=("$3")
+    shift 3
+  done
+  : >"$tsv"
+  for ((round = 0; round < warm + n; round++)); do
+    for i in "${!commands[@]}"; do
+      # shellcheck disable=SC2086 # split on spaces, as hyperfine -N does
+      if ! ${prepares[i]} >/dev/null 2>>"$scratch/rounds-$name.log"; then
+        bench_log "bench_rounds $name: the preparation of \"${labels[i]}\" failed:"
+        tail -20 "$scratch/rounds-$name.log" >&2
+        return 1
+      fi
+      t0=${EPOCHREALTIME/./} # microseconds, without starting a process as date would
+      rc=0
+      # shellcheck disable=SC2086
+      ${commands[i]} >/dev/null 2>>"$scratch/rounds-$name.log" || rc=$?
+      if [ "$rc" -gt "$ok_exit" ]; then
+        bench_log "bench_rounds $name: \"${labels[i]}\" failed (exit $rc):"
+        tail -20 "$scratch/rounds-$name.log" >&2
+        return 1
+      fi
+      t1=${EPOCHREALTIME/./}
+      if [ "$round" -ge "$warm" ]; then
+        printf '%s\t%s\n' "$i" "$((t1 - t0))" >>"$tsv"
+      fi
+    done
+  done
+  jq -Rn '[inputs | split("\t") | {i: (.[0] | tonumber), s: ((.[1] | tonumber) / 1e6)}]
+    | group_by(.i)
+    | {results: map(. as $g | [$g[].s] as $times | ($times | sort) as $t | ($t | length) as $k
+        | ($t | add / $k) as $mean
+        | {command: $ARGS.positional[$g[0].i], times: $times, mean: $mean,
+           median: (if $k % 2 == 1 then $t[($k - 1) / 2] else ($t[$k / 2 - 1] + $t[$k / 2]) / 2 end),
+           stddev: (if $k > 1 then ($t | map((. - $mean) * (. - $mean)) | add / ($k - 1) | sqrt) else null end),
+           min: $t[0], max: $t[-1]})}' "$tsv" --args "${labels[@]}" >"$scratch/hf-$name.json"
+}
+
+# Prints the median of command INDEX (0-based) of hyperfine run NAME (or bench_rounds run NAME),
+# in milliseconds.
 bench_median_ms() {
   jq -r --argjson i "$2" '.results[$i].median * 1000 * 100 | round / 100' "$scratch/hf-$1.json"
 }
