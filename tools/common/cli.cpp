@@ -116,7 +116,8 @@ void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
   app.add_option("-c,--config", options.config,
                  "Config file (default: $HB_CONFIG, ./heartbeat.json, /etc/heartbeat/heartbeat.json)");
   app.add_option("--db", options.db,
-                 "SQLite database (default: $HB_DB, the config's \"database\", then a per-user path)");
+                 "Database: a SQLite file, or postgresql://user@host/db (default: $HB_DB, the "
+                 "config's \"database\", then a per-user path)");
   if (has_json == HasJson::yes) {
     app.add_flag("--json", options.json, "Print the result as JSON");
   }
