@@ -28,7 +28,8 @@ struct CopyReport {
 // escalations, schedules, settings) from the SQLite database at `from` into the PostgreSQL
 // database at `to`, so that a fleet moves without losing its uptime history. The source is
 // migrated to this binary's schema first and only read; the target gets its schema created and
-// must hold no heartbeat data yet. The copy is one transaction: whole or absent. Claims
+// must hold no heartbeat data yet. The copy is one transaction: whole or absent. The copied
+// tables are then vacuumed and analysed, so the first reads have planner statistics. Claims
 // (leases) are not copied: they belong to runs of the old database. `progress` is told each
 // table once the copy has committed. Throws hb::UsageError for locations that are not SQLite then PostgreSQL,
 // hb::DataError when the source does not exist or the target is not empty, hb::StoreError /

@@ -433,10 +433,11 @@ TEST_CASE("hb-beat: 50 concurrent processes lose no beat")
   CHECK(ws.scalar("SELECT sum(beats) FROM beat_states") == k_processes * k_rounds);
 }
 
-TEST_CASE("hb-beat and hb-status start without loading libcurl")
+TEST_CASE("hb-beat and hb-status start without loading libcurl or libpq")
 {
-  // libcurl and its ~40 dependencies are opened on the first HTTP request only (util/http.cpp):
-  // a beat must stay cheap enough for hundreds per second. glibc's loader lists what it loads.
+  // libcurl and its ~40 dependencies are opened on the first HTTP request only (util/http.cpp),
+  // and libpq on the first postgresql:// connection (store/postgres/libpq_api.cpp): a beat must
+  // stay cheap enough for hundreds per second. glibc's loader lists what it loads.
   Workspace ws;
   ws.write_config(config_with(json::array(
       {agent("a1"),
@@ -454,6 +455,10 @@ TEST_CASE("hb-beat and hb-status start without loading libcurl")
   const auto status = ws.status({}, "", debug);
   CHECK(status.err.find("calling init:") != std::string::npos);
   CHECK(status.err.find("libcurl") == std::string::npos);
+  // libpq is loaded exactly when the database is PostgreSQL.
+  const bool libpq_loaded = status.err.find("libpq.so.5") != std::string::npos;
+  CHECK(libpq_loaded == ws.on_postgres());
+  CHECK((beat.err.find("libpq.so.5") != std::string::npos) == ws.on_postgres());
 
   // A pulse with an HTTP check does load it, and the check runs.
   const auto pulse = ws.pulse({}, "", debug);

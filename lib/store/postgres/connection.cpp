@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "store/postgres/connection.hpp"
 
+#include "store/postgres/libpq_api.hpp"
 #include "util/time.hpp"
 
 #include <fmt/format.h>
-#include <libpq-fe.h>
 
 #include <charconv>
 #include <chrono>
@@ -139,32 +139,32 @@ Result::Result(Result&& other) noexcept : m_result(other.m_result) { other.m_res
 Result& Result::operator=(Result&& other) noexcept
 {
   if (this != &other) {
-    PQclear(m_result);
+    libpq().clear(m_result);
     m_result = other.m_result;
     other.m_result = nullptr;
   }
   return *this;
 }
 
-Result::~Result() { PQclear(m_result); }
+Result::~Result() { libpq().clear(m_result); }
 
-int Result::rows() const { return PQntuples(m_result); }
+int Result::rows() const { return libpq().ntuples(m_result); }
 
 long long Result::affected() const
 {
-  const char* n = PQcmdTuples(m_result);
+  const char* n = libpq().cmd_tuples(m_result);
   return n != nullptr && *n != '\0' ? std::atoll(n) : 0;
 }
 
 bool Result::is_null(int row, int column) const
 {
-  return PQgetisnull(m_result, row, column) == 1;
+  return libpq().get_is_null(m_result, row, column) == 1;
 }
 
 std::string_view Result::view(int row, int column) const
 {
-  return {PQgetvalue(m_result, row, column),
-          static_cast<std::size_t>(PQgetlength(m_result, row, column))};
+  return {libpq().get_value(m_result, row, column),
+          static_cast<std::size_t>(libpq().get_length(m_result, row, column))};
 }
 
 std::int64_t Result::int64(int row, int column) const
@@ -233,14 +233,14 @@ Connection::Connection(const std::string& location, OpenMode mode)
   // Ours come first so that the location's own settings override them.
   const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
   const char* values[] = {"10", application.c_str(), location.c_str(), nullptr};
-  m_conn = PQconnectdbParams(keywords, values, 1);
+  m_conn = libpq().connectdb_params(keywords, values, 1);
   if (m_conn == nullptr) {
     throw StoreError(fmt::format("database {}: cannot allocate a connection", m_display));
   }
-  if (PQstatus(m_conn) != CONNECTION_OK) {
-    const std::string message = one_line(PQerrorMessage(m_conn));
-    const bool needs_password = PQconnectionNeedsPassword(m_conn) == 1;
-    PQfinish(m_conn);
+  if (libpq().status(m_conn) != CONNECTION_OK) {
+    const std::string message = one_line(libpq().error_message(m_conn));
+    const bool needs_password = libpq().connection_needs_password(m_conn) == 1;
+    libpq().finish(m_conn);
     m_conn = nullptr;
     if (contains(message, "database \"") && contains(message, "does not exist")) {
       throw MissingDatabase(fmt::format(
@@ -256,14 +256,14 @@ Connection::Connection(const std::string& location, OpenMode mode)
     throw TemporaryError(
       fmt::format("database {}: cannot connect: {}; try again", m_display, message));
   }
-  PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
+  libpq().set_notice_processor(m_conn, ignore_notice, nullptr);
   try {
     simple(k_session_settings);
     if (mode == OpenMode::read_only) {
       simple("SET default_transaction_read_only = on");
     }
   } catch (const PgError& e) {
-    PQfinish(m_conn);
+    libpq().finish(m_conn);
     m_conn = nullptr;
     fail("setting up the session", e);
   }
@@ -272,7 +272,7 @@ Connection::Connection(const std::string& location, OpenMode mode)
 Connection::~Connection()
 {
   if (m_conn != nullptr) {
-    PQfinish(m_conn);
+    libpq().finish(m_conn);
   }
 }
 
@@ -281,33 +281,33 @@ void Connection::throw_error(pg_result* result)
   std::string sqlstate;
   std::string message;
   if (result != nullptr) {
-    if (const char* s = PQresultErrorField(result, PG_DIAG_SQLSTATE)) {
+    if (const char* s = libpq().result_error_field(result, PG_DIAG_SQLSTATE)) {
       sqlstate = s;
     }
-    if (const char* m = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
+    if (const char* m = libpq().result_error_field(result, PG_DIAG_MESSAGE_PRIMARY)) {
       message = m;
     }
-    if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
+    if (const char* detail = libpq().result_error_field(result, PG_DIAG_MESSAGE_DETAIL)) {
       message += fmt::format(" ({})", detail);
     }
-    PQclear(result);
+    libpq().clear(result);
   }
   if (message.empty()) {
-    message = one_line(PQerrorMessage(m_conn));
+    message = one_line(libpq().error_message(m_conn));
   }
-  const bool lost = PQstatus(m_conn) == CONNECTION_BAD || sqlstate.rfind("08", 0) == 0
+  const bool lost = libpq().status(m_conn) == CONNECTION_BAD || sqlstate.rfind("08", 0) == 0
                     || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
   throw PgError(message.empty() ? "unknown failure" : message, sqlstate, lost);
 }
 
 void Connection::simple(const char* sql)
 {
-  pg_result* result = PQexec(m_conn, sql);
-  const auto status = PQresultStatus(result);
+  pg_result* result = libpq().exec(m_conn, sql);
+  const auto status = libpq().result_status(result);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     throw_error(result);
   }
-  PQclear(result);
+  libpq().clear(result);
 }
 
 Result Connection::exec(std::string_view sql, const Params& params)
@@ -316,17 +316,17 @@ Result Connection::exec(std::string_view sql, const Params& params)
   auto it = m_prepared.find(key);
   if (it == m_prepared.end()) {
     std::string name = fmt::format("hb{}", m_prepared.size() + 1);
-    pg_result* prepared = PQprepare(m_conn, name.c_str(), key.c_str(), 0, nullptr);
-    if (PQresultStatus(prepared) != PGRES_COMMAND_OK) {
+    pg_result* prepared = libpq().prepare(m_conn, name.c_str(), key.c_str(), 0, nullptr);
+    if (libpq().result_status(prepared) != PGRES_COMMAND_OK) {
       throw_error(prepared);
     }
-    PQclear(prepared);
+    libpq().clear(prepared);
     it = m_prepared.emplace(std::move(key), std::move(name)).first;
   }
   const auto pointers = params.pointers();
-  pg_result* result = PQexecPrepared(m_conn, it->second.c_str(), params.size(), pointers.data(),
+  pg_result* result = libpq().exec_prepared(m_conn, it->second.c_str(), params.size(), pointers.data(),
                                      nullptr, nullptr, 0);
-  const auto status = PQresultStatus(result);
+  const auto status = libpq().result_status(result);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     throw_error(result);
   }
@@ -339,16 +339,16 @@ long long Connection::copy_in(
   std::string_view copy_statement,
   const std::function<void(const std::function<void(std::string_view)>& send)>& produce)
 {
-  pg_result* started = PQexec(m_conn, std::string(copy_statement).c_str());
-  if (PQresultStatus(started) != PGRES_COPY_IN) {
+  pg_result* started = libpq().exec(m_conn, std::string(copy_statement).c_str());
+  if (libpq().result_status(started) != PGRES_COPY_IN) {
     throw_error(started);
   }
-  PQclear(started);
+  libpq().clear(started);
   std::string buffer;
   auto flush = [&] {
     if (!buffer.empty()
-        && PQputCopyData(m_conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
-      throw PgError(one_line(PQerrorMessage(m_conn)), "", PQstatus(m_conn) == CONNECTION_BAD);
+        && libpq().put_copy_data(m_conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
+      throw PgError(one_line(libpq().error_message(m_conn)), "", libpq().status(m_conn) == CONNECTION_BAD);
     }
     buffer.clear();
   };
@@ -362,26 +362,26 @@ long long Connection::copy_in(
     flush();
   } catch (const std::exception& e) {
     // Abandon the copy (the transaction fails with it), then report what went wrong.
-    PQputCopyEnd(m_conn, e.what());
-    PQclear(PQgetResult(m_conn));
-    while (pg_result* rest = PQgetResult(m_conn)) {
-      PQclear(rest);
+    libpq().put_copy_end(m_conn, e.what());
+    libpq().clear(libpq().get_result(m_conn));
+    while (pg_result* rest = libpq().get_result(m_conn)) {
+      libpq().clear(rest);
     }
     throw;
   }
-  if (PQputCopyEnd(m_conn, nullptr) != 1) {
-    throw PgError(one_line(PQerrorMessage(m_conn)), "", PQstatus(m_conn) == CONNECTION_BAD);
+  if (libpq().put_copy_end(m_conn, nullptr) != 1) {
+    throw PgError(one_line(libpq().error_message(m_conn)), "", libpq().status(m_conn) == CONNECTION_BAD);
   }
-  pg_result* finished = PQgetResult(m_conn);
-  if (PQresultStatus(finished) != PGRES_COMMAND_OK) {
-    while (pg_result* rest = PQgetResult(m_conn)) {
-      PQclear(rest);
+  pg_result* finished = libpq().get_result(m_conn);
+  if (libpq().result_status(finished) != PGRES_COMMAND_OK) {
+    while (pg_result* rest = libpq().get_result(m_conn)) {
+      libpq().clear(rest);
     }
     throw_error(finished);
   }
   const Result done(finished);
-  while (pg_result* rest = PQgetResult(m_conn)) {
-    PQclear(rest);
+  while (pg_result* rest = libpq().get_result(m_conn)) {
+    libpq().clear(rest);
   }
   return done.affected();
 }
@@ -403,8 +403,8 @@ void Connection::rollback_quietly()
 {
   const bool was_open = m_in_transaction;
   m_in_transaction = false;
-  if (was_open && PQstatus(m_conn) == CONNECTION_OK) {
-    PQclear(PQexec(m_conn, "ROLLBACK"));
+  if (was_open && libpq().status(m_conn) == CONNECTION_OK) {
+    libpq().clear(libpq().exec(m_conn, "ROLLBACK"));
   }
 }
 
