@@ -228,12 +228,6 @@ PulseReport run_pulse(const config::Config& config, store::Store& store, const u
     DueDecision d;
     if (target.checks.empty()) {
       d.reason = target.heartbeat ? "pushes beats (hb-beat)" : "no checks";
-    } else if (options.force == Force::yes && state.last_execution_at
-               && *state.last_execution_at >= wall_start
-               && *state.last_execution_at <= clock.now()) {
-      // Forced, a target is due whatever its state, so runners forced together would each run
-      // it once the one that got there first let go of its claim: one run per forced pulse.
-      d.reason = "already run since this forced pulse began (by another runner)";
     } else {
       d = check_due(target, state.last_execution_at, wall_start, options.force);
     }

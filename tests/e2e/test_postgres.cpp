@@ -232,40 +232,6 @@ TEST_CASE("scale-out: 4 runners share 10,000 targets, each run once per interval
   CHECK(database_problems(ws.db, pulse_invariants()).empty());
 }
 
-TEST_CASE("forced runners started together share the targets too: each run once", "[postgres]")
-{
-  TestHttpServer server;
-  Workspace ws;
-  constexpr int k_targets = 1'000;
-  constexpr int k_runners = 4;
-  json targets = json::array();
-  for (int i = 0; i < k_targets; ++i) {
-    targets.push_back(http_target(fmt::format("t{:04}", i), server.url("/ok")));
-  }
-  ws.write_config(json{{"targets", targets}, {"pulse", {{"interval", "5m"}}}}.dump());
-  REQUIRE(ws.pulse({}, at_minutes(0)).exit_code == 0);  // every target has run once
-
-  // Forced two minutes later: due whatever their state, but once, by whichever runner is first.
-  std::vector<pid_t> pids;
-  for (int i = 0; i < k_runners; ++i) {
-    pids.push_back(spawn_tool("hb-pulse", {"--config", ws.config, "--db", ws.db, "--force", "--json"},
-                              {{"HB_NOW", at_minutes(2)}}, ws.dir / fmt::format("out-{}.json", i),
-                              ws.dir / fmt::format("err-{}.txt", i)));
-  }
-  int ran = 0;
-  for (int i = 0; i < k_runners; ++i) {
-    CHECK(wait_exit(pids[i]) == 0);
-    const json out = json::parse(read_file(ws.dir / fmt::format("out-{}.json", i)));
-    ran += out.at("summary").at("ran").get<int>();
-  }
-  CHECK(ran == k_targets);
-  CHECK(ws.scalar("SELECT count(*) FROM executions") == 2 * k_targets);
-  CHECK(ws.scalar("SELECT count(DISTINCT target_id) FROM executions WHERE forced") == k_targets);
-
-  // A forced pulse after that one runs them all again: the rule is per forced pulse.
-  CHECK(ws.pulse_json({"--force"}, at_minutes(3)).at("summary").at("ran") == k_targets);
-}
-
 TEST_CASE("a PostgreSQL server that cannot be reached is exit 75 for every tool, nothing guessed",
           "[postgres]")
 {
