@@ -2,6 +2,7 @@
 #include "store/postgres/beats.hpp"
 
 #include "store/encoding.hpp"
+#include "store/observation_tally.hpp"
 #include "store/postgres/codecs.hpp"
 #include "store/postgres/events.hpp"
 #include "store/postgres/rollups.hpp"
@@ -115,18 +116,8 @@ void Beats::write(BeatWrite& write)
                      run.output_tail, id));
     }
   }
-  // The roll-ups count a job by its finished runs, anything else by its beats.
-  if (write.run && write.run->status != JobRunStatus::running) {
-    health::Tally tally;
-    tally.runs = 1;
-    tally.down = write.run->status == JobRunStatus::failed ||
-                 write.run->status == JobRunStatus::timed_out;
-    add_to_rollups(db, id, write.run->completed_at.value_or(write.run->started_at), tally);
-  } else if (write.beat && !write.run) {
-    health::Tally tally;
-    tally.runs = 1;
-    tally.down = write.beat->status == BeatStatus::failing ? 1 : 0;
-    add_to_rollups(db, id, write.beat->at, tally);
+  if (const auto tally = beat_write_tally(write)) {
+    add_to_rollups(db, id, tally->at, tally->tally);
   }
   if (write.beat) {
     Beat& beat = *write.beat;

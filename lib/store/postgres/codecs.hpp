@@ -9,19 +9,39 @@
 #include "core/model/target.hpp"
 #include "core/types.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/row_decoding.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
 
 namespace hb::store::postgres {
 
-// Returns the value of `parsed`, or `fallback` for a name this binary does not know.
-template <typename E>
-E parse_or(std::optional<E> parsed, E fallback)
-{
-  return parsed ? *parsed : fallback;
-}
+// Row `row` of `result`, for the decoders both backends share (store/row_decoding.hpp).
+class ResultRow final : public StoredRow {
+public:
+  ResultRow(const Result& result, int row) : m_result(result), m_row(row) {}
+
+  bool is_null(int column) const override { return m_result.is_null(m_row, column); }
+  std::string text(int column) const override { return m_result.text(m_row, column); }
+  std::int64_t int64(int column) const override { return m_result.int64(m_row, column); }
+  int integer(int column) const override { return m_result.integer(m_row, column); }
+  bool boolean(int column) const override { return m_result.boolean(m_row, column); }
+  TimePoint time(int column) const override { return m_result.time(m_row, column); }
+  std::optional<TimePoint> optional_time(int column) const override
+  {
+    return m_result.optional_time(m_row, column);
+  }
+  std::optional<int> optional_int(int column) const override
+  {
+    return m_result.optional_int(m_row, column);
+  }
+
+private:
+  const Result& m_result;
+  int m_row;
+};
 
 // Returns the columns of `targets` read_target() reads, each prefixed with `table` ("t." in
 // joins); there are k_target_column_count of them.

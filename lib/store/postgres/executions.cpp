@@ -2,16 +2,15 @@
 #include "store/postgres/executions.hpp"
 
 #include "store/encoding.hpp"
+#include "store/execution_states.hpp"
+#include "store/observation_tally.hpp"
 #include "store/postgres/claims.hpp"
 #include "store/postgres/codecs.hpp"
 #include "store/postgres/events.hpp"
 #include "store/postgres/rollups.hpp"
 
-#include "health/judgement.hpp"
-
 #include "util/time.hpp"
 
-#include <algorithm>
 #include <unordered_map>
 
 namespace hb::store::postgres {
@@ -112,19 +111,8 @@ void Executions::record(std::vector<ExecutionWrite>& writes)
         events.write(ev);
       }
 
-      // An execution cut off before it observed anything says nothing about the target.
-      if (std::any_of(e.results.begin(), e.results.end(), health::is_observation)) {
-        health::Tally tally;
-        tally.runs = 1;
-        tally.down = e.status == ExecStatus::alert || e.status == ExecStatus::error ? 1 : 0;
-        // How fast a failure came back says nothing of performance: only runs that were up.
-        if (w.load && tally.down == 0) {
-          tally.load_sum = *w.load;
-          tally.load_count = 1;
-        }
-        tally.latency_sum_ms = std::max<std::int64_t>(0, (e.completed_at - e.started_at).count());
-        tally.latency_max_ms = tally.latency_sum_ms;
-        add_to_rollups(db, e.target_id, e.started_at, tally);
+      if (const auto tally = execution_tally(w)) {
+        add_to_rollups(db, e.target_id, tally->at, tally->tally);
       }
 
       if (!w.release_owner.empty()) {
@@ -146,19 +134,7 @@ std::map<std::string, TargetState> Executions::read_states(const std::vector<std
     FROM target_states)sql") + filter,
                            params);
   for (int i = 0; i < q.rows(); ++i) {
-    TargetState s;
-    s.target_id = q.text(i, 0);
-    s.health = parse_or(parse_health(q.view(i, 1)), Health::unknown);
-    s.since = q.optional_time(i, 2);
-    s.consecutive_failures = q.integer(i, 3);
-    s.consecutive_successes = q.integer(i, 4);
-    s.last_execution_at = q.optional_time(i, 5);
-    if (!q.is_null(i, 6)) {
-      s.last_status = parse_exec_status(q.view(i, 6));
-    }
-    s.last_success_at = q.optional_time(i, 7);
-    s.last_failure_at = q.optional_time(i, 8);
-    s.last_message = q.text(i, 9);
+    TargetState s = decode_target_state(ResultRow(q, i));
     out.emplace(s.target_id, std::move(s));
   }
   const Result c = db.exec(std::string(R"sql(
@@ -167,20 +143,7 @@ std::map<std::string, TargetState> Executions::read_states(const std::vector<std
     FROM check_states)sql") + filter + " ORDER BY target_id, check_name",
                            params);
   for (int i = 0; i < c.rows(); ++i) {
-    auto it = out.find(c.text(i, 0));
-    if (it == out.end()) {
-      continue;
-    }
-    CheckState cs;
-    cs.check_name = c.text(i, 1);
-    cs.last_status = parse_or(parse_check_status(c.view(i, 2)), CheckStatus::error);
-    cs.consecutive_failures = c.integer(i, 3);
-    cs.consecutive_successes = c.integer(i, 4);
-    cs.confirmed = parse_or(parse_check_status(c.view(i, 5)), CheckStatus::ok);
-    cs.bad_since = c.optional_time(i, 6);
-    cs.last_message = c.text(i, 7);
-    cs.last_latency = Duration(c.int64(i, 8));
-    it->second.checks.push_back(std::move(cs));
+    add_check_state(out, ResultRow(c, i));
   }
   return out;
 }

@@ -2,9 +2,8 @@
 #include "store/postgres/outbox.hpp"
 
 #include "store/encoding.hpp"
+#include "store/outbox_records.hpp"
 #include "store/postgres/codecs.hpp"
-
-#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -19,38 +18,6 @@ constexpr const char* k_item_columns = R"sql(
 
 constexpr const char* k_item_joins = R"sql(
   FROM outbox o JOIN events e ON e.id = o.event_id LEFT JOIN targets t ON t.id = o.target_id)sql";
-
-OutboxItem read_item(const Result& r, int row)
-{
-  OutboxItem item;
-  Notification& n = item.notification;
-  n.id = r.int64(row, 0);
-  n.event_id = r.int64(row, 1);
-  n.channel = r.text(row, 2);
-  n.state = parse_or(parse_outbox_state(r.view(row, 3)), OutboxState::pending);
-  n.level = parse_or(parse_event_level(r.view(row, 4)), EventLevel::alert);
-  n.incident_id = r.int64(row, 5);
-  n.reason = r.text(row, 6);
-  n.flapping = r.boolean(row, 7);
-  n.attempts = r.integer(row, 8);
-  n.created_at = r.time(row, 9);
-  n.next_attempt_at = r.optional_time(row, 10);
-  n.sent_at = r.optional_time(row, 11);
-  n.last_error = r.text(row, 12);
-  n.provider_id = r.text(row, 13);
-  n.fallback_of = r.int64(row, 14);
-  Event& e = item.event;
-  e.id = r.int64(row, 15);
-  e.target_id = r.text(row, 16);
-  e.at = r.time(row, 17);
-  e.type = parse_or(parse_event_type(r.view(row, 18)), EventType::warning);
-  e.old_state = r.text(row, 19);
-  e.new_state = r.text(row, 20);
-  e.message = r.text(row, 21);
-  e.in_grace = r.boolean(row, 22);
-  item.target_name = r.text(row, 23);
-  return item;
-}
 
 } // namespace
 
@@ -121,7 +88,7 @@ std::vector<OutboxItem> Outbox::claim(const std::string& owner, TimePoint now, D
                              Params(owner));
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
-      out.push_back(read_item(r, i));
+      out.push_back(decode_outbox_item(ResultRow(r, i)));
     }
     return out;
   });
@@ -141,8 +108,7 @@ void Outbox::finish(const Notification& row, std::vector<Notification>& follow_u
       WHERE id = $1
       RETURNING target_id)sql",
                 Params(row.id, to_string(row.state), row.attempts, row.next_attempt_at, row.sent_at,
-                       row.last_error, row.provider_id, row.reason,
-                       row.next_attempt_at.value_or(row.sent_at.value_or(row.created_at))));
+                       row.last_error, row.provider_id, row.reason, error_time(row)));
     if (!follow_ups.empty()) {
       const std::string target_id = updated.rows() > 0 ? updated.text(0, 0) : "";
       for (Notification& follow_up : follow_ups) {
@@ -177,7 +143,7 @@ std::vector<OutboxItem> Outbox::recent(const std::string& target_id, int limit)
                       Params(target_id, limit));
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
-      out.push_back(read_item(r, i));
+      out.push_back(decode_outbox_item(ResultRow(r, i)));
     }
     return out;
   });
@@ -205,33 +171,12 @@ std::vector<ChannelHealth> Outbox::health(TimePoint since)
       GROUP BY channel ORDER BY channel)sql",
                              Params(since));
     for (int i = 0; i < r.rows(); ++i) {
-      ChannelHealth h;
-      h.channel = r.text(i, 0);
-      h.pending = r.integer(i, 1);
-      h.held = r.integer(i, 2);
-      h.sent = r.integer(i, 3);
-      h.failed = r.integer(i, 4);
-      h.oldest_pending = r.optional_time(i, 5);
-      h.last_error = r.optional_text(i, 6).value_or("");
-      h.last_error_at = r.optional_time(i, 7);
-      out.push_back(std::move(h));
+      out.push_back(decode_channel_health(ResultRow(r, i)));
     }
     const Result failed = db.exec(R"sql(
       SELECT channel, count(*) FROM outbox WHERE state = 'failed' GROUP BY channel)sql");
     for (int i = 0; i < failed.rows(); ++i) {
-      const std::string channel = failed.text(i, 0);
-      auto it = std::find_if(out.begin(), out.end(),
-                             [&](const ChannelHealth& h) { return h.channel == channel; });
-      if (it == out.end()) {
-        ChannelHealth h;
-        h.channel = channel;
-        it = out.insert(std::upper_bound(out.begin(), out.end(), h,
-                                         [](const ChannelHealth& a, const ChannelHealth& b) {
-                                           return a.channel < b.channel;
-                                         }),
-                        std::move(h));
-      }
-      it->failed_total = failed.int64(i, 1);
+      set_failed_total(out, failed.text(i, 0), failed.int64(i, 1));
     }
     return out;
   });

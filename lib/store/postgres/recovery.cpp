@@ -5,6 +5,7 @@
 #include "store/postgres/claims.hpp"
 #include "store/postgres/codecs.hpp"
 #include "store/postgres/events.hpp"
+#include "store/recovery_records.hpp"
 
 #include <fmt/format.h>
 
@@ -22,61 +23,6 @@ constexpr const char* k_attempt_columns = R"sql(
 constexpr const char* k_escalation_columns = R"sql(
   id, target_id, cause, targets, opened_at, resolved_at, failed_attempts, summary,
   command_result)sql";
-
-constexpr const char* k_interrupted_message =
-    "interrupted: the run ended before the attempt finished";
-
-RecoveryRun read_run(const Result& r, int row)
-{
-  RecoveryRun run;
-  run.id = r.int64(row, 0);
-  run.owner = r.text(row, 1);
-  run.started_at = r.time(row, 2);
-  run.completed_at = r.optional_time(row, 3);
-  run.status = parse_or(parse_recovery_run_status(r.text(row, 4)), RecoveryRunStatus::error);
-  run.interval = Duration(r.int64(row, 5));
-  run.assessed = r.integer(row, 6);
-  run.unhealthy = r.integer(row, 7);
-  run.attempted = r.integer(row, 8);
-  run.recovered = r.integer(row, 9);
-  run.failed = r.integer(row, 10);
-  run.escalated = r.integer(row, 11);
-  run.message = r.text(row, 12);
-  return run;
-}
-
-RecoveryAttempt read_attempt(const Result& r, int row)
-{
-  RecoveryAttempt a;
-  a.id = r.int64(row, 0);
-  a.run_id = r.int64(row, 1);
-  a.target_id = r.text(row, 2);
-  a.issue = parse_or(parse_recovery_issue(r.text(row, 3)), RecoveryIssue::failing);
-  a.check_name = r.text(row, 4);
-  a.phase = r.text(row, 5);
-  a.action = r.text(row, 6);
-  a.started_at = r.time(row, 7);
-  a.completed_at = r.optional_time(row, 8);
-  a.result = parse_or(parse_attempt_result(r.text(row, 9)), AttemptResult::failed);
-  a.message = r.text(row, 10);
-  a.steps = decode_attempt_steps(r.view(row, 11));
-  return a;
-}
-
-Escalation read_escalation(const Result& r, int row)
-{
-  Escalation e;
-  e.id = r.int64(row, 0);
-  e.target_id = r.text(row, 1);
-  e.cause = r.text(row, 2);
-  e.targets = decode_tags(r.view(row, 3));
-  e.opened_at = r.time(row, 4);
-  e.resolved_at = r.optional_time(row, 5);
-  e.failed_attempts = r.integer(row, 6);
-  e.summary = r.text(row, 7);
-  e.command_result = r.text(row, 8);
-  return e;
-}
 
 // Inserts `attempt` (assigning its id) when it has none yet, else updates its row.
 void write_attempt(Connection& db, RecoveryAttempt& attempt)
@@ -132,26 +78,6 @@ void upsert_state(Connection& db, const RecoveryState& state)
                  state.next_attempt_at, state.suspended_at, state.reset_at, state.escalation_id));
 }
 
-// The target whose counters clear_state deletes: the state's, else the attempt's, else the
-// resolved escalation's. "" when the write names none.
-std::string target_to_clear(Connection& db, const RecoveryWrite& write)
-{
-  if (write.state) {
-    return write.state->target_id;
-  }
-  if (write.attempt) {
-    return write.attempt->target_id;
-  }
-  if (write.resolve_escalation != 0) {
-    const Result r = db.exec("SELECT target_id FROM escalations WHERE id = $1",
-                             Params(write.resolve_escalation));
-    if (r.rows() > 0) {
-      return r.text(0, 0);
-    }
-  }
-  return "";
-}
-
 } // namespace
 
 std::int64_t Recovery::begin_run(const RecoveryRun& run)
@@ -189,7 +115,7 @@ void Recovery::finish_run(const RecoveryRun& run)
         completed_at = coalesce($2::bigint, completed_at),
         message = CASE WHEN message = '' THEN $3::text ELSE message END
       WHERE run_id = $1 AND result = 'running')sql",
-            Params(run.id, run.completed_at, k_interrupted_message));
+            Params(run.id, run.completed_at, k_interrupted_attempt_message));
     Claims::release_owner(db, run.owner);
   });
 }
@@ -205,7 +131,7 @@ std::optional<RecoveryRun> Recovery::last_run()
     if (r.rows() == 0) {
       return std::nullopt;
     }
-    return read_run(r, 0);
+    return decode_recovery_run(ResultRow(r, 0));
   });
 }
 
@@ -219,14 +145,7 @@ std::map<std::string, RecoveryState> Recovery::states()
              escalation_id
       FROM recovery_state)sql");
     for (int i = 0; i < r.rows(); ++i) {
-      RecoveryState s;
-      s.target_id = r.text(i, 0);
-      s.failed_attempts = r.integer(i, 1);
-      s.last_attempt_at = r.optional_time(i, 2);
-      s.next_attempt_at = r.optional_time(i, 3);
-      s.suspended_at = r.optional_time(i, 4);
-      s.reset_at = r.optional_time(i, 5);
-      s.escalation_id = r.int64(i, 6);
+      RecoveryState s = decode_recovery_state(ResultRow(r, i));
       out.emplace(s.target_id, s);
     }
     return out;
@@ -243,30 +162,35 @@ void Recovery::record(RecoveryWrite& write)
   m_connection.transaction("recording a recovery", [&] {
     if (write.attempt) {
       write.attempt->id = attempt_id;
-      write_attempt(db, *write.attempt);
     }
-    if (write.open) {
-      insert_escalation(db, *write.open);
-      if (write.state) {
-        write.state->escalation_id = write.open->id;
-      }
-    }
-    if (write.resolve_escalation != 0) {
-      db.exec("UPDATE escalations SET resolved_at = $2 WHERE id = $1",
-              Params(write.resolve_escalation, write.resolved_at));
-    }
-    if (write.clear_state) {
-      db.exec("DELETE FROM recovery_state WHERE target_id = $1",
-              Params(target_to_clear(db, write)));
-    } else if (write.state) {
-      upsert_state(db, *write.state);
-    }
-    if (!write.events.empty()) {
-      EventWriter events(db);
-      for (Event& event : write.events) {
-        events.write(event);
-      }
-    }
+    apply_recovery_write(
+        write,
+        {.write_attempt = [&](RecoveryAttempt& attempt) { write_attempt(db, attempt); },
+         .open_escalation = [&](Escalation& escalation) { insert_escalation(db, escalation); },
+         .resolve_escalation =
+             [&](std::int64_t id, TimePoint resolved_at) {
+               db.exec("UPDATE escalations SET resolved_at = $2 WHERE id = $1",
+                       Params(id, resolved_at));
+             },
+         .escalation_target = [&](std::int64_t id) -> std::optional<std::string> {
+           const Result r = db.exec("SELECT target_id FROM escalations WHERE id = $1", Params(id));
+           if (r.rows() == 0) {
+             return std::nullopt;
+           }
+           return r.text(0, 0);
+         },
+         .clear_state =
+             [&](const std::string& target_id) {
+               db.exec("DELETE FROM recovery_state WHERE target_id = $1", Params(target_id));
+             },
+         .save_state = [&](const RecoveryState& state) { upsert_state(db, state); },
+         .write_events =
+             [&](std::vector<Event>& events) {
+               EventWriter writer(db);
+               for (Event& event : events) {
+                 writer.write(event);
+               }
+             }});
   });
 }
 
@@ -287,7 +211,7 @@ std::vector<RecoveryAttempt> Recovery::recent_attempts(const std::string& target
                                   k_attempt_columns),
                       Params(target_id, limit));
     for (int i = 0; i < r.rows(); ++i) {
-      out.push_back(read_attempt(r, i));
+      out.push_back(decode_recovery_attempt(ResultRow(r, i)));
     }
     return out;
   });
@@ -307,13 +231,7 @@ int Recovery::count_attempts(const std::string& target_id, TimePoint since)
 
 RecoveryCounts Recovery::counts(TimePoint since)
 {
-  RecoveryCounts out;
-  for (const auto& [target, counts] : counts_by_target(since)) {
-    out.succeeded += counts.succeeded;
-    out.failed += counts.failed;
-    out.interrupted += counts.interrupted;
-  }
-  return out;
+  return total_counts(counts_by_target(since));
 }
 
 std::map<std::string, RecoveryCounts> Recovery::counts_by_target(TimePoint since)
@@ -328,16 +246,7 @@ std::map<std::string, RecoveryCounts> Recovery::counts_by_target(TimePoint since
       GROUP BY target_id, result)sql",
                              Params(since));
     for (int i = 0; i < r.rows(); ++i) {
-      const auto result = parse_attempt_result(r.text(i, 1));
-      const int n = r.integer(i, 2);
-      RecoveryCounts& counts = out[r.text(i, 0)];
-      if (result == AttemptResult::recovered) {
-        counts.succeeded += n;
-      } else if (result == AttemptResult::failed) {
-        counts.failed += n;
-      } else if (result == AttemptResult::interrupted) {
-        counts.interrupted += n;
-      }
+      tally_attempts(out[r.text(i, 0)], r.view(i, 1), r.integer(i, 2));
     }
     return out;
   });
@@ -352,7 +261,7 @@ std::vector<Escalation> Recovery::open_escalations()
                                          "ORDER BY opened_at, id",
                                          k_escalation_columns));
     for (int i = 0; i < r.rows(); ++i) {
-      out.push_back(read_escalation(r, i));
+      out.push_back(decode_escalation(ResultRow(r, i)));
     }
     return out;
   });
@@ -378,7 +287,7 @@ std::vector<Escalation> Recovery::recent_escalations(const std::string& target_i
                               k_escalation_columns),
                   Params(target_id, limit));
     for (int i = 0; i < r.rows(); ++i) {
-      out.push_back(read_escalation(r, i));
+      out.push_back(decode_escalation(ResultRow(r, i)));
     }
     return out;
   });

@@ -1,35 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "store/postgres/rollups.hpp"
 
+#include "store/rollup_tally.hpp"
 #include "util/time.hpp"
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <chrono>
 
 namespace hb::store::postgres {
 namespace {
 
-constexpr std::int64_t k_hour_ms = 3'600'000;
-constexpr std::int64_t k_day_ms = 86'400'000;
-
-std::int64_t floor_to(std::int64_t ms, std::int64_t width)
-{
-  const std::int64_t r = ms % width;
-  return r < 0 ? ms - r - width : ms - r;
-}
-
 health::Tally read_tally(const Result& r, int row, int first)
 {
-  health::Tally t;
-  t.runs = r.int64(row, first);
-  t.down = r.int64(row, first + 1);
-  t.load_sum = r.int64(row, first + 2);
-  t.load_count = r.int64(row, first + 3);
-  t.latency_sum_ms = r.int64(row, first + 4);
-  t.latency_max_ms = r.int64(row, first + 5);
-  return t;
+  return tally_from_columns([&](int i) { return r.int64(row, first + i); });
 }
 
 // One kind of history row to prune: the table, the condition on a row ($1 is the cutoff), and
@@ -73,7 +57,6 @@ void add_to_rollups(Connection& db, const std::string& target_id, TimePoint at,
                     const health::Tally& tally)
 {
   // The hour's row and the day's in one statement.
-  const std::int64_t ms = util::to_unix_ms(at);
   db.exec(R"sql(
     INSERT INTO rollups (target_id, resolution, bucket, runs, down, load_sum, load_count,
                          latency_sum_ms, latency_max_ms)
@@ -84,7 +67,7 @@ void add_to_rollups(Connection& db, const std::string& target_id, TimePoint at,
       load_count = rollups.load_count + excluded.load_count,
       latency_sum_ms = rollups.latency_sum_ms + excluded.latency_sum_ms,
       latency_max_ms = greatest(rollups.latency_max_ms, excluded.latency_max_ms))sql",
-          Params(target_id, floor_to(ms, k_hour_ms), floor_to(ms, k_day_ms),
+          Params(target_id, hour_bucket(at), day_bucket(at),
                  static_cast<std::int64_t>(tally.runs), static_cast<std::int64_t>(tally.down),
                  static_cast<std::int64_t>(tally.load_sum),
                  static_cast<std::int64_t>(tally.load_count),
@@ -94,38 +77,19 @@ void add_to_rollups(Connection& db, const std::string& target_id, TimePoint at,
 
 std::map<std::string, health::Tally> Rollups::tallies(TimePoint since, TimePoint until)
 {
-  const std::int64_t from = floor_to(util::to_unix_ms(since), k_hour_ms);
-  const std::int64_t to = floor_to(util::to_unix_ms(until), k_hour_ms) + k_hour_ms;
-  // Whole days inside [from, to) come from the daily rows; the hours before the first of them
-  // and after the last from the hourly rows.
-  std::int64_t first_day = floor_to(from, k_day_ms);
-  if (first_day < from) {
-    first_day += k_day_ms;
-  }
-  const std::int64_t last_day = floor_to(to, k_day_ms);  // exclusive
   Connection& db = m_connection;
   return m_connection.guarded("reading roll-ups", [&] {
     std::map<std::string, health::Tally> out;
-    const auto add = [&](const char* resolution, std::int64_t a, std::int64_t b) {
-      if (a >= b) {
-        return;
-      }
+    for (const RollupRange& range : tally_ranges(since, until)) {
       const Result q = db.exec(R"sql(
         SELECT target_id, sum(runs)::bigint, sum(down)::bigint, sum(load_sum)::bigint,
                sum(load_count)::bigint, sum(latency_sum_ms)::bigint, max(latency_max_ms)
         FROM rollups WHERE resolution = $1 AND bucket >= $2 AND bucket < $3
         GROUP BY target_id)sql",
-                               Params(resolution, a, b));
+                               Params(range.resolution, range.from, range.to));
       for (int i = 0; i < q.rows(); ++i) {
         out[q.text(i, 0)] += read_tally(q, i, 1);
       }
-    };
-    if (first_day < last_day) {
-      add("day", first_day, last_day);
-      add("hour", from, first_day);
-      add("hour", last_day, to);
-    } else {
-      add("hour", from, to);
     }
     return out;
   });
@@ -136,33 +100,23 @@ Rollups::hourly(TimePoint since, TimePoint until)
 {
   Connection& db = m_connection;
   return m_connection.guarded("reading roll-ups", [&] {
-    std::map<std::string, std::vector<std::pair<TimePoint, health::Tally>>> out;
     const Result q = db.exec(R"sql(
       SELECT target_id, bucket, runs, down, load_sum, load_count, latency_sum_ms, latency_max_ms
       FROM rollups WHERE resolution = 'hour' AND bucket >= $1 AND bucket < $2
       ORDER BY bucket)sql",
-                             Params(floor_to(util::to_unix_ms(since), k_hour_ms), until));
-    // Rows come in bucket order, the targets interleaved: the target's vector is looked up
-    // with a reused key (no allocation per row).
-    std::string id;
+                             Params(hour_bucket(since), until));
+    HourlySeries series;
     for (int i = 0; i < q.rows(); ++i) {
-      id.assign(q.view(i, 0));
-      auto it = out.find(id);
-      if (it == out.end()) {
-        it = out.emplace(id, std::vector<std::pair<TimePoint, health::Tally>>{}).first;
-      }
-      it->second.emplace_back(q.time(i, 1), read_tally(q, i, 2));
+      series.add(q.view(i, 0), q.time(i, 1), read_tally(q, i, 2));
     }
-    return out;
+    return series.take();
   });
 }
 
 PruneReport Rollups::prune(const Retention& retention, TimePoint now, Duration budget)
 {
   using SteadyClock = std::chrono::steady_clock;
-  const auto started = SteadyClock::now();
-  const auto deadline = started + budget;
-  constexpr auto k_target = std::chrono::milliseconds(50);
+  const auto deadline = SteadyClock::now() + budget;
   PruneReport report;
   report.started_at = now;
   Connection& db = m_connection;
@@ -172,7 +126,7 @@ PruneReport Rollups::prune(const Retention& retention, TimePoint now, Duration b
       .int64(0, 0);
   });
 
-  bool out_of_time = false;
+  report.complete = true;
   for (const PruneTarget& target : k_prune_targets) {
     const std::int64_t cutoff = util::to_unix_ms(now - retention.*(target.keep));
     // The roll-ups have no id: they are deleted by their primary key instead.
@@ -184,50 +138,21 @@ PruneReport Rollups::prune(const Retention& retention, TimePoint now, Duration b
         : fmt::format("DELETE FROM {0} WHERE {1} IN (SELECT {1} FROM {0} WHERE {2} "
                       "ORDER BY {1} LIMIT $2)",
                       target.table, target.key, target.condition);
-    long long batch = 500;
-    while (true) {
-      if (SteadyClock::now() >= deadline) {
-        out_of_time = true;
-        break;
-      }
-      const auto t0 = SteadyClock::now();
-      const long long deleted = m_connection.transaction("pruning history", [&] {
-        return db.exec(sql, Params(cutoff, static_cast<std::int64_t>(batch))).affected();
+    const auto delete_batch = [&](long long limit) {
+      return m_connection.transaction("pruning history", [&] {
+        return db.exec(sql, Params(cutoff, static_cast<std::int64_t>(limit))).affected();
       });
-      const auto took = std::chrono::duration_cast<Duration>(SteadyClock::now() - t0);
-      ++report.batches;
-      report.longest_batch = std::max(report.longest_batch, took);
-      report.slow_batches += took > Duration(100) ? 1 : 0;
-      report.*(target.count) += deleted;
-      if (deleted < batch) {
-        break;
-      }
-      // Aim each transaction at ~50 ms: grow while faster, shrink while slower. Capped at 4,000
-      // rows, as on SQLite: an execution takes its check results with it, and a bench batch of
-      // tens of thousands there once held the write lock for 930 ms.
-      if (took < k_target / 2) {
-        batch = std::min<long long>(batch * 2, 4'000);
-      } else if (took > k_target) {
-        batch = std::max<long long>(batch / 4, 50);
-      }
-    }
-    if (out_of_time) {
+    };
+    if (!delete_in_batches(report, target.count, deadline, delete_batch)) {
+      report.complete = false;
       break;
     }
   }
-  report.complete = !out_of_time;
 
   m_connection.transaction("recording a prune", [&] {
     db.exec("UPDATE prunes SET finished_at = $2, deleted = $3, summary = $4 WHERE id = $1",
             Params(prune_id, report.complete ? std::optional(now) : std::nullopt,
-                   static_cast<std::int64_t>(report.total()),
-                   fmt::format("executions {}, task runs {}, job runs {}, beats {}, "
-                               "notifications {}, pulses {}, hourly roll-ups {}, daily roll-ups "
-                               "{}; {} batches, longest {} ms ({} over 100 ms)",
-                               report.executions, report.task_runs, report.job_runs,
-                               report.beats, report.notifications, report.pulses, report.hourly,
-                               report.daily, report.batches, report.longest_batch.count(),
-                               report.slow_batches)));
+                   static_cast<std::int64_t>(report.total()), prune_summary(report)));
   });
   return report;
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "store/sqlite/codecs.hpp"
 
-#include "store/encoding.hpp"
-
 #include "util/time.hpp"
 
 #include <vector>
@@ -79,70 +77,69 @@ std::optional<std::int64_t> optional_int64(const SQLite::Column& column)
   return column.getInt64();
 }
 
-namespace {
-
-std::string prefixed(std::initializer_list<const char*> columns, const std::string& table)
+bool StatementRow::is_null(int column) const
 {
-  std::string out;
-  for (const char* column : columns) {
-    out += (out.empty() ? "" : ", ") + table + column;
-  }
-  return out;
+  return m_statement.getColumn(column).isNull();
 }
 
-} // namespace
+std::string StatementRow::text(int column) const
+{
+  return m_statement.getColumn(column).getString();
+}
+
+std::int64_t StatementRow::int64(int column) const
+{
+  return m_statement.getColumn(column).getInt64();
+}
+
+int StatementRow::integer(int column) const
+{
+  return m_statement.getColumn(column).getInt();
+}
+
+bool StatementRow::boolean(int column) const
+{
+  return m_statement.getColumn(column).getInt() != 0;
+}
+
+TimePoint StatementRow::time(int column) const
+{
+  return from_unix_ms(m_statement.getColumn(column).getInt64());
+}
+
+std::optional<TimePoint> StatementRow::optional_time(int column) const
+{
+  return sqlite::optional_time(m_statement.getColumn(column));
+}
+
+std::optional<int> StatementRow::optional_int(int column) const
+{
+  return sqlite::optional_int(m_statement.getColumn(column));
+}
 
 std::string target_columns(const std::string& table)
 {
-  return prefixed({"id", "name", "kind", "tags", "paused", "interval_ms", "first_seen",
-                   "retired_at", "stale_after_ms", "heartbeat", "origin", "active_hours", "timezone"},
-                  table);
+  return prefixed_columns({"id", "name", "kind", "tags", "paused", "interval_ms", "first_seen",
+                           "retired_at", "stale_after_ms", "heartbeat", "origin", "active_hours",
+                           "timezone"},
+                          table);
 }
 
 TargetRecord read_target(SQLite::Statement& q, int first)
 {
-  TargetRecord r;
-  r.info.id = q.getColumn(first).getString();
-  r.info.name = q.getColumn(first + 1).getString();
-  r.info.kind = parse_or(parse_target_kind(q.getColumn(first + 2).getString()), TargetKind::service);
-  r.info.tags = decode_tags(q.getColumn(first + 3).getString());
-  r.info.paused = q.getColumn(first + 4).getInt() != 0;
-  r.info.interval = Duration(q.getColumn(first + 5).getInt64());
-  r.first_seen = from_unix_ms(q.getColumn(first + 6).getInt64());
-  r.retired_at = optional_time(q.getColumn(first + 7));
-  r.info.stale_after = Duration(q.getColumn(first + 8).getInt64());
-  if (!q.getColumn(first + 9).isNull()) {
-    r.info.heartbeat = decode_heartbeat(q.getColumn(first + 9).getString());
-  }
-  r.origin = q.getColumn(first + 10).getString() == "beat" ? Origin::beat : Origin::config;
-  r.info.active_hours = q.getColumn(first + 11).getString();
-  r.info.timezone = q.getColumn(first + 12).getString();
-  return r;
+  return decode_target(StatementRow(q), first);
 }
 
 std::string job_run_columns(const std::string& table)
 {
-  return prefixed({"id", "target_id", "started_at", "completed_at", "status", "exit_code",
-                   "message", "output_tail", "command", "host", "pid"},
-                  table);
+  return prefixed_columns({"id", "target_id", "started_at", "completed_at", "status", "exit_code",
+                           "message", "output_tail", "command", "host", "pid"},
+                          table);
 }
 
 JobRun read_job_run(SQLite::Statement& q, int first)
 {
-  JobRun r;
-  r.id = q.getColumn(first).getInt64();
-  r.target_id = q.getColumn(first + 1).getString();
-  r.started_at = from_unix_ms(q.getColumn(first + 2).getInt64());
-  r.completed_at = optional_time(q.getColumn(first + 3));
-  r.status =
-    parse_or(parse_job_run_status(q.getColumn(first + 4).getString()), JobRunStatus::failed);
-  r.exit_code = optional_int(q.getColumn(first + 5));
-  r.message = q.getColumn(first + 6).getString();
-  r.output_tail = q.getColumn(first + 7).getString();
-  r.command = q.getColumn(first + 8).getString();
-  r.host = q.getColumn(first + 9).getString();
-  r.pid = q.getColumn(first + 10).getInt();
-  return r;
+  return decode_job_run(StatementRow(q), first);
 }
 
 std::optional<std::string> read_meta(SQLite::Database& db, const std::string& key)

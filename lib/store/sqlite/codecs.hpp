@@ -7,6 +7,7 @@
 #include "core/model/beat.hpp"
 #include "core/model/target.hpp"
 #include "core/types.hpp"
+#include "store/row_decoding.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -16,13 +17,6 @@
 #include <string>
 
 namespace hb::store::sqlite {
-
-// Returns the value of `parsed`, or `fallback` for a name this binary does not know.
-template <typename E>
-E parse_or(std::optional<E> parsed, E fallback)
-{
-  return parsed ? *parsed : fallback;
-}
 
 // Binds `t` as Unix milliseconds.
 void bind_time(SQLite::Statement& statement, int index, TimePoint t);
@@ -39,6 +33,24 @@ void bind_optional_text(SQLite::Statement& statement, int index,
 std::optional<TimePoint> optional_time(const SQLite::Column& column);
 std::optional<int> optional_int(const SQLite::Column& column);
 std::optional<std::int64_t> optional_int64(const SQLite::Column& column);
+
+// The row `statement` stands on, for the decoders both backends share (store/row_decoding.hpp).
+class StatementRow final : public StoredRow {
+public:
+  explicit StatementRow(SQLite::Statement& statement) : m_statement(statement) {}
+
+  bool is_null(int column) const override;
+  std::string text(int column) const override;
+  std::int64_t int64(int column) const override;
+  int integer(int column) const override;
+  bool boolean(int column) const override;
+  TimePoint time(int column) const override;
+  std::optional<TimePoint> optional_time(int column) const override;
+  std::optional<int> optional_int(int column) const override;
+
+private:
+  SQLite::Statement& m_statement;
+};
 
 // Returns the columns of `targets` read_target() reads, each prefixed with `table` ("t." in
 // joins); there are k_target_column_count of them.

@@ -2,18 +2,17 @@
 #include "store/sqlite/executions.hpp"
 
 #include "store/encoding.hpp"
+#include "store/execution_states.hpp"
+#include "store/observation_tally.hpp"
 #include "store/sqlite/claims.hpp"
 #include "store/sqlite/codecs.hpp"
 #include "store/sqlite/events.hpp"
 #include "store/sqlite/rollups.hpp"
 
-#include "health/judgement.hpp"
-
 #include "util/time.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <unordered_map>
 
 namespace hb::store::sqlite {
@@ -116,19 +115,8 @@ void Executions::record(std::vector<ExecutionWrite>& writes)
         events.write(txn, ev);
       }
 
-      // An execution cut off before it observed anything says nothing about the target.
-      if (std::any_of(e.results.begin(), e.results.end(), health::is_observation)) {
-        health::Tally tally;
-        tally.runs = 1;
-        tally.down = e.status == ExecStatus::alert || e.status == ExecStatus::error ? 1 : 0;
-        // How fast a failure came back says nothing of performance: only runs that were up.
-        if (w.load && tally.down == 0) {
-          tally.load_sum = *w.load;
-          tally.load_count = 1;
-        }
-        tally.latency_sum_ms = std::max<std::int64_t>(0, (e.completed_at - e.started_at).count());
-        tally.latency_max_ms = tally.latency_sum_ms;
-        add_to_rollups(db, e.target_id, e.started_at, tally);
+      if (const auto tally = execution_tally(w)) {
+        add_to_rollups(db, e.target_id, tally->at, tally->tally);
       }
 
       if (!w.release_owner.empty()) {
@@ -154,19 +142,7 @@ std::map<std::string, TargetState> Executions::read_states(const std::vector<std
     q.bind(1, ids);
   }
   while (q.executeStep()) {
-    TargetState s;
-    s.target_id = q.getColumn(0).getString();
-    s.health = parse_or(parse_health(q.getColumn(1).getString()), Health::unknown);
-    s.since = optional_time(q.getColumn(2));
-    s.consecutive_failures = q.getColumn(3).getInt();
-    s.consecutive_successes = q.getColumn(4).getInt();
-    s.last_execution_at = optional_time(q.getColumn(5));
-    if (!q.getColumn(6).isNull()) {
-      s.last_status = parse_exec_status(q.getColumn(6).getString());
-    }
-    s.last_success_at = optional_time(q.getColumn(7));
-    s.last_failure_at = optional_time(q.getColumn(8));
-    s.last_message = q.getColumn(9).getString();
+    TargetState s = decode_target_state(StatementRow(q));
     out.emplace(s.target_id, std::move(s));
   }
   SQLite::Statement c(db, std::string(R"sql(
@@ -177,20 +153,7 @@ std::map<std::string, TargetState> Executions::read_states(const std::vector<std
     c.bind(1, ids);
   }
   while (c.executeStep()) {
-    auto it = out.find(c.getColumn(0).getString());
-    if (it == out.end()) {
-      continue;
-    }
-    CheckState cs;
-    cs.check_name = c.getColumn(1).getString();
-    cs.last_status = parse_or(parse_check_status(c.getColumn(2).getString()), CheckStatus::error);
-    cs.consecutive_failures = c.getColumn(3).getInt();
-    cs.consecutive_successes = c.getColumn(4).getInt();
-    cs.confirmed = parse_or(parse_check_status(c.getColumn(5).getString()), CheckStatus::ok);
-    cs.bad_since = optional_time(c.getColumn(6));
-    cs.last_message = c.getColumn(7).getString();
-    cs.last_latency = Duration(c.getColumn(8).getInt64());
-    it->second.checks.push_back(std::move(cs));
+    add_check_state(out, StatementRow(c));
   }
   return out;
 }

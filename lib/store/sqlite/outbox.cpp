@@ -2,10 +2,8 @@
 #include "store/sqlite/outbox.hpp"
 
 #include "store/encoding.hpp"
+#include "store/outbox_records.hpp"
 #include "store/sqlite/codecs.hpp"
-#include "util/time.hpp"
-
-#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -20,38 +18,6 @@ constexpr const char* k_item_columns = R"sql(
 
 constexpr const char* k_item_joins = R"sql(
   FROM outbox o JOIN events e ON e.id = o.event_id LEFT JOIN targets t ON t.id = o.target_id)sql";
-
-OutboxItem read_item(SQLite::Statement& q)
-{
-  OutboxItem item;
-  Notification& n = item.notification;
-  n.id = q.getColumn(0).getInt64();
-  n.event_id = q.getColumn(1).getInt64();
-  n.channel = q.getColumn(2).getString();
-  n.state = parse_or(parse_outbox_state(q.getColumn(3).getString()), OutboxState::pending);
-  n.level = parse_or(parse_event_level(q.getColumn(4).getString()), EventLevel::alert);
-  n.incident_id = q.getColumn(5).getInt64();
-  n.reason = q.getColumn(6).getString();
-  n.flapping = q.getColumn(7).getInt() != 0;
-  n.attempts = q.getColumn(8).getInt();
-  n.created_at = util::from_unix_ms(q.getColumn(9).getInt64());
-  n.next_attempt_at = optional_time(q.getColumn(10));
-  n.sent_at = optional_time(q.getColumn(11));
-  n.last_error = q.getColumn(12).getString();
-  n.provider_id = q.getColumn(13).getString();
-  n.fallback_of = q.getColumn(14).getInt64();
-  Event& e = item.event;
-  e.id = q.getColumn(15).getInt64();
-  e.target_id = q.getColumn(16).getString();
-  e.at = util::from_unix_ms(q.getColumn(17).getInt64());
-  e.type = parse_or(parse_event_type(q.getColumn(18).getString()), EventType::warning);
-  e.old_state = q.getColumn(19).getString();
-  e.new_state = q.getColumn(20).getString();
-  e.message = q.getColumn(21).getString();
-  e.in_grace = q.getColumn(22).getInt() != 0;
-  item.target_name = q.getColumn(23).getString();
-  return item;
-}
 
 } // namespace
 
@@ -132,7 +98,7 @@ std::vector<OutboxItem> Outbox::claim(const std::string& owner, TimePoint now, D
                                         k_item_columns, k_item_joins));
     q.bind(1, owner);
     while (q.executeStep()) {
-      out.push_back(read_item(q));
+      out.push_back(decode_outbox_item(StatementRow(q)));
     }
     transaction.commit();
     return out;
@@ -158,7 +124,7 @@ void Outbox::finish(const Notification& row, std::vector<Notification>& follow_u
     q.bind(6, row.last_error);
     q.bind(7, row.provider_id);
     q.bind(8, row.reason);
-    bind_time(q, 9, row.next_attempt_at.value_or(row.sent_at.value_or(row.created_at)));
+    bind_time(q, 9, error_time(row));
     q.exec();
     if (!follow_ups.empty()) {
       SQLite::Statement target(db, "SELECT target_id FROM outbox WHERE id = ?1");
@@ -200,7 +166,7 @@ std::vector<OutboxItem> Outbox::recent(const std::string& target_id, int limit)
     }
     q.bind(2, limit);
     while (q.executeStep()) {
-      out.push_back(read_item(q));
+      out.push_back(decode_outbox_item(StatementRow(q)));
     }
     return out;
   });
@@ -225,33 +191,12 @@ std::vector<ChannelHealth> Outbox::health(TimePoint since)
       GROUP BY channel ORDER BY channel)sql");
     bind_time(q, 1, since);
     while (q.executeStep()) {
-      ChannelHealth h;
-      h.channel = q.getColumn(0).getString();
-      h.pending = q.getColumn(1).getInt();
-      h.held = q.getColumn(2).getInt();
-      h.sent = q.getColumn(3).getInt();
-      h.failed = q.getColumn(4).getInt();
-      h.oldest_pending = optional_time(q.getColumn(5));
-      h.last_error = q.getColumn(6).isNull() ? "" : q.getColumn(6).getString();
-      h.last_error_at = optional_time(q.getColumn(7));
-      out.push_back(std::move(h));
+      out.push_back(decode_channel_health(StatementRow(q)));
     }
     SQLite::Statement failed(m_connection.db(), R"sql(
       SELECT channel, count(*) FROM outbox WHERE state = 'failed' GROUP BY channel)sql");
     while (failed.executeStep()) {
-      const std::string channel = failed.getColumn(0).getString();
-      auto it = std::find_if(out.begin(), out.end(),
-                             [&](const ChannelHealth& h) { return h.channel == channel; });
-      if (it == out.end()) {
-        ChannelHealth h;
-        h.channel = channel;
-        it = out.insert(std::upper_bound(out.begin(), out.end(), h,
-                                         [](const ChannelHealth& a, const ChannelHealth& b) {
-                                           return a.channel < b.channel;
-                                         }),
-                        std::move(h));
-      }
-      it->failed_total = failed.getColumn(1).getInt64();
+      set_failed_total(out, failed.getColumn(0).getString(), failed.getColumn(1).getInt64());
     }
     return out;
   });

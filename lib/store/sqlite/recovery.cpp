@@ -2,11 +2,10 @@
 #include "store/sqlite/recovery.hpp"
 
 #include "store/encoding.hpp"
+#include "store/recovery_records.hpp"
 #include "store/sqlite/claims.hpp"
 #include "store/sqlite/codecs.hpp"
 #include "store/sqlite/events.hpp"
-
-#include "util/time.hpp"
 
 #include <fmt/format.h>
 
@@ -24,62 +23,6 @@ constexpr const char* k_attempt_columns = R"sql(
 constexpr const char* k_escalation_columns = R"sql(
   id, target_id, cause, targets, opened_at, resolved_at, failed_attempts, summary,
   command_result)sql";
-
-constexpr const char* k_interrupted_message =
-  "interrupted: the run ended before the attempt finished";
-
-RecoveryRun read_run(SQLite::Statement& q)
-{
-  RecoveryRun r;
-  r.id = q.getColumn(0).getInt64();
-  r.owner = q.getColumn(1).getString();
-  r.started_at = util::from_unix_ms(q.getColumn(2).getInt64());
-  r.completed_at = optional_time(q.getColumn(3));
-  r.status =
-      parse_or(parse_recovery_run_status(q.getColumn(4).getString()), RecoveryRunStatus::error);
-  r.interval = Duration(q.getColumn(5).getInt64());
-  r.assessed = q.getColumn(6).getInt();
-  r.unhealthy = q.getColumn(7).getInt();
-  r.attempted = q.getColumn(8).getInt();
-  r.recovered = q.getColumn(9).getInt();
-  r.failed = q.getColumn(10).getInt();
-  r.escalated = q.getColumn(11).getInt();
-  r.message = q.getColumn(12).getString();
-  return r;
-}
-
-RecoveryAttempt read_attempt(SQLite::Statement& q)
-{
-  RecoveryAttempt a;
-  a.id = q.getColumn(0).getInt64();
-  a.run_id = q.getColumn(1).getInt64();
-  a.target_id = q.getColumn(2).getString();
-  a.issue = parse_or(parse_recovery_issue(q.getColumn(3).getString()), RecoveryIssue::failing);
-  a.check_name = q.getColumn(4).getString();
-  a.phase = q.getColumn(5).getString();
-  a.action = q.getColumn(6).getString();
-  a.started_at = util::from_unix_ms(q.getColumn(7).getInt64());
-  a.completed_at = optional_time(q.getColumn(8));
-  a.result = parse_or(parse_attempt_result(q.getColumn(9).getString()), AttemptResult::failed);
-  a.message = q.getColumn(10).getString();
-  a.steps = decode_attempt_steps(q.getColumn(11).getString());
-  return a;
-}
-
-Escalation read_escalation(SQLite::Statement& q)
-{
-  Escalation e;
-  e.id = q.getColumn(0).getInt64();
-  e.target_id = q.getColumn(1).getString();
-  e.cause = q.getColumn(2).getString();
-  e.targets = decode_tags(q.getColumn(3).getString());
-  e.opened_at = util::from_unix_ms(q.getColumn(4).getInt64());
-  e.resolved_at = optional_time(q.getColumn(5));
-  e.failed_attempts = q.getColumn(6).getInt();
-  e.summary = q.getColumn(7).getString();
-  e.command_result = q.getColumn(8).getString();
-  return e;
-}
 
 // Inserts `attempt` (assigning its id) when it has none yet, else updates its row.
 void write_attempt(SQLite::Database& db, RecoveryAttempt& attempt)
@@ -149,26 +92,6 @@ void upsert_state(SQLite::Database& db, const RecoveryState& state)
   q.exec();
 }
 
-// The target whose counters clear_state deletes: the state's, else the attempt's, else the
-// resolved escalation's. "" when the write names none.
-std::string target_to_clear(SQLite::Database& db, const RecoveryWrite& write)
-{
-  if (write.state) {
-    return write.state->target_id;
-  }
-  if (write.attempt) {
-    return write.attempt->target_id;
-  }
-  if (write.resolve_escalation != 0) {
-    SQLite::Statement q(db, "SELECT target_id FROM escalations WHERE id = ?1");
-    q.bind(1, static_cast<int64_t>(write.resolve_escalation));
-    if (q.executeStep()) {
-      return q.getColumn(0).getString();
-    }
-  }
-  return "";
-}
-
 } // namespace
 
 std::int64_t Recovery::begin_run(const RecoveryRun& run)
@@ -226,7 +149,7 @@ void Recovery::finish_run(const RecoveryRun& run)
       WHERE run_id = ?1 AND result = 'running')sql");
     interrupt.bind(1, static_cast<int64_t>(run.id));
     bind_optional_time(interrupt, 2, run.completed_at);
-    interrupt.bind(3, k_interrupted_message);
+    interrupt.bind(3, k_interrupted_attempt_message);
     interrupt.exec();
     Claims::release_owner(db, run.owner);
     txn.commit();
@@ -244,7 +167,7 @@ std::optional<RecoveryRun> Recovery::last_run()
     if (!q.executeStep()) {
       return std::nullopt;
     }
-    return read_run(q);
+    return decode_recovery_run(StatementRow(q));
   });
 }
 
@@ -258,14 +181,7 @@ std::map<std::string, RecoveryState> Recovery::states()
              escalation_id
       FROM recovery_state)sql");
     while (q.executeStep()) {
-      RecoveryState s;
-      s.target_id = q.getColumn(0).getString();
-      s.failed_attempts = q.getColumn(1).getInt();
-      s.last_attempt_at = optional_time(q.getColumn(2));
-      s.next_attempt_at = optional_time(q.getColumn(3));
-      s.suspended_at = optional_time(q.getColumn(4));
-      s.reset_at = optional_time(q.getColumn(5));
-      s.escalation_id = q.getColumn(6).getInt64();
+      RecoveryState s = decode_recovery_state(StatementRow(q));
       out.emplace(s.target_id, s);
     }
     return out;
@@ -277,34 +193,40 @@ void Recovery::record(RecoveryWrite& write)
   SQLite::Database& db = m_connection.db();
   m_connection.guarded("recording a recovery", [&] {
     SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
-    if (write.attempt) {
-      write_attempt(db, *write.attempt);
-    }
-    if (write.open) {
-      insert_escalation(db, *write.open);
-      if (write.state) {
-        write.state->escalation_id = write.open->id;
-      }
-    }
-    if (write.resolve_escalation != 0) {
-      SQLite::Statement resolve(db, "UPDATE escalations SET resolved_at = ?2 WHERE id = ?1");
-      resolve.bind(1, static_cast<int64_t>(write.resolve_escalation));
-      bind_time(resolve, 2, write.resolved_at);
-      resolve.exec();
-    }
-    if (write.clear_state) {
-      SQLite::Statement clear(db, "DELETE FROM recovery_state WHERE target_id = ?1");
-      clear.bind(1, target_to_clear(db, write));
-      clear.exec();
-    } else if (write.state) {
-      upsert_state(db, *write.state);
-    }
-    if (!write.events.empty()) {
-      EventWriter events(db);
-      for (Event& event : write.events) {
-        events.write(txn, event);
-      }
-    }
+    apply_recovery_write(
+        write,
+        {.write_attempt = [&](RecoveryAttempt& attempt) { write_attempt(db, attempt); },
+         .open_escalation = [&](Escalation& escalation) { insert_escalation(db, escalation); },
+         .resolve_escalation =
+             [&](std::int64_t id, TimePoint resolved_at) {
+               SQLite::Statement resolve(db,
+                                         "UPDATE escalations SET resolved_at = ?2 WHERE id = ?1");
+               resolve.bind(1, static_cast<int64_t>(id));
+               bind_time(resolve, 2, resolved_at);
+               resolve.exec();
+             },
+         .escalation_target = [&](std::int64_t id) -> std::optional<std::string> {
+           SQLite::Statement q(db, "SELECT target_id FROM escalations WHERE id = ?1");
+           q.bind(1, static_cast<int64_t>(id));
+           if (!q.executeStep()) {
+             return std::nullopt;
+           }
+           return q.getColumn(0).getString();
+         },
+         .clear_state =
+             [&](const std::string& target_id) {
+               SQLite::Statement clear(db, "DELETE FROM recovery_state WHERE target_id = ?1");
+               clear.bind(1, target_id);
+               clear.exec();
+             },
+         .save_state = [&](const RecoveryState& state) { upsert_state(db, state); },
+         .write_events =
+             [&](std::vector<Event>& events) {
+               EventWriter writer(db);
+               for (Event& event : events) {
+                 writer.write(txn, event);
+               }
+             }});
     txn.commit();
   });
 }
@@ -328,7 +250,7 @@ std::vector<RecoveryAttempt> Recovery::recent_attempts(const std::string& target
     }
     q.bind(2, limit);
     while (q.executeStep()) {
-      out.push_back(read_attempt(q));
+      out.push_back(decode_recovery_attempt(StatementRow(q)));
     }
     return out;
   });
@@ -349,13 +271,7 @@ int Recovery::count_attempts(const std::string& target_id, TimePoint since)
 
 RecoveryCounts Recovery::counts(TimePoint since)
 {
-  RecoveryCounts out;
-  for (const auto& [target, counts] : counts_by_target(since)) {
-    out.succeeded += counts.succeeded;
-    out.failed += counts.failed;
-    out.interrupted += counts.interrupted;
-  }
-  return out;
+  return total_counts(counts_by_target(since));
 }
 
 std::map<std::string, RecoveryCounts> Recovery::counts_by_target(TimePoint since)
@@ -370,16 +286,8 @@ std::map<std::string, RecoveryCounts> Recovery::counts_by_target(TimePoint since
       GROUP BY target_id, result)sql");
     bind_time(q, 1, since);
     while (q.executeStep()) {
-      const auto result = parse_attempt_result(q.getColumn(1).getString());
-      const int n = q.getColumn(2).getInt();
-      RecoveryCounts& counts = out[q.getColumn(0).getString()];
-      if (result == AttemptResult::recovered) {
-        counts.succeeded += n;
-      } else if (result == AttemptResult::failed) {
-        counts.failed += n;
-      } else if (result == AttemptResult::interrupted) {
-        counts.interrupted += n;
-      }
+      tally_attempts(out[q.getColumn(0).getString()], q.getColumn(1).getString(),
+                     q.getColumn(2).getInt());
     }
     return out;
   });
@@ -394,7 +302,7 @@ std::vector<Escalation> Recovery::open_escalations()
                                         "ORDER BY opened_at, id",
                                         k_escalation_columns));
     while (q.executeStep()) {
-      out.push_back(read_escalation(q));
+      out.push_back(decode_escalation(StatementRow(q)));
     }
     return out;
   });
@@ -420,7 +328,7 @@ std::vector<Escalation> Recovery::recent_escalations(const std::string& target_i
     }
     q.bind(2, limit);
     while (q.executeStep()) {
-      out.push_back(read_escalation(q));
+      out.push_back(decode_escalation(StatementRow(q)));
     }
     return out;
   });

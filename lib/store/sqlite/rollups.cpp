@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "store/sqlite/rollups.hpp"
 
+#include "store/rollup_tally.hpp"
 #include "store/sqlite/codecs.hpp"
 #include "util/time.hpp"
 
@@ -12,25 +13,9 @@
 namespace hb::store::sqlite {
 namespace {
 
-constexpr std::int64_t k_hour_ms = 3'600'000;
-constexpr std::int64_t k_day_ms = 86'400'000;
-
-std::int64_t floor_to(std::int64_t ms, std::int64_t width)
-{
-  const std::int64_t r = ms % width;
-  return r < 0 ? ms - r - width : ms - r;
-}
-
 health::Tally read_tally(SQLite::Statement& q, int first)
 {
-  health::Tally t;
-  t.runs = q.getColumn(first).getInt64();
-  t.down = q.getColumn(first + 1).getInt64();
-  t.load_sum = q.getColumn(first + 2).getInt64();
-  t.load_count = q.getColumn(first + 3).getInt64();
-  t.latency_sum_ms = q.getColumn(first + 4).getInt64();
-  t.latency_max_ms = q.getColumn(first + 5).getInt64();
-  return t;
+  return tally_from_columns([&](int i) { return q.getColumn(first + i).getInt64(); });
 }
 
 // One kind of history row to prune: the table, the condition on a row (?1 is the cutoff), and
@@ -81,12 +66,11 @@ void add_to_rollups(SQLite::Database& db, const std::string& target_id, TimePoin
       load_sum = load_sum + excluded.load_sum, load_count = load_count + excluded.load_count,
       latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,
       latency_max_ms = max(latency_max_ms, excluded.latency_max_ms))sql");
-  const std::int64_t ms = util::to_unix_ms(at);
-  for (const auto& [resolution, width] :
-       {std::pair{"hour", k_hour_ms}, std::pair{"day", k_day_ms}}) {
+  for (const auto& [resolution, bucket] :
+       {std::pair{"hour", hour_bucket(at)}, std::pair{"day", day_bucket(at)}}) {
     upsert.bind(1, target_id);
     upsert.bind(2, resolution);
-    upsert.bind(3, static_cast<int64_t>(floor_to(ms, width)));
+    upsert.bind(3, static_cast<int64_t>(bucket));
     upsert.bind(4, static_cast<int64_t>(tally.runs));
     upsert.bind(5, static_cast<int64_t>(tally.down));
     upsert.bind(6, static_cast<int64_t>(tally.load_sum));
@@ -100,15 +84,6 @@ void add_to_rollups(SQLite::Database& db, const std::string& target_id, TimePoin
 
 std::map<std::string, health::Tally> Rollups::tallies(TimePoint since, TimePoint until)
 {
-  const std::int64_t from = floor_to(util::to_unix_ms(since), k_hour_ms);
-  const std::int64_t to = floor_to(util::to_unix_ms(until), k_hour_ms) + k_hour_ms;
-  // Whole days inside [from, to) come from the daily rows; the hours before the first of them
-  // and after the last from the hourly rows.
-  std::int64_t first_day = floor_to(from, k_day_ms);
-  if (first_day < from) {
-    first_day += k_day_ms;
-  }
-  const std::int64_t last_day = floor_to(to, k_day_ms);  // exclusive
   return m_connection.guarded("reading roll-ups", [&] {
     std::map<std::string, health::Tally> out;
     SQLite::Statement q(m_connection.db(), R"sql(
@@ -116,24 +91,14 @@ std::map<std::string, health::Tally> Rollups::tallies(TimePoint since, TimePoint
              sum(latency_sum_ms), max(latency_max_ms)
       FROM rollups WHERE resolution = ?1 AND bucket >= ?2 AND bucket < ?3
       GROUP BY target_id)sql");
-    const auto add = [&](const char* resolution, std::int64_t a, std::int64_t b) {
-      if (a >= b) {
-        return;
-      }
-      q.bind(1, resolution);
-      q.bind(2, static_cast<int64_t>(a));
-      q.bind(3, static_cast<int64_t>(b));
+    for (const RollupRange& range : tally_ranges(since, until)) {
+      q.bind(1, range.resolution);
+      q.bind(2, static_cast<int64_t>(range.from));
+      q.bind(3, static_cast<int64_t>(range.to));
       while (q.executeStep()) {
         out[q.getColumn(0).getString()] += read_tally(q, 1);
       }
       q.reset();
-    };
-    if (first_day < last_day) {
-      add("day", first_day, last_day);
-      add("hour", from, first_day);
-      add("hour", last_day, to);
-    } else {
-      add("hour", from, to);
     }
     return out;
   });
@@ -143,35 +108,26 @@ std::map<std::string, std::vector<std::pair<TimePoint, health::Tally>>>
 Rollups::hourly(TimePoint since, TimePoint until)
 {
   return m_connection.guarded("reading roll-ups", [&] {
-    std::map<std::string, std::vector<std::pair<TimePoint, health::Tally>>> out;
     SQLite::Statement q(m_connection.db(), R"sql(
       SELECT target_id, bucket, runs, down, load_sum, load_count, latency_sum_ms, latency_max_ms
       FROM rollups WHERE resolution = 'hour' AND bucket >= ?1 AND bucket < ?2
       ORDER BY bucket)sql");
-    q.bind(1, static_cast<int64_t>(floor_to(util::to_unix_ms(since), k_hour_ms)));
+    q.bind(1, static_cast<int64_t>(hour_bucket(since)));
     q.bind(2, static_cast<int64_t>(util::to_unix_ms(until)));
-    // Rows come in bucket order, the targets interleaved: the target's vector is looked up
-    // with a reused key (no allocation per row).
-    std::string id;
+    HourlySeries series;
     while (q.executeStep()) {
-      const SQLite::Column column = q.getColumn(0);
-      id.assign(column.getText(), static_cast<std::size_t>(column.getBytes()));
-      auto it = out.find(id);
-      if (it == out.end()) {
-        it = out.emplace(id, std::vector<std::pair<TimePoint, health::Tally>>{}).first;
-      }
-      it->second.emplace_back(util::from_unix_ms(q.getColumn(1).getInt64()), read_tally(q, 2));
+      const SQLite::Column id = q.getColumn(0);
+      series.add(std::string_view(id.getText(), static_cast<std::size_t>(id.getBytes())),
+                 util::from_unix_ms(q.getColumn(1).getInt64()), read_tally(q, 2));
     }
-    return out;
+    return series.take();
   });
 }
 
 PruneReport Rollups::prune(const Retention& retention, TimePoint now, Duration budget)
 {
   using SteadyClock = std::chrono::steady_clock;
-  const auto started = SteadyClock::now();
-  const auto deadline = started + budget;
-  constexpr auto k_target = std::chrono::milliseconds(50);
+  const auto deadline = SteadyClock::now() + budget;
   PruneReport report;
   report.started_at = now;
   SQLite::Database& db = m_connection.db();
@@ -211,7 +167,7 @@ PruneReport Rollups::prune(const Retention& retention, TimePoint now, Duration b
         report.longest_checkpoint, std::chrono::duration_cast<Duration>(SteadyClock::now() - t0));
   };
 
-  bool out_of_time = false;
+  report.complete = true;
   for (const PruneTarget& target : k_prune_targets) {
     const std::int64_t cutoff = util::to_unix_ms(now - retention.*(target.keep));
     std::string condition = target.condition;
@@ -229,45 +185,22 @@ PruneReport Rollups::prune(const Retention& retention, TimePoint now, Duration b
             : fmt::format("DELETE FROM {0} WHERE {1} IN (SELECT {1} FROM {0} WHERE {2} "
                           "ORDER BY {1} LIMIT ?2)",
                           target.table, target.key, condition);
-    long long batch = 500;
-    while (true) {
-      if (SteadyClock::now() >= deadline) {
-        out_of_time = true;
-        break;
-      }
-      const auto t0 = SteadyClock::now();
-      const long long deleted = m_connection.guarded("pruning history", [&] {
+    const auto delete_batch = [&](long long limit) {
+      return m_connection.guarded("pruning history", [&] {
         SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement del(db, sql);
         del.bind(1, static_cast<int64_t>(cutoff));
-        del.bind(2, static_cast<int64_t>(batch));
+        del.bind(2, static_cast<int64_t>(limit));
         const long long n = del.exec();
         txn.commit();
         return n;
       });
-      const auto took = std::chrono::duration_cast<Duration>(SteadyClock::now() - t0);
-      checkpoint();
-      ++report.batches;
-      report.longest_batch = std::max(report.longest_batch, took);
-      report.slow_batches += took > Duration(100) ? 1 : 0;
-      report.*(target.count) += deleted;
-      if (deleted < batch) {
-        break;
-      }
-      // Aim each transaction at ~50 ms of lock: grow while faster, shrink while slower.
-      // Capped at 4,000 rows: a bench batch of tens of thousands (an execution takes its check
-      // results with it) once held the lock for 930 ms.
-      if (took < k_target / 2) {
-        batch = std::min<long long>(batch * 2, 4'000);
-      } else if (took > k_target) {
-        batch = std::max<long long>(batch / 4, 50);
-      }
-    }
-    if (out_of_time) {
+    };
+    if (!delete_in_batches(report, target.count, deadline, delete_batch, checkpoint)) {
+      report.complete = false;
       break;
     }
   }
-  report.complete = !out_of_time;
 
   m_connection.guarded("recording a prune", [&] {
     SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -280,13 +213,9 @@ PruneReport Rollups::prune(const Retention& retention, TimePoint now, Duration b
       q.bind(2);
     }
     q.bind(3, static_cast<int64_t>(report.total()));
-    q.bind(4, fmt::format("executions {}, task runs {}, job runs {}, beats {}, notifications {}, "
-                          "pulses {}, hourly roll-ups {}, daily roll-ups {}; {} batches, longest "
-                          "{} ms ({} over 100 ms), longest checkpoint {} ms",
-                          report.executions, report.task_runs, report.job_runs, report.beats,
-                          report.notifications, report.pulses, report.hourly, report.daily,
-                          report.batches, report.longest_batch.count(), report.slow_batches,
-                          report.longest_checkpoint.count()));
+    // The checkpoints between the batches are SQLite's alone.
+    q.bind(4, prune_summary(report) + fmt::format(", longest checkpoint {} ms",
+                                                  report.longest_checkpoint.count()));
     q.exec();
     txn.commit();
   });
