@@ -5,10 +5,14 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <random>
 
 namespace hb::util {
 namespace {
@@ -18,8 +22,39 @@ struct LogSettings {
   LogFormat format = LogFormat::text;
   LogLevel min_level = LogLevel::notice;
   bool progress_shown = false;  // a text progress line without a newline is on stderr
+  bool journal = false;         // stderr is systemd's journal stream: lines carry "<N>"
+  std::string run_id;           // this process's run, in every JSON line
+  nlohmann::json labels;        // the JSON lines' logging.googleapis.com/labels
   std::mutex mutex;
 };
+
+// Whether stderr is connected to the journal: systemd sets JOURNAL_STREAM to the device and
+// inode of the stream it gave the service, and a service's child with its stderr redirected
+// elsewhere inherits the variable, so both must match (sd_journal_stream_fd(3)).
+bool stderr_is_journal()
+{
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) {
+    return false;
+  }
+  std::uintmax_t device = 0;
+  std::uintmax_t inode = 0;
+  if (std::sscanf(stream, "%" SCNuMAX ":%" SCNuMAX, &device, &inode) != 2) {
+    return false;
+  }
+  struct stat st {};
+  return ::fstat(STDERR_FILENO, &st) == 0 && static_cast<std::uintmax_t>(st.st_dev) == device
+         && static_cast<std::uintmax_t>(st.st_ino) == inode;
+}
+
+// A random id for this process's run, so that the JSON lines of one run can be picked out of
+// many hosts' and runs' logs.
+std::string new_run_id()
+{
+  std::random_device entropy;
+  std::uint64_t id = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
+  return fmt::format("{:016x}", id);
+}
 
 // Sequences for a terminal: back to the start of the line, then erase it.
 constexpr std::string_view k_clear_line = "\r\033[K";
@@ -62,6 +97,24 @@ std::string_view level_word(LogLevel level)
   return "info";
 }
 
+// syslog's priority of `level` (sd-daemon(3)): what journald reads from a "<N>" prefix.
+int syslog_priority(LogLevel level)
+{
+  switch (level) {
+  case LogLevel::debug:
+    return 7;
+  case LogLevel::info:
+    return 6;
+  case LogLevel::notice:
+    return 5;
+  case LogLevel::warning:
+    return 4;
+  case LogLevel::error:
+    return 3;
+  }
+  return 6;
+}
+
 std::string_view severity_name(LogLevel level)
 {
   switch (level) {
@@ -88,6 +141,20 @@ void configure_logging(std::string tool, LogFormat format, LogLevel min_level)
   s.tool = std::move(tool);
   s.format = format;
   s.min_level = min_level;
+  s.journal = stderr_is_journal();
+  if (s.run_id.empty()) {
+    s.run_id = new_run_id();
+  }
+  s.labels = {{"tool", s.tool}, {"run_id", s.run_id}};
+  // A Cloud Run job's execution and task, when it runs in one: which retry wrote the line.
+  for (const auto& [variable, label] : {std::pair{"CLOUD_RUN_JOB", "job"},
+                                        std::pair{"CLOUD_RUN_EXECUTION", "execution"},
+                                        std::pair{"CLOUD_RUN_TASK_INDEX", "task_index"},
+                                        std::pair{"CLOUD_RUN_TASK_ATTEMPT", "task_attempt"}}) {
+    if (const char* value = std::getenv(variable); value != nullptr && *value != '\0') {
+      s.labels[label] = value;
+    }
+  }
 }
 
 LogFormat detect_log_format()
@@ -114,11 +181,26 @@ void write_line(LogSettings& s, LogLevel level, std::string_view message)
     nlohmann::json entry{{"severity", severity_name(level)},
                          {"message", message},
                          {"time", format_rfc3339(SystemClock().now())},
-                         {"logging.googleapis.com/labels", {{"tool", s.tool}}}};
+                         {"run_id", s.run_id},
+                         {"logging.googleapis.com/labels",
+                          s.labels.is_null() ? nlohmann::json{{"tool", s.tool}} : s.labels}};
     line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
     clear_progress(s);
     line = fmt::format("{}: {}: {}", s.tool, level_word(level), message);
+  }
+  if (s.journal) {
+    // journald reads the priority of each line from its "<N>" prefix (and strips it), so that
+    // `journalctl -p warning` shows the warnings and errors.
+    const std::string prefix = fmt::format("<{}>", syslog_priority(level));
+    std::string prefixed = prefix;
+    for (const char c : line) {
+      prefixed += c;
+      if (c == '\n') {
+        prefixed += prefix;
+      }
+    }
+    line = std::move(prefixed);
   }
   line += '\n';
   write_stderr(line);
@@ -138,6 +220,10 @@ void log_progress(std::string_view message)
   auto& s = settings();
   std::lock_guard lock(s.mutex);
   if (s.format == LogFormat::json) {
+    write_line(s, LogLevel::info, message);
+    return;
+  }
+  if (s.journal) {  // not a terminal: no line redrawn in place
     write_line(s, LogLevel::info, message);
     return;
   }

@@ -11,7 +11,10 @@ enum class LogFormat { text, json };
 
 // Process-wide logging to stderr (results go to stdout). Configured once by the tool at start:
 // text lines "hb-pulse: warning: ..." for people and cron mail, or JSON lines with `severity`,
-// `message` and `time` (the fields Cloud Logging reads) for Cloud Run and Kubernetes.
+// `message` and `time` (the fields Cloud Logging reads), the run's random `run_id`, and labels
+// (the tool, the run id, a Cloud Run job's execution and task) for Cloud Run and Kubernetes.
+// When stderr is systemd's journal stream ($JOURNAL_STREAM), every line starts with its syslog
+// priority ("<4>hb-pulse: warning: ..."), which journald reads and strips.
 void configure_logging(std::string tool, LogFormat format, LogLevel min_level);
 
 // The format for --log-format auto: json under Cloud Run or Kubernetes, else text.

@@ -4,6 +4,7 @@
 #include "e2e_helpers.hpp"
 
 #include <chrono>
+#include <sstream>
 #include <csignal>
 #include <thread>
 
@@ -515,9 +516,71 @@ TEST_CASE("hb-pulse --log-format json writes one JSON object per line on stderr"
   CHECK(line["message"].get<std::string>().rfind("heartbeat.json: targets[0].id: expected", 0) == 0);
   CHECK(line["logging.googleapis.com/labels"]["tool"] == "hb-pulse");
   CHECK(line["time"].is_string());
-  // Chosen automatically under Cloud Run.
-  const auto cloud = ws.pulse({}, "", {{"CLOUD_RUN_JOB", "hb-pulse"}});
-  CHECK(json::parse(cloud.err.substr(0, cloud.err.find('\n')))["severity"] == "ERROR");
+  // Each run has its own id, in the line and in its labels.
+  const std::string run_id = line["run_id"];
+  CHECK(run_id.size() == 16);
+  CHECK(line["logging.googleapis.com/labels"]["run_id"] == run_id);
+  const auto again = json::parse(ws.pulse({"--log-format", "json"}).err);
+  CHECK(again["run_id"] != run_id);
+  // Chosen automatically under Cloud Run, with the job's execution and task in the labels.
+  const auto cloud = ws.pulse({}, "", {{"CLOUD_RUN_JOB", "hb-pulse"},
+                                       {"CLOUD_RUN_EXECUTION", "hb-pulse-x7k2p"},
+                                       {"CLOUD_RUN_TASK_INDEX", "0"},
+                                       {"CLOUD_RUN_TASK_ATTEMPT", "2"}});
+  const auto cloud_line = json::parse(cloud.err.substr(0, cloud.err.find('\n')));
+  CHECK(cloud_line["severity"] == "ERROR");
+  const json labels = cloud_line["logging.googleapis.com/labels"];
+  CHECK(labels["job"] == "hb-pulse");
+  CHECK(labels["execution"] == "hb-pulse-x7k2p");
+  CHECK(labels["task_index"] == "0");
+  CHECK(labels["task_attempt"] == "2");
+}
+
+TEST_CASE("under systemd every stderr line carries its syslog priority for journald")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(config_text(json::array({json{{"id", "api"},
+                                                {"checks", json::array({json{
+                                                  {"name", "up"},
+                                                  {"type", "command"},
+                                                  {"command", {"/bin/true"}}}})}}})));
+  // systemd sets JOURNAL_STREAM to the device and inode of the stream it connects stderr to.
+  const std::filesystem::path err = ws.dir / "stderr.txt";
+  const std::filesystem::path out = ws.dir / "stdout.txt";
+  auto run = [&](std::vector<std::string> args, const std::string& journal_stream) {
+    std::vector<std::string> all{"--config", ws.config, "--db", ws.db};
+    all.insert(all.end(), args.begin(), args.end());
+    ws.dir.write("stderr.txt", "");
+    struct stat st {};
+    REQUIRE(::stat(err.c_str(), &st) == 0);
+    const std::string stream =
+      journal_stream.empty() ? std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)
+                             : journal_stream;
+    const pid_t pid = spawn_tool("hb-pulse", all, {{"JOURNAL_STREAM", stream}}, out, err);
+    wait_exit(pid);
+    return read_file(err);
+  };
+
+  // -v: info lines are <6>; a usage error is <3>.
+  const std::string verbose = run({"-v"}, "");
+  INFO(verbose);
+  REQUIRE(!verbose.empty());
+  std::istringstream lines(verbose);
+  for (std::string line; std::getline(lines, line);) {
+    CHECK(line.rfind("<6>hb-pulse: info: ", 0) == 0);
+  }
+  CHECK(run({"--fail-on", "sideways"}, "").rfind("<3>hb-pulse: error: ", 0) == 0);
+  // JSON lines too: journald strips the prefix and keeps the object.
+  const std::string json_lines = run({"-v", "--log-format", "json"}, "");
+  REQUIRE(json_lines.rfind("<6>{", 0) == 0);
+  CHECK(json::parse(json_lines.substr(3, json_lines.find('\n') - 3))["severity"] == "INFO");
+
+  // A child of a service whose stderr goes elsewhere inherits JOURNAL_STREAM: no prefix then.
+  const std::string elsewhere = run({"-v"}, "1:2");
+  REQUIRE(!elsewhere.empty());
+  CHECK(elsewhere.rfind("hb-pulse: info: ", 0) == 0);
+  CHECK(elsewhere.find("<6>") == std::string::npos);
 }
 
 TEST_CASE("hb-pulse --log-format json reports a usage error as JSON")
