@@ -110,8 +110,38 @@ int plugin_unknown(const std::string& message)
 
 } // namespace
 
+namespace {
+
+// What every tool's --help ends with (and so its man page, made from it by help2man: each
+// "Heading:" a section).
+constexpr const char* k_common_footer = R"(
+Environment:
+  HB_CONFIG          the config file, when --config is not given
+  HB_DB              the database (a SQLite file or postgresql://...), when --db is not given
+  HB_NOW             run as if it were that instant (RFC 3339: tests, replaying an incident)
+  HEARTBEAT_ENABLED  false, 0, no or off: every heartbeat tool does nothing and exits 0
+  NO_COLOR           no colours, whatever --color auto would choose
+  PGPASSFILE, PGPASSWORD
+                     the PostgreSQL password, read by libpq (never give it in the location)
+  JOURNAL_STREAM     set by systemd: log lines then carry journald's priorities
+
+Files:
+  /etc/heartbeat/heartbeat.json
+                     the config, when neither --config, HB_CONFIG nor ./heartbeat.json is
+  /var/lib/heartbeat/heartbeat.db
+                     the database of the packaged config, and root's default
+  ~/.local/state/heartbeat/heartbeat.db
+                     another user's default database (under $XDG_STATE_HOME when set)
+
+See also:
+  hb-pulse(1), hb-beat(1), hb-status(1), hb-recover(1), hb-notify(1), hb-diagnose(1),
+  hb-migrate(1); the guides in /usr/share/doc/heartbeat/ (configuration.md, operations.md).)";
+
+} // namespace
+
 void add_common_options(CLI::App& app, CommonOptions& options, HasJson has_json)
 {
+  app.footer(k_common_footer);
   app.set_version_flag("--version", std::string(app.get_name()) + " " + HB_VERSION);
   app.add_option("-c,--config", options.config,
                  "Config file (default: $HB_CONFIG, ./heartbeat.json, /etc/heartbeat/heartbeat.json)");

@@ -33,8 +33,14 @@ to the job. If the database cannot be written the job still runs; the problem go
 Targets are read from the database, where hb-pulse syncs them from the config; a target not yet
 there is looked up in the config. --create records beats for a target no config declares.
 
-Exit codes: 0 recorded; 64 usage; 65 unknown target or one that takes no beats; 74 database
-error; 75 database busy, try again; 78 configuration error; the job's own code in wrapper form.)";
+Exit status:
+  0         recorded
+  64        usage error
+  65        an unknown target, or one that takes no beats
+  74        database error
+  75        the database is busy: try again
+  78        configuration error
+  other     in wrapper form, the job's own exit status)";
 
 struct Options {
   std::string target;

@@ -31,8 +31,13 @@ Examples:
   hb-diagnose --json              as JSON (schema: docs/schema/hb-diagnose.schema.json)
   hb-diagnose --integrity         also run the integrity check on a large database
 
-Exit codes: 0 no finding at or above --severity, 1 warnings, 2 critical findings;
-64 usage; 65 unknown target; 74 database error.)";
+Exit status:
+  0         no finding at or above --severity
+  1         warnings
+  2         critical findings
+  64        usage error
+  65        an unknown target
+  74        database error)";
 
 } // namespace
 

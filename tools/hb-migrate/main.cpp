@@ -31,9 +31,12 @@ Examples:
       copy the database the other tools use (--db, HB_DB, the config, or the default)
   hb-migrate --from /var/lib/heartbeat/heartbeat.db --to postgresql://hb@db/heartbeat --json
 
-Exit codes: 0 copied; 64 usage; 65 no source database, or the target already holds data;
-74 database error; 75 temporary failure (the server is unreachable: nothing was copied).
-Set HEARTBEAT_ENABLED=false to turn every heartbeat tool into a no-op.)";
+Exit status:
+  0         copied
+  64        usage error
+  65        no source database, or the target already holds data
+  74        database error
+  75        temporary failure (the server is unreachable): nothing was copied)";
 
 } // namespace
 

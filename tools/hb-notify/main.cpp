@@ -32,9 +32,13 @@ Examples:
   hb-notify --json              the outcome as JSON
   hb-notify --budget 30s        start no new send after 30 seconds
 
-Exit codes: 0 delivery ran (failed notifications are recorded, see hb-status); 64 usage;
-74 database error; 75 temporary failure; 78 configuration error; 130/143 interrupted.
-Set HEARTBEAT_ENABLED=false to turn every heartbeat tool into a no-op.)";
+Exit status:
+  0         the delivery ran (failed notifications are recorded: see hb-status)
+  64        usage error
+  74        database error
+  75        temporary failure: try again
+  78        configuration error
+  130, 143  interrupted by SIGINT, SIGTERM)";
 
 } // namespace
 

@@ -33,9 +33,14 @@ Examples:
   hb-pulse --force --fail-on alert      CI smoke check: exit 2 when any target alerts
   HB_NOW=2026-02-18T14:05:00Z hb-pulse  run as if it were that instant (testing, replays)
 
-Exit codes: 0 pulse ran; 1/2 with --fail-on (warning / alert or error); 64 usage;
-74 database error; 75 temporary failure; 78 configuration error; 130/143 interrupted.
-Set HEARTBEAT_ENABLED=false to turn every heartbeat tool into a no-op.)";
+Exit status:
+  0         the pulse ran, whatever it found
+  1, 2      with --fail-on: a target ran at warning (1), or at alert or error (2)
+  64        usage error
+  74        database error
+  75        temporary failure: try again
+  78        configuration error
+  130, 143  interrupted by SIGINT, SIGTERM)";
 
 struct PulseCliOptions {
   hb::tools::CommonOptions common;

@@ -39,9 +39,13 @@ Examples:
   hb-recover --force --target api ignore the backoff (not the restart budget)
   hb-recover --reset api          clear api's counters: resume automatic recovery
 
-Exit codes: 0 the run completed (whatever it found); 64 usage; 74 database error; 75 temporary
-failure; 78 configuration error; 130/143 interrupted.
-Set HEARTBEAT_ENABLED=false to turn every heartbeat tool into a no-op.)";
+Exit status:
+  0         the run completed, whatever it found
+  64        usage error
+  74        database error
+  75        temporary failure: try again
+  78        configuration error
+  130, 143  interrupted by SIGINT, SIGTERM)";
 
 } // namespace
 

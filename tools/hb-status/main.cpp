@@ -45,13 +45,19 @@ Examples:
                             false positives, notifications sent and failed; with --json as JSON
   HB_NOW=2026-02-18T14:05:00Z hb-status   as seen at that instant
 
-Exit codes follow the Nagios convention on the worst state shown: 0 all healthy, 1 warning,
-2 failing or the pulse is stale/failed, 3 no data yet; 64 usage; 65 unknown target;
-74 database error; 78 configuration error.
---nagios exits only 0-3: every error is 3 with "HEARTBEAT UNKNOWN - <reason>" on stdout.
---prometheus exits 0 once the metrics are written (the state is in hb_status_exit_code);
-74 when FILE cannot be written; --html likewise. Metrics and perfdata: docs/operations.md.
---report exits 0 once printed.)";
+Exit status:
+  0         all healthy (the Nagios convention, on the worst state shown)
+  1         a warning
+  2         failing, or the pulse is stale or failed
+  3         no data yet
+  64        usage error
+  65        an unknown target
+  74        database error
+  78        configuration error
+  --nagios  exits only 0-3: every error is 3, with "HEARTBEAT UNKNOWN - <reason>" on stdout
+  --prometheus, --html
+            0 once written (the state is in hb_status_exit_code), 74 when FILE cannot be
+  --report  0 once printed)";
 
 } // namespace
 
