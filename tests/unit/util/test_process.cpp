@@ -145,7 +145,8 @@ void relay_to_bits(int signal)
 // Waits until `file` has content; for threads, where Catch2's REQUIRE must not be used.
 bool wait_for_content(const fs::path& file)
 {
-  for (int i = 0; i < 200; ++i) {
+  // Up to 30 s: on a loaded machine a shell can take seconds to get to its first commands.
+  for (int i = 0; i < 3000; ++i) {
     if (!read_file(file).empty()) {
       return true;
     }
@@ -721,14 +722,18 @@ TEST_CASE("run_process")
 
   SECTION("relay_signals passes a signal on and lets the child decide how to end")
   {
+    ScratchDir dir;
+    const fs::path ready = dir.path() / "ready";
     std::atomic<std::uint64_t> relay{0};
-    ProcessSpec spec = shell("trap 'echo got-term; sleep 0.2; exit 7' TERM; "
-                             "while :; do sleep 0.05; done");
+    // The signal goes once the trap is set (a fixed delay lost that race on a loaded machine).
+    ProcessSpec spec = shell("trap 'echo got-term; sleep 0.2; exit 7' TERM; echo 1 > '" +
+                             ready.string() + "'; while :; do sleep 0.05; done");
     spec.relay_signals = &relay;
     spec.stderr_mode = ProcessSpec::Stderr::separate; // the shell's "Terminated" for its sleep
     spec.timeout = 60s;
     spec.kill_grace = 50ms; // a SIGKILL would come long before "exit 7"
     std::thread sender([&] {
+      wait_for_content(ready);
       std::this_thread::sleep_for(200ms);
       relay.fetch_or(std::uint64_t{1} << SIGTERM);
     });
@@ -766,16 +771,20 @@ TEST_CASE("run_process")
   {
     ScratchDir dir;
     const fs::path pid_file = dir.path() / "grandchild.pid";
+    const fs::path grandchild_ready = dir.path() / "grandchild.ready";
+    const fs::path parent_ready = dir.path() / "parent.ready";
     std::atomic<std::uint64_t> relay{0};
     // Not SIGINT: a background job of a non-interactive shell ignores it and cannot trap it.
-    ProcessSpec spec = shell("sh -c 'trap \"echo grandchild-usr1; exit 0\" USR1; "
-                             "while :; do sleep 0.05; done' & echo $! > '" +
-                             pid_file.string() + "'; trap 'wait; exit 4' USR1; wait");
+    // Each shell says when its trap is set; the signal goes once both have.
+    ProcessSpec spec = shell("sh -c 'trap \"echo grandchild-usr1; exit 0\" USR1; echo 1 > \"$0\"; "
+                             "while :; do sleep 0.05; done' '" + grandchild_ready.string() +
+                             "' & echo $! > '" + pid_file.string() +
+                             "'; trap 'wait; exit 4' USR1; echo 1 > '" + parent_ready.string() +
+                             "'; wait");
     spec.relay_signals = &relay;
     spec.stderr_mode = ProcessSpec::Stderr::separate;
     std::thread sender([&] {
-      if (wait_for_content(pid_file)) {
-        std::this_thread::sleep_for(100ms);
+      if (wait_for_content(grandchild_ready) && wait_for_content(parent_ready)) {
         relay.fetch_or(std::uint64_t{1} << SIGUSR1);
       }
     });
@@ -795,12 +804,15 @@ TEST_CASE("run_process")
     struct sigaction old_action {};
     ::sigaction(SIGUSR1, &relay_action, &old_action);
     g_caught_signals = 0;
-    ProcessSpec spec = shell("trap 'echo got-usr1; exit 9' USR1; while :; do sleep 0.05; done");
+    ScratchDir dir;
+    const fs::path ready = dir.path() / "ready";
+    ProcessSpec spec = shell("trap 'echo got-usr1; exit 9' USR1; echo 1 > '" + ready.string() +
+                             "'; while :; do sleep 0.05; done");
     spec.relay_signals = &g_caught_signals;
     spec.stderr_mode = ProcessSpec::Stderr::separate;
     spec.timeout = 60s;
-    std::thread sender([] {
-      std::this_thread::sleep_for(200ms);
+    std::thread sender([&] {
+      wait_for_content(ready);
       ::kill(::getpid(), SIGUSR1);
     });
     const ProcessResult result = run_process(spec);
