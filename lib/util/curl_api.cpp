@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "util/curl_api.hpp"
 
-#include <dlfcn.h>
+#include "util/shared_library.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,57 +38,43 @@ void unlock_share(CURL* /*handle*/, curl_lock_data data, void* /*user*/)
 // The soname the build linked against before loading became lazy: libcurl4's ABI.
 constexpr const char* k_curl_library = "libcurl.so.4";
 
-template <typename Function>
-bool resolve(void* library, const char* name, Function& out, std::string& error)
-{
-  void* symbol = dlsym(library, name);
-  if (symbol == nullptr) {
-    error = fmt::format("{} has no {}", k_curl_library, name);
-    return false;
-  }
-  out = reinterpret_cast<Function>(symbol);
-  return true;
-}
-
 CurlLoad load_curl()
 {
   CurlLoad result;
   // Never closed: thread-local handles are cleaned up during thread exit, after static
   // destructors may have run.
-  void* library = dlopen(k_curl_library, RTLD_NOW | RTLD_LOCAL);
-  if (library == nullptr) {
-    const char* why = dlerror();
-    result.error = fmt::format("cannot load {} (is libcurl4 installed?): {}", k_curl_library,
-                               why != nullptr ? why : "?");
+  SharedLibrary library(k_curl_library, "libcurl4");
+  if (!library.loaded()) {
+    result.error = library.error();
     return result;
   }
   auto api = std::make_unique<Curl>(); // released (leaked on purpose, like the library) once usable
-  std::string& error = result.error;
-  const bool ok = resolve(library, "curl_global_init", api->global_init, error) &&
-                  resolve(library, "curl_share_init", api->share_init, error) &&
-                  resolve(library, "curl_share_setopt", api->share_setopt, error) &&
-                  resolve(library, "curl_share_cleanup", api->share_cleanup, error) &&
-                  resolve(library, "curl_multi_init", api->multi_init, error) &&
-                  resolve(library, "curl_multi_cleanup", api->multi_cleanup, error) &&
-                  resolve(library, "curl_multi_add_handle", api->multi_add_handle, error) &&
-                  resolve(library, "curl_multi_remove_handle", api->multi_remove_handle, error) &&
-                  resolve(library, "curl_multi_perform", api->multi_perform, error) &&
-                  resolve(library, "curl_multi_poll", api->multi_poll, error) &&
-                  resolve(library, "curl_multi_info_read", api->multi_info_read, error) &&
-                  resolve(library, "curl_easy_init", api->easy_init, error) &&
-                  resolve(library, "curl_easy_cleanup", api->easy_cleanup, error) &&
-                  resolve(library, "curl_easy_reset", api->easy_reset, error) &&
-                  resolve(library, "curl_easy_setopt", api->easy_setopt, error) &&
-                  resolve(library, "curl_easy_getinfo", api->easy_getinfo, error) &&
-                  resolve(library, "curl_easy_strerror", api->easy_strerror, error) &&
-                  resolve(library, "curl_url", api->url, error) &&
-                  resolve(library, "curl_url_cleanup", api->url_cleanup, error) &&
-                  resolve(library, "curl_url_set", api->url_set, error) &&
-                  resolve(library, "curl_url_get", api->url_get, error) &&
-                  resolve(library, "curl_free", api->free, error) &&
-                  resolve(library, "curl_slist_append", api->slist_append, error) &&
-                  resolve(library, "curl_slist_free_all", api->slist_free_all, error);
+  const bool ok = library.resolve("curl_global_init", api->global_init) &&
+                  library.resolve("curl_share_init", api->share_init) &&
+                  library.resolve("curl_share_setopt", api->share_setopt) &&
+                  library.resolve("curl_share_cleanup", api->share_cleanup) &&
+                  library.resolve("curl_multi_init", api->multi_init) &&
+                  library.resolve("curl_multi_cleanup", api->multi_cleanup) &&
+                  library.resolve("curl_multi_add_handle", api->multi_add_handle) &&
+                  library.resolve("curl_multi_remove_handle", api->multi_remove_handle) &&
+                  library.resolve("curl_multi_perform", api->multi_perform) &&
+                  library.resolve("curl_multi_poll", api->multi_poll) &&
+                  library.resolve("curl_multi_info_read", api->multi_info_read) &&
+                  library.resolve("curl_easy_init", api->easy_init) &&
+                  library.resolve("curl_easy_cleanup", api->easy_cleanup) &&
+                  library.resolve("curl_easy_reset", api->easy_reset) &&
+                  library.resolve("curl_easy_setopt", api->easy_setopt) &&
+                  library.resolve("curl_easy_getinfo", api->easy_getinfo) &&
+                  library.resolve("curl_easy_strerror", api->easy_strerror) &&
+                  library.resolve("curl_url", api->url) &&
+                  library.resolve("curl_url_cleanup", api->url_cleanup) &&
+                  library.resolve("curl_url_set", api->url_set) &&
+                  library.resolve("curl_url_get", api->url_get) &&
+                  library.resolve("curl_free", api->free) &&
+                  library.resolve("curl_slist_append", api->slist_append) &&
+                  library.resolve("curl_slist_free_all", api->slist_free_all);
   if (!ok) {
+    result.error = library.error();
     return result;
   }
   if (const CURLcode code = api->global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK) {
