@@ -663,3 +663,74 @@ TEST_CASE("hb-status --nagios: a user who may only read the database gets the re
   }
   ::chmod(data.c_str(), 0755);
 }
+
+TEST_CASE("hb-status: a database created in a folder only its group may enter is read by that group with no chmod", "[sqlite]")
+{
+  Workspace ws;
+  INFO("workspace: " << ws.dir.path());
+  ws.write_config(fleet_config());
+  const bool root = ::geteuid() == 0;
+  gid_t group_id = ::getegid();
+  if (root) {
+    if (const group* nogroup = ::getgrnam("nogroup")) {
+      group_id = nogroup->gr_gid;
+    } else {
+      group_id = 65534;
+    }
+  }
+  // The folder's mode decides the database's: 0640 where only the owner and the group may enter
+  // (the package's /var/lib/heartbeat), 0600 anywhere else. The umask does not widen it.
+  struct Case {
+    const char* folder;
+    mode_t folder_mode;
+    mode_t database_mode;
+  };
+  for (const Case& c : {Case{"shared", 02750, 0640}, Case{"group", 0750, 0640},
+                        Case{"private", 0700, 0600}, Case{"listable", 0755, 0600},
+                        Case{"group-writable", 0770, 0640}, Case{"others-enter", 0751, 0600}}) {
+    const fs::path folder = ws.dir / c.folder;
+    fs::create_directories(folder);
+    if (root) {
+      REQUIRE(::chown(folder.c_str(), 0, group_id) == 0);
+    }
+    REQUIRE(::chmod(folder.c_str(), c.folder_mode) == 0);
+    const std::string db = (folder / "heartbeat.db").string();
+    const mode_t old_umask = ::umask(022);
+    const auto pulse =
+      run_tool("hb-pulse", {"--config", ws.config, "--db", db}, {{"HB_NOW", k_pulse_at}});
+    ::umask(old_umask);
+    INFO(c.folder << ": " << pulse.err);
+    REQUIRE(pulse.exit_code == 0);
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      struct stat st {};
+      REQUIRE(::stat((db + suffix).c_str(), &st) == 0);
+      CHECK(fmt::format("{}{} {:04o}", c.folder, suffix, st.st_mode & 07777) ==
+            fmt::format("{}{} {:04o}", c.folder, suffix, c.database_mode));
+    }
+  }
+
+  if (!root) {
+    WARN("not root: the modes are checked; reading as another user of the group needs root");
+    return;
+  }
+  // A member of the group, and another user who is not one: no chmod, no chgrp, the files as
+  // the pulse made them (the setgid folder gives them its group).
+  uid_t nobody_uid = 65534;
+  if (const passwd* nobody = ::getpwnam("nobody")) {
+    nobody_uid = nobody->pw_uid;
+  }
+  ::chmod(ws.dir.path().c_str(), 0755);
+  ::chmod(ws.config.c_str(), 0644);
+  const std::string db = (ws.dir / "shared" / "heartbeat.db").string();
+  const std::vector<std::string> args{"--config", ws.config, "--db", db, "--nagios"};
+  const auto as_owner = run_tool("hb-status", args, {{"HB_NOW", k_now}});
+  REQUIRE(as_owner.exit_code == 2);
+  const auto member = run_as(nobody_uid, group_id, "hb-status", args, ws.dir.path());
+  INFO("as a member of the group: " << member.err);
+  CHECK(member.exit_code == 2);
+  CHECK(member.out == as_owner.out);
+  const auto stranger = run_as(nobody_uid, group_id + 1000, "hb-status", args, ws.dir.path());
+  INFO("as another user: " << stranger.out << stranger.err);
+  CHECK(stranger.exit_code == 3);
+  CHECK(stranger.out.find("permission denied") != std::string::npos);
+}

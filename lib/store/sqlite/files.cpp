@@ -283,18 +283,33 @@ CreationLock::~CreationLock()
   }
 }
 
+mode_t new_database_mode(const std::string& folder)
+{
+  // The folder says who the database is for. One its group may list and enter and others may
+  // not (0750, 2750: /var/lib/heartbeat as the package makes it) is a monitoring group's: its
+  // members read the database (hb-status, docs/operations.md "Read-only users"). Any other
+  // folder, a private 0700 one or one others may enter, gets a private database.
+  struct stat st {};
+  if (::stat(folder.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IXGRP)) == (S_IRGRP | S_IXGRP) &&
+      (st.st_mode & S_IRWXO) == 0) {
+    return 0640;
+  }
+  return 0600;
+}
+
 bool CreationLock::create_file()
 {
+  const mode_t mode = new_database_mode(m_file.folder);
   const int fd =
-      ::open(m_file.resolved.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      ::open(m_file.resolved.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) {
     if (errno == EEXIST) {
       return false;
     }
     throw StoreError(file_error(m_file.path, "create", errno));
   }
-  // The umask may have taken bits from 0600 (SQLite gives -wal and -shm the file's mode).
-  ::fchmod(fd, 0600);
+  // The umask may have taken bits from the mode (SQLite gives -wal and -shm the file's mode).
+  ::fchmod(fd, mode);
   ::close(fd);
   m_created = true;
   return true;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 namespace hb::store::sqlite {
 
 // The database file as found on disk, before SQLite opens it. The path rules (docs/operations.md,
@@ -32,6 +34,11 @@ std::optional<DatabaseFile> locate_database(const std::string& path, CreateFolde
 enum class Access { read, write };
 void check_access(const DatabaseFile& file, Access access);
 
+// The mode of a new database in `folder`: 0640 when the folder's group may list and enter it and
+// others may not (a monitoring group's folder, such as the package's /var/lib/heartbeat 0750),
+// 0600 otherwise. SQLite gives the -wal and -shm files the database's mode.
+mode_t new_database_mode(const std::string& folder);
+
 // Serialises creating a database. A writer that finds the file missing or empty takes it before
 // creating the file and holds it until the schema is complete, so that tools started together
 // wait for one creator like any write, and a creation that fails can remove what it made without
@@ -49,7 +56,8 @@ public:
   CreationLock(const CreationLock&) = delete;
   CreationLock& operator=(const CreationLock&) = delete;
 
-  // Creates the database file (mode 0600) unless it exists. Returns true when this call created
+  // Creates the database file unless it exists: mode 0600, or 0640 in a folder only its owner
+  // and its group may enter (new_database_mode). Returns true when this call created
   // it. Throws hb::StoreError.
   bool create_file();
   // Removes what creating the database made: the file create_file() made with the -wal, -shm
