@@ -33,7 +33,9 @@ set(CMAKE_INSTALL_FULL_DOCDIR "${prefix}/share/doc/heartbeat")
 file(READ "${HB_PACKAGING_DIR}/systemd/hardening.conf" HB_UNIT_HARDENING)
 string(STRIP "${HB_UNIT_HARDENING}" HB_UNIT_HARDENING)
 
-set(out "${HB_BINARY_DIR}/installed")
+# A folder of this run's own: `cmake --install` and cpack may run at once (the tests do).
+string(RANDOM LENGTH 12 run)
+set(out "${HB_BINARY_DIR}/installed/${run}")
 foreach(unit hb-pulse.service hb-pulse.timer hb-recover.service hb-recover.timer
              hb-notify.service hb-notify.timer)
   configure_file("${HB_PACKAGING_DIR}/systemd/${unit}.in" "${out}/${unit}" @ONLY)
@@ -44,3 +46,4 @@ endforeach()
 configure_file("${HB_PACKAGING_DIR}/heartbeat.json.in" "${out}/heartbeat.json" @ONLY)
 file(INSTALL "${out}/heartbeat.json" DESTINATION "${CMAKE_INSTALL_FULL_SYSCONFDIR}/heartbeat"
      PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+file(REMOVE_RECURSE "${out}")
