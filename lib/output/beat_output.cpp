@@ -7,6 +7,12 @@
 #include <fmt/format.h>
 
 namespace hb::output {
+namespace {
+
+// docs/schema/hb-beat.schema.json; changes only when a field changes meaning or disappears.
+constexpr int k_beat_json_schema = 1;
+
+} // namespace
 
 nlohmann::json beat_to_json(const agents::RecordedBeat& beat)
 {
@@ -14,7 +20,8 @@ nlohmann::json beat_to_json(const agents::RecordedBeat& beat)
   for (const auto& e : beat.write.events) {
     events.push_back(event_to_json(e));
   }
-  return nlohmann::json{{"target", beat.target},
+  return nlohmann::json{{"schema", k_beat_json_schema},
+                        {"target", beat.target},
                         {"at", util::format_rfc3339(beat.at)},
                         {"status", to_string(beat.status)},
                         {"state", to_string(beat.write.state.state)},

@@ -6,6 +6,12 @@
 #include <fmt/format.h>
 
 namespace hb::output {
+namespace {
+
+// docs/schema/hb-notify.schema.json; changes only when a field changes meaning or disappears.
+constexpr int k_notify_json_schema = 1;
+
+} // namespace
 
 using delivery::ChannelTally;
 
@@ -61,6 +67,13 @@ nlohmann::json delivery_to_json(const delivery::DeliveryReport& report)
           {"held", report.total(&ChannelTally::held)},
           {"requests", report.total(&ChannelTally::requests)},
           {"channels", channels}};
+}
+
+nlohmann::json notify_to_json(const delivery::DeliveryReport& report)
+{
+  nlohmann::json out{{"schema", k_notify_json_schema}};
+  out.update(delivery_to_json(report));
+  return out;
 }
 
 } // namespace hb::output

@@ -16,6 +16,9 @@
 namespace hb::output {
 namespace {
 
+// docs/schema/hb-pulse.schema.json; changes only when a field changes meaning or disappears.
+constexpr int k_pulse_json_schema = 1;
+
 std::string_view kind_name(pulse::TargetOutcome::Kind kind)
 {
   switch (kind) {
@@ -132,6 +135,7 @@ nlohmann::json pulse_to_json(const pulse::PulseReport& report)
   }
 
   nlohmann::json out;
+  out["schema"] = k_pulse_json_schema;
   const bool ok = report.dry_run || p.status == PulseStatus::ok;
   out["success"] = ok;
   out["pulse"] = report.dry_run ? "dry_run" : (p.status == PulseStatus::ok ? "alive" : "error");

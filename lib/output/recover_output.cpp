@@ -12,6 +12,9 @@
 namespace hb::output {
 namespace {
 
+// docs/schema/hb-recover.schema.json; changes only when a field changes meaning or disappears.
+constexpr int k_recover_json_schema = 1;
+
 nlohmann::json time_or_null(const std::optional<TimePoint>& t)
 {
   return t ? nlohmann::json(util::format_rfc3339(*t)) : nlohmann::json(nullptr);
@@ -199,7 +202,8 @@ nlohmann::json recover_to_json(const recovery::RecoverReport& report)
     resolved.push_back(escalation_to_json(e));
   }
   const auto& run = report.run;
-  return {{"dry_run", report.dry_run},
+  return {{"schema", k_recover_json_schema},
+          {"dry_run", report.dry_run},
           {"run",
            {{"id", run.id},
             {"started_at", util::format_rfc3339(run.started_at)},
@@ -240,6 +244,11 @@ void print_recovery_status(const status::RecoveryStatus& recovery, TimePoint now
                                            : e.target_id,
                        util::format_rfc3339(e.opened_at), util::format_age(e.opened_at, now));
   }
+}
+
+nlohmann::json reset_to_json(const std::string& target_id, bool had_counters)
+{
+  return {{"schema", k_recover_json_schema}, {"reset", target_id}, {"had_counters", had_counters}};
 }
 
 nlohmann::json recovery_status_to_json(const status::RecoveryStatus& recovery)

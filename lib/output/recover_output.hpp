@@ -17,8 +17,11 @@ namespace hb::output {
 void print_recover(const recovery::RecoverReport& report, std::ostream& out, const Style& style,
                    bool verbose);
 
-// The run as JSON (documented in docs/recovery.md).
+// The run as JSON (documented in docs/recovery.md, docs/schema/hb-recover.schema.json).
 nlohmann::json recover_to_json(const recovery::RecoverReport& report);
+
+// hb-recover --reset ID --json: {"schema","reset":ID,"had_counters"} (the same schema file).
+nlohmann::json reset_to_json(const std::string& target_id, bool had_counters);
 
 // An attempt as JSON (hb-recover --json and hb-status TARGET --json).
 nlohmann::json attempt_to_json(const RecoveryAttempt& attempt);

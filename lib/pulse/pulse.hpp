@@ -64,7 +64,7 @@ struct PulseReport {
   std::vector<TargetOutcome> targets;  // one per configured target (after --target/--tag)
   std::vector<TaskOutcome> tasks;      // one per configured schedule, when tasks ran
   std::vector<Event> beat_events;  // agent/job transitions this pulse recorded
-  std::vector<Event> system_events;  // discovery_failed, clock_skew, pulse_stale events
+  std::vector<Event> system_events;  // discovery_failed, clock_skew, pulse_stale, recover_stale
   std::vector<Event> reminders;      // still_failing events this pulse wrote
   delivery::DeliveryReport delivery; // what step 7 delivered
   std::optional<PruneReport> prune;  // what step 8 pruned, when a prune was due

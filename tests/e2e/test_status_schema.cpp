@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// hb-status --json against its JSON Schema files (docs/schema/): a fleet built for real to show
-// every optional shape the printers have (HTTP and command checks healthy, warning and failing,
+// hb-status --json against its JSON Schema files (docs/schema/), and with it the other tools'
+// --json (hb-pulse, hb-beat, hb-notify, hb-recover: run_tool validates them), on a fleet built
+// for real to show every optional shape the printers have (HTTP and command checks healthy, warning and failing,
 // an agent with metrics, jobs, scheduled tasks, a paused and a retired target, hb-recover with
 // target and shared-cause escalations, channels that deliver, fail, fall back, retry and hold,
 // an incident that ends, clock skew, no database at all), every overview and target view
@@ -185,7 +186,10 @@ void undescribed(const std::map<std::string, json>& files, const std::string& fi
 TEST_CASE("status schema: the schema files are draft 2020-12 schemas and describe every field")
 {
   std::map<std::string, json> files;
-  for (const std::string file : {"hb-status.schema.json", "hb-status-target.schema.json"}) {
+  for (const std::string file :
+       {"hb-status.schema.json", "hb-status-target.schema.json", "hb-pulse.schema.json",
+        "hb-beat.schema.json", "hb-notify.schema.json", "hb-recover.schema.json",
+        "hb-migrate.schema.json"}) {
     std::string message;
     INFO(file);
     CHECK(run_validator({"--check-schema", schema_file(file)}, "", message) == 0);
@@ -217,28 +221,53 @@ TEST_CASE("status schema: every view of a fleet with every optional shape matche
   const int dead_port = closed_port();
   ws.write_config(fleet_config(ws, server, dead_port, true).dump(2));
 
+  // Every tool's --json is validated against its schema as it runs (run_tool); these keep a
+  // document of each, to check its version and that its schema is not one that accepts anything.
+  std::map<std::string, json> documents;
+  const auto keep = [&](const std::string& tool, const ToolResult& result) {
+    INFO(tool << ": " << result.err);
+    REQUIRE_FALSE(result.out.empty());
+    documents[tool] = json::parse(result.out);
+  };
+
   // The pulse records and runs everything; an agent reports degraded with metrics; a job fails.
-  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+  REQUIRE(ws.pulse({"--json"}, k_t0).exit_code == 0);
   auto r = ws.beat({"worker", "--status", "degraded", "--message", "disk slow", "--metric",
-                    "cpu=45%", "--metric", "queue=12"},
+                    "cpu=45%", "--metric", "queue=12", "--json"},
                    at_minutes(1));
   INFO("hb-beat: " << r.err);
   REQUIRE(r.exit_code == 0);
+  keep("hb-beat", r);
   r = ws.beat({"backup", "--", "/bin/sh", "-c", "echo tape jammed; exit 4"}, at_minutes(1));
   REQUIRE(r.exit_code == 4);
   // The tasks run (one fails); notifications go out, fail, fall back, wait for a retry or are
   // held; hb-recover fails on every failing target and escalates: once per target, once for the
   // two that fail the same way.
-  REQUIRE(ws.pulse({}, at_minutes(5)).exit_code == 0);
-  const auto notify = run_tool("hb-notify", {"--config", ws.config, "--db", ws.db},
+  r = ws.pulse({"--json"}, at_minutes(5));
+  REQUIRE(r.exit_code == 0);
+  keep("hb-pulse", r);
+  const auto notify = run_tool("hb-notify", {"--config", ws.config, "--db", ws.db, "--json"},
                                {{"HB_NOW", at_minutes(6)}});
   INFO("hb-notify: " << notify.out << notify.err);
+  keep("hb-notify", notify);
+  CHECK_FALSE(ws.recover_json({"--dry-run"}, at_minutes(7)).at("targets").empty());
   const json recovered = ws.recover_json({}, at_minutes(7));
+  documents["hb-recover"] = recovered;
   INFO("hb-recover: " << recovered.dump());
   REQUIRE(recovered.at("escalations_opened").size() >= 2);
   // "old" leaves the config: retired.
   ws.write_config(fleet_config(ws, server, dead_port, false).dump(2));
-  REQUIRE(ws.pulse({}, at_minutes(10)).exit_code == 0);
+  REQUIRE(ws.pulse({"--json"}, at_minutes(10)).exit_code == 0);
+
+  // Each document says which version of its format it is, and its schema rejects a field the
+  // printer does not print.
+  for (auto [tool, document] : documents) {
+    INFO(tool);
+    CHECK(document.at("schema") == 1);
+    CHECK(schema_errors(schema_file(tool + ".schema.json"), document.dump()).empty());
+    document["notAField"] = true;
+    CHECK_FALSE(schema_errors(schema_file(tool + ".schema.json"), document.dump()).empty());
+  }
 
   // The overview, with and without the retired target: valid (status_json checks), and the
   // optional shapes are really there, so that the validation covered them.
@@ -299,8 +328,11 @@ TEST_CASE("status schema: every view of a fleet with every optional shape matche
 
   // The shop is fixed by hand: its incident ends, and hb-recover resolves its escalation.
   ws.dir.write("shop-up", "");
-  REQUIRE(ws.pulse({}, at_minutes(20)).exit_code == 0);
-  ws.recover_json({}, at_minutes(21));
+  REQUIRE(ws.pulse({"--json"}, at_minutes(20)).exit_code == 0);
+  CHECK_FALSE(ws.recover_json({}, at_minutes(21)).at("escalations_resolved").empty());
+  const auto reset = ws.recover({"--reset", "shop", "--json"}, at_minutes(21));
+  CHECK(reset.exit_code == 0);
+  CHECK(json::parse(reset.out).at("schema") == 1);
   const json shop = ws.status_json({"shop"}, at_minutes(22));
   CHECK(shop.at("health") == "healthy");
   CHECK(any_of(shop.at("incidents"), [](const json& i) { return i.at("recoveredAt").is_string(); }));

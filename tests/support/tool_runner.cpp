@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "support/tool_runner.hpp"
 
+#include "support/json_schema.hpp"
 #include "util/process.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
@@ -50,12 +52,43 @@ std::filesystem::path TempDir::write(const std::string& name, const std::string&
 
 std::string tool_path(const std::string& tool) { return std::string(HB_BIN_DIR) + "/" + tool; }
 
+namespace {
+
+// What hb-pulse, hb-beat, hb-notify, hb-recover and hb-migrate print with --json must match
+// docs/schema/<tool>.schema.json, whatever the test is about: a field a printer gains without
+// its schema fails the suite. (hb-status and hb-diagnose have several documents each and their
+// own checks: e2e_helpers.hpp, test_diagnose.cpp.) Only the tool's own options count: a --json
+// after "--" belongs to a wrapped command.
+void check_json_schema(const std::string& tool, const std::vector<std::string>& args,
+                       const ToolResult& result)
+{
+  static const std::vector<std::string> k_tools{"hb-pulse", "hb-beat", "hb-notify", "hb-recover",
+                                                "hb-migrate"};
+  if (std::find(k_tools.begin(), k_tools.end(), tool) == k_tools.end() || result.out.empty()) {
+    return;
+  }
+  const auto end = std::find(args.begin(), args.end(), "--");
+  if (std::find(args.begin(), end, "--json") == end) {
+    return;
+  }
+  const std::string schema = schema_file(tool + ".schema.json");
+  const std::string errors = schema_errors(schema, result.out);
+  if (!errors.empty()) {
+    FAIL_CHECK(tool << " --json printed JSON that does not match " << schema << ":\n"
+                    << errors << "\nthe output:\n" << result.out.substr(0, 16384));
+  }
+}
+
+} // namespace
+
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args,
                     const std::map<std::string, std::string>& env)
 {
   std::vector<std::string> argv{tool_path(tool)};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, env);
+  ToolResult result = run_command(argv, env);
+  check_json_schema(tool, args, result);
+  return result;
 }
 
 ToolResult run_command(const std::vector<std::string>& argv,

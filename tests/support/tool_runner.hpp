@@ -32,7 +32,9 @@ struct ToolResult {
   std::string err;
 };
 
-// Runs a built tool (bin/<tool>) with `args`, extra environment `env`, and a 60 s timeout.
+// Runs a built tool (bin/<tool>) with `args`, extra environment `env`, and a 60 s timeout. What
+// hb-pulse, hb-beat, hb-notify, hb-recover and hb-migrate print with --json is validated against
+// their schema in docs/schema/ (a mismatch fails the test).
 // HB_CONFIG, HB_DB, HB_NOW and HEARTBEAT_ENABLED from the test's own environment are not passed
 // on unless given in `env`.
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args,

@@ -2,12 +2,11 @@
 // hb-migrate: copies a SQLite database into PostgreSQL, history and states, and exits.
 #include "common/cli.hpp"
 
+#include "output/migrate_output.hpp"
 #include "store/copy.hpp"
-#include "util/duration.hpp"
 #include "util/log.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <iostream>
 
@@ -68,24 +67,9 @@ int main(int argc, char** argv)
       return 0;
     }
     if (options.json) {
-      nlohmann::json tables = nlohmann::json::object();
-      for (const auto& t : report.tables) {
-        tables[t.name] = t.rows;
-      }
-      tools::print_json({{"from", report.from},
-                         {"to", report.to},
-                         {"schemaVersion", report.schema_version},
-                         {"rows", report.total()},
-                         {"tables", tables},
-                         {"tookMs", report.took.count()}});
-      return 0;
-    }
-    std::cout << fmt::format("copied {} rows from {} to {} in {}\n", report.total(), report.from,
-                             report.to, util::format_duration(report.took));
-    for (const auto& t : report.tables) {
-      if (t.rows > 0 || options.verbose > 0) {
-        std::cout << fmt::format("  {:<18} {:>10}\n", t.name, t.rows);
-      }
+      tools::print_json(output::copy_to_json(report));
+    } else {
+      output::print_copy(report, std::cout, options.verbose > 0);
     }
     return 0;
   });

@@ -92,7 +92,7 @@ int main(int argc, char** argv)
 
     if (!common.quiet) {
       if (common.json) {
-        tools::print_json(output::delivery_to_json(report));
+        tools::print_json(output::notify_to_json(report));
       } else if (common.verbose > 0 || tools::stdout_is_terminal()) {
         output::print_delivery(report, std::cout, output::Style(tools::use_color(common)));
       }

@@ -77,7 +77,7 @@ int main(int argc, char** argv)
       const bool had = recovery::reset_target(*setup.config, *store, reset, clock->now());
       if (!common.quiet) {
         if (common.json) {
-          tools::print_json({{"reset", reset}, {"had_counters", had}});
+          tools::print_json(output::reset_to_json(reset, had));
         } else {
           std::cout << (had ? fmt::format("{}: counters reset; automatic recovery resumes\n", reset)
                             : fmt::format("{}: nothing to reset\n", reset));
