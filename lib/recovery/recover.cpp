@@ -141,6 +141,15 @@ std::vector<TargetFacts> gather(const config::Config& config, store::Store& stor
         since = *facts.state->reset_at;
       }
       facts.attempts_in_window = store.count_recovery_attempts(target->id, since);
+      // The failure rate starts again at a verified recovery (or --reset) too: the failing runs
+      // that led to it, the ladder's own re-checks among them, are what it repaired, and counting
+      // them would send a target just verified healthy up the ladder again.
+      if (facts.state->reset_at && *facts.state->reset_at > now - config.recovery.failure_window) {
+        facts.window = ExecutionStats{};
+        for (auto& s : store.execution_stats(*facts.state->reset_at, target->id)) {
+          facts.window = std::move(s);
+        }
+      }
     }
     all.push_back(std::move(facts));
   }

@@ -151,6 +151,13 @@ TEST_CASE("hb-recover: a failing target is fixed by its action (b), verified by 
   CHECK(ws.scalar("SELECT count(*) FROM events WHERE target_id = 'api' AND type = 'recovered'") == 1);
   CHECK(ws.text("SELECT health FROM target_states WHERE target_id = 'api'") == "healthy");
   CHECK(ws.scalar("SELECT count(*) FROM escalations") == 0);
+
+  // The failing runs before the verified recovery (2 of the 3 in the failure window, the
+  // ladder's re-check among them) are not a high error rate afterwards: nothing to repair.
+  const json after = ws.recover_json({}, at_minutes(6));
+  CHECK(target_of(after, "api").at("verdict") == "healthy");
+  CHECK(target_of(after, "api").at("attempt").is_null());
+  CHECK(read_file(ws.dir / "restart.sh.log") == "restart api\n");
 }
 
 TEST_CASE("hb-recover: a hopeless target backs off, escalates once, is suspended, resumes on --reset "
