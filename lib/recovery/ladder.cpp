@@ -342,10 +342,15 @@ void Ladder::run_escalation_command(const Escalation& escalation)
   if (outcome.kind != util::ProcessOutcome::Kind::succeeded) {
     util::log_warning(fmt::format("escalation #{}: escalation.command {}", escalation.id, said));
   }
-  locked([&](store::Store& s) {
-    s.set_escalation_command_result(escalation.id,
-                                    fmt::format("{}: {}", describe_action(m_config, spec.argv), said));
-  });
+  const std::string result = fmt::format("{}: {}", describe_action(m_config, spec.argv), said);
+  locked([&](store::Store& s) { s.set_escalation_command_result(escalation.id, result); });
+  // The report shows it too: the run's output names what the command did with what it opened.
+  std::lock_guard lock(m_report_mutex);
+  for (auto& opened : m_report.escalations_opened) {
+    if (opened.id == escalation.id) {
+      opened.command_result = result;
+    }
+  }
 }
 
 void Ladder::resolve_escalation(const Escalation& escalation, TimePoint at, const std::string& why,

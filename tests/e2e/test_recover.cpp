@@ -200,7 +200,10 @@ TEST_CASE("hb-recover: a hopeless target backs off, escalates once, is suspended
   // Attempt 2 fails (the action exited 0, the check still fails): escalate_after reached.
   json r2 = ws.recover_json({}, at_minutes(3));
   CHECK(target_of(r2, "api").at("attempt").at("result") == "failed");
-  CHECK(r2.at("escalations_opened").size() == 1);
+  REQUIRE(r2.at("escalations_opened").size() == 1);
+  // The run's report says what escalation.command did with it, as the database keeps it.
+  CHECK_THAT(r2.at("escalations_opened")[0].at("command_result").get<std::string>(),
+             Catch::Contains("dispatch.sh") && Catch::Contains("exited 0"));
   d = ws.status_json({"api"}, at_minutes(3));
   CHECK(d.at("recovery").at("state").at("failedAttempts") == 2);
   REQUIRE(std::filesystem::exists(ws.dir / "dispatch.sh.json"));
