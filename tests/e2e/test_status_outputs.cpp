@@ -733,4 +733,26 @@ TEST_CASE("hb-status: a database created in a folder only its group may enter is
   INFO("as another user: " << stranger.out << stranger.err);
   CHECK(stranger.exit_code == 3);
   CHECK(stranger.out.find("permission denied") != std::string::npos);
+
+  // Root creating the database in a folder the service user owns (sudo hb-pulse in the package's
+  // /var/lib/heartbeat) gives it to that user, -wal and -shm included: the service still writes.
+  const fs::path service = ws.dir / "service";
+  fs::create_directories(service);
+  REQUIRE(::chown(service.c_str(), nobody_uid, group_id) == 0);
+  REQUIRE(::chmod(service.c_str(), 0750) == 0);
+  const std::string service_db = (service / "heartbeat.db").string();
+  const auto by_root =
+    run_tool("hb-pulse", {"--config", ws.config, "--db", service_db}, {{"HB_NOW", k_pulse_at}});
+  INFO("hb-pulse as root: " << by_root.err);
+  REQUIRE(by_root.exit_code == 0);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st {};
+    REQUIRE(::stat((service_db + suffix).c_str(), &st) == 0);
+    CHECK(fmt::format("{}{} {}:{}", "heartbeat.db", suffix, st.st_uid, st.st_gid) ==
+          fmt::format("{}{} {}:{}", "heartbeat.db", suffix, nobody_uid, group_id));
+  }
+  const auto by_service = run_as(nobody_uid, group_id, "hb-pulse",
+                                 {"--config", ws.config, "--db", service_db, "--force"}, ws.dir.path());
+  INFO("hb-pulse as the folder's owner: " << by_service.err);
+  CHECK(by_service.exit_code == 0);
 }

@@ -310,6 +310,20 @@ bool CreationLock::create_file()
   }
   // The umask may have taken bits from the mode (SQLite gives -wal and -shm the file's mode).
   ::fchmod(fd, mode);
+  // Root creating a database in a folder that belongs to another user (sudo hb-pulse in the
+  // package's /var/lib/heartbeat) makes it that user's: the folder says whose it is, and a
+  // root-owned file there would lock the service user out. SQLite gives the -wal and -shm it
+  // creates as root the database file's owner.
+  struct stat folder {};
+  if (::geteuid() == 0 && ::stat(m_file.folder.c_str(), &folder) == 0 && folder.st_uid != 0) {
+    if (::fchown(fd, folder.st_uid, folder.st_gid) != 0) {
+      const int error = errno;
+      ::close(fd);
+      ::unlink(m_file.resolved.c_str());
+      throw StoreError(fmt::format("cannot give database {} to the owner of its folder {}: {}",
+                                   m_file.path, m_file.folder, errno_text(error)));
+    }
+  }
   ::close(fd);
   m_created = true;
   return true;

@@ -57,7 +57,8 @@ public:
   CreationLock& operator=(const CreationLock&) = delete;
 
   // Creates the database file unless it exists: mode 0600, or 0640 in a folder only its owner
-  // and its group may enter (new_database_mode). Returns true when this call created
+  // and its group may enter (new_database_mode); created by root in a folder another user owns,
+  // it belongs to that user and the folder's group. Returns true when this call created
   // it. Throws hb::StoreError.
   bool create_file();
   // Removes what creating the database made: the file create_file() made with the -wal, -shm
