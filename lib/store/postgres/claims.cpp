@@ -86,10 +86,11 @@ ClaimResult Claims::claim(const char* operation, const ClaimTable& table,
     std::set<std::string> taken;
     if (!wanted.empty()) {
       // The insert checks again, on the newest version of any conflicting lease, that nobody
-      // else holds it: a lease taken since our read stays with its owner.
+      // else holds it: a lease taken since our read stays with its owner. The clock is read
+      // once (clock_timestamp() moves within a statement): a lease lasts exactly the ttl.
       const Result r = db.exec(fmt::format(R"sql(
         INSERT INTO leases (name, owner, acquired_at, expires_at)
-        SELECT n, $2, {0}, {0} + $3::bigint FROM unnest($1::text[]) AS n
+        SELECT n, $2, t.now, t.now + $3::bigint FROM unnest($1::text[]) AS n, (SELECT {0} AS now) AS t
         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,
           acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
         WHERE leases.owner = excluded.owner OR leases.expires_at <= excluded.acquired_at
