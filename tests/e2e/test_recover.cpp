@@ -6,10 +6,13 @@
 
 #include "util/time.hpp"
 
+#include <fmt/format.h>
+
 #include <sys/stat.h>
 
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -339,6 +342,58 @@ TEST_CASE("hb-recover: at most `concurrency` targets are worked on at once")
   CHECK(starts == 6);
   CHECK(most <= 2);
   CHECK(most == 2);  // and it does use them: 0.5 s actions overlap
+}
+
+TEST_CASE("hb-recover: two runs at once never work on the same target")
+{
+  TestHttpServer server;
+  Workspace ws;
+  // Each action logs the target and takes a while, then fixes it; the log shows who ran what.
+  json targets = json::array();
+  for (int i = 1; i <= 4; ++i) {
+    targets.push_back(flag_target("svc-" + std::to_string(i), server, ws.dir / ("up-" + std::to_string(i))));
+  }
+  const std::string restart = script(
+    ws, "restart.sh",
+    "echo \"$1\" >> \"$0.log\"; sleep 1; touch \"$(dirname \"$0\")/up-${1#svc-}\"");
+  ws.write_config(config_text(targets, {{"concurrency", 2},
+                                        {"shared_cause_min", 100},
+                                        {"verify_after", "0s"},
+                                        {"actions", {{"failing", json::array({restart, "${target.id}"})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+
+  std::vector<pid_t> runs;
+  for (int r = 0; r < 2; ++r) {
+    runs.push_back(spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db, "--json"},
+                              {{"HB_NOW", at_minutes(1)}}, ws.dir / fmt::format("run-{}.out", r),
+                              ws.dir / fmt::format("run-{}.err", r)));
+  }
+  std::map<std::string, int> attempts;
+  for (int r = 0; r < 2; ++r) {
+    INFO("run " << r << ": " << read_file(ws.dir / fmt::format("run-{}.err", r)));
+    REQUIRE(wait_exit(runs[static_cast<std::size_t>(r)]) == 0);
+    const json report = json::parse(read_file(ws.dir / fmt::format("run-{}.out", r)));
+    CHECK(schema_errors(schema_file("hb-recover.schema.json"), report.dump()).empty());
+    for (const auto& t : report.at("targets")) {
+      if (!t.at("attempt").is_null()) {
+        ++attempts[t.at("id").get<std::string>()];
+      }
+    }
+  }
+  // Each target was repaired once, by one of the two runs; the other found it claimed (held) or,
+  // starting later, already healthy.
+  for (int i = 1; i <= 4; ++i) {
+    const std::string id = "svc-" + std::to_string(i);
+    INFO(id);
+    CHECK(attempts[id] == 1);
+  }
+  std::istringstream log(read_file(ws.dir / "restart.sh.log"));
+  std::map<std::string, int> actions;
+  for (std::string id; log >> id;) {
+    ++actions[id];
+  }
+  CHECK(actions == std::map<std::string, int>{{"svc-1", 1}, {"svc-2", 1}, {"svc-3", 1}, {"svc-4", 1}});
+  CHECK(ws.scalar("SELECT count(*) FROM recovery_attempts") == 4);
 }
 
 TEST_CASE("hb-recover: SIGTERM ends a running action, records the attempt as interrupted and "
