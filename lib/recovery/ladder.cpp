@@ -251,7 +251,22 @@ RecoveryAttempt Ladder::climb(const config::Target& target, Assessment assessmen
   end.attempt = attempt;
   const TimePoint now = *attempt.completed_at;
   std::optional<Escalation> opened;
-  if (result == AttemptResult::recovered) {
+  // `hb-recover --reset` while this attempt ran: the reset wins. The attempt is recorded, but an
+  // attempt that did not recover does not count against the counters the operator just cleared
+  // (they count attempts started after the reset), so no backoff, suspension or escalation.
+  const auto now_stored = locked([&](store::Store& s) {
+    const auto states = s.recovery_states();
+    const auto it = states.find(target.id);
+    return it == states.end() ? std::optional<RecoveryState>() : std::optional(it->second);
+  });
+  const bool reset_meanwhile = now_stored && now_stored->reset_at
+                               && *now_stored->reset_at > attempt.started_at;
+  if (reset_meanwhile && result != AttemptResult::recovered) {
+    end.state = *now_stored;
+    end.state->last_attempt_at = attempt.started_at;
+    attempt.message += "; not counted: hb-recover --reset ran while it did";
+    end.attempt = attempt;
+  } else if (result == AttemptResult::recovered) {
     // A verified recovery: the counters start over and an open escalation is resolved.
     end.state = fresh_state(target.id, now);
     end.state->last_attempt_at = attempt.started_at;

@@ -396,6 +396,44 @@ TEST_CASE("hb-recover: two runs at once never work on the same target")
   CHECK(ws.scalar("SELECT count(*) FROM recovery_attempts") == 4);
 }
 
+TEST_CASE("hb-recover: --reset while an attempt runs wins over that attempt's failure")
+{
+  TestHttpServer server;
+  Workspace ws;
+  // The action says it started, takes a while, and fixes nothing: the attempt fails.
+  const std::string restart =
+    script(ws, "restart.sh", "echo started >> \"$0.log\"; sleep 2");
+  ws.write_config(config_text(json::array({flag_target("api", server, ws.dir / "up")}),
+                              {{"verify_after", "0s"},
+                               {"escalate_after", 1},
+                               {"actions", {{"failing", json::array({restart, "${target.id}"})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+  const pid_t run = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db},
+                               {{"HB_NOW", at_minutes(1)}}, ws.dir / "run.out", ws.dir / "run.err");
+  int exit_code = 0;
+  REQUIRE(wait_for_file_or_exit(ws.dir / "restart.sh.log", run, exit_code));
+  // The operator resets the target while its action runs (a later instant than the attempt's).
+  const auto reset = ws.recover({"--reset", "api"}, at_minutes(1.5));
+  INFO("--reset: " << reset.out << reset.err);
+  CHECK(reset.exit_code == 0);
+  CHECK_THAT(reset.out, Catch::Contains("counters reset"));
+  INFO("the run: " << read_file(ws.dir / "run.err"));
+  REQUIRE(wait_exit(run) == 0);
+
+  // The attempt is recorded as failed, but the reset stands: no failed attempt counted, no
+  // backoff, no escalation (escalate_after 1 would have opened one).
+  CHECK(ws.text("SELECT result FROM recovery_attempts WHERE target_id = 'api'") == "failed");
+  CHECK_THAT(ws.text("SELECT message FROM recovery_attempts WHERE target_id = 'api'"),
+             Catch::Contains("not counted: hb-recover --reset ran while it did"));
+  CHECK(ws.scalar("SELECT failed_attempts FROM recovery_state WHERE target_id = 'api'") == 0);
+  CHECK(ws.scalar("SELECT count(*) FROM recovery_state WHERE target_id = 'api' AND "
+                  "next_attempt_at IS NULL") == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM escalations") == 0);
+  // And the next run attempts it again at once.
+  const json next = ws.recover_json({}, at_minutes(2));
+  CHECK(target_of(next, "api").at("plan") == "attempt");
+}
+
 TEST_CASE("hb-recover: SIGTERM ends a running action, records the attempt as interrupted and "
           "releases the target, and after SIGKILL the next run takes over")
 {
