@@ -70,7 +70,10 @@ TEST_CASE("hb-migrate copies a SQLite history into PostgreSQL, and the fleet car
       REQUIRE(on_sqlite("hb-beat", {"worker"}, at_minutes(minute + 1)).exit_code == 0);
     }
   }
-  const std::string later = at_minutes(24 * 60 + 2);
+  // Half a minute off the beats' and pulses' whole minutes: the two hb-status runs below each
+  // start their clock at HB_NOW and take their own time, and "no beat for 1h 1m" must not
+  // depend on which of them crossed a minute first.
+  const std::string later = at_minutes(24 * 60 + 2.5);
   const auto before = on_sqlite("hb-status", {"--json"}, later);
   REQUIRE(before.exit_code == 2);  // web fails
 
