@@ -287,7 +287,9 @@ RecoverReport run_recover(const config::Config& config, store::Store& store,
       write.open = escalation;
       write.events.push_back(std::move(event));
       shared.record(write);
-      shared.run_escalation_command(*write.open);
+      if (write.open) {  // not when a run that overlaps this one opened it first
+        shared.run_escalation_command(*write.open);
+      }
     }
     for (const auto& e : open) {
       // With --target only some targets were assessed: the others may still fail that way.

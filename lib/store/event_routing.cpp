@@ -54,12 +54,13 @@ notify::RouteFacts read_route_facts(RouteFactsReader& reader, const NotifyPolicy
   }
   // An escalation is an incident of its own (the people who act on it are told apart from the
   // target's failures): `escalated` opens it (incident 0: the writer makes it the event's own
-  // id), and `escalation_resolved` ends the one the latest `escalated` of its target opened, so
-  // that PagerDuty resolves the dedup key it triggered.
+  // id), and `escalation_resolved` ends the one its escalation's `escalated` event opened, so
+  // that PagerDuty resolves the dedup key it triggered (two shared causes open at once are two
+  // incidents, both of target "").
   if (event.type == EventType::escalated) {
     facts.incident_id = 0;
   } else if (event.type == EventType::escalation_resolved) {
-    facts.incident_id = reader.latest_escalation(event.target_id).value_or(0);
+    facts.incident_id = reader.escalation_event(event.escalation_id, event.target_id).value_or(0);
   }
 
   // What each channel was last told about this target's health (escalations are told apart:

@@ -40,8 +40,11 @@ public:
   // events, newest first, until it returns false.
   virtual void newest_events(const std::string& id, int limit,
                              const std::function<bool(std::int64_t, std::string_view)>& visit) = 0;
-  // Returns the id of target `id`'s latest `escalated` event, std::nullopt when it has none.
-  virtual std::optional<std::int64_t> latest_escalation(const std::string& id) = 0;
+  // Returns the id of the `escalated` event that opened escalation `escalation_id`; for an
+  // escalation recorded before escalations kept it (or none given), target `id`'s latest
+  // `escalated` event. std::nullopt when there is none.
+  virtual std::optional<std::int64_t> escalation_event(std::int64_t escalation_id,
+                                                       const std::string& id) = 0;
   // Calls `visit` with each channel, the stored type name of the event it was last told about
   // target `id` (the latest outbox row not suppressed and not a fallback, escalations left out)
   // and when that row was created.

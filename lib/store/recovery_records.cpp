@@ -120,9 +120,15 @@ void apply_recovery_write(RecoveryWrite& write, const RecoveryWriteSteps& steps)
     steps.write_attempt(*write.attempt);
   }
   if (write.open) {
-    steps.open_escalation(*write.open);
+    const bool opened = steps.open_escalation(*write.open);
     if (write.state) {
       write.state->escalation_id = write.open->id;
+    }
+    if (!opened) {
+      // Another run opened it first and told its channels: this one's news is old.
+      std::erase_if(write.events,
+                    [](const Event& event) { return event.type == EventType::escalated; });
+      write.open.reset();
     }
   }
   if (write.resolve_escalation != 0) {
@@ -133,8 +139,23 @@ void apply_recovery_write(RecoveryWrite& write, const RecoveryWriteSteps& steps)
   } else if (write.state) {
     steps.save_state(*write.state);
   }
+  for (Event& event : write.events) {
+    if (event.type == EventType::escalated && write.open) {
+      event.escalation_id = write.open->id;
+    } else if (event.type == EventType::escalation_resolved && event.escalation_id == 0) {
+      event.escalation_id = write.resolve_escalation;
+    }
+  }
   if (!write.events.empty()) {
     steps.write_events(write.events);
+  }
+  if (write.open) {
+    for (const Event& event : write.events) {
+      if (event.type == EventType::escalated) {
+        steps.link_escalation_event(write.open->id, event.id);
+        break;
+      }
+    }
   }
 }
 

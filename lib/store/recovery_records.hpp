@@ -48,8 +48,13 @@ RecoveryCounts total_counts(const std::map<std::string, RecoveryCounts>& by_targ
 struct RecoveryWriteSteps {
   // Inserts the attempt (assigning its id) when it has none yet, else updates its row.
   std::function<void(RecoveryAttempt&)> write_attempt;
-  // Inserts the escalation, assigning its id.
-  std::function<void(Escalation&)> open_escalation;
+  // Inserts the escalation, assigning its id, and returns true; unless one is open already for
+  // the same target (or the same shared cause): then inserts nothing, sets the id to that one's
+  // and returns false (the database's unique index decides, so that two runs never both open).
+  std::function<bool(Escalation&)> open_escalation;
+  // Records `event_id` as the `escalated` event of escalation `escalation_id`: its resolution
+  // belongs to that event's incident.
+  std::function<void(std::int64_t escalation_id, std::int64_t event_id)> link_escalation_event;
   std::function<void(std::int64_t escalation_id, TimePoint resolved_at)> resolve_escalation;
   // Returns the target_id of the escalation, std::nullopt when there is no such row.
   std::function<std::optional<std::string>(std::int64_t escalation_id)> escalation_target;
@@ -60,7 +65,10 @@ struct RecoveryWriteSteps {
 };
 
 // Writes `write` through `steps`: the attempt first, then an escalation opened (its id becomes
-// the state's escalation_id) or resolved, then the counters (cleared, or saved), then the events.
+// the state's escalation_id) or resolved, then the counters (cleared, or saved), then the events
+// (each `escalated` / `escalation_resolved` one tied to its escalation). An escalation that was
+// open already (another run opened it first) is not opened again: `write.open` becomes
+// std::nullopt, the write's `escalated` events are dropped, and the state keeps the open one.
 void apply_recovery_write(RecoveryWrite& write, const RecoveryWriteSteps& steps);
 
 } // namespace hb::store

@@ -396,6 +396,40 @@ TEST_CASE("hb-recover: two runs at once never work on the same target")
   CHECK(ws.scalar("SELECT count(*) FROM recovery_attempts") == 4);
 }
 
+TEST_CASE("hb-recover: runs that overlap record a shared cause once")
+{
+  Workspace ws;
+  const int dead_port = closed_port();
+  json targets = json::array();
+  for (int i = 1; i <= 5; ++i) {
+    targets.push_back({{"id", "tenant-" + std::to_string(i)},
+                       {"interval", "1h"},
+                       {"checks", json::array({{{"name", "home"},
+                                                {"type", "http"},
+                                                {"url", fmt::format("http://127.0.0.1:{}/t{}",
+                                                                    dead_port, i)}}})}});
+  }
+  ws.write_config(config_text(targets, {{"shared_cause_min", 3}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+  std::vector<pid_t> runs;
+  for (int r = 0; r < 4; ++r) {
+    runs.push_back(spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db, "--json"},
+                              {{"HB_NOW", at_minutes(1)}}, ws.dir / fmt::format("run-{}.out", r),
+                              ws.dir / fmt::format("run-{}.err", r)));
+  }
+  int opened = 0;
+  for (int r = 0; r < 4; ++r) {
+    INFO("run " << r << ": " << read_file(ws.dir / fmt::format("run-{}.err", r)));
+    REQUIRE(wait_exit(runs[static_cast<std::size_t>(r)]) == 0);
+    const json report = json::parse(read_file(ws.dir / fmt::format("run-{}.out", r)));
+    opened += static_cast<int>(report.at("escalations_opened").size());
+    CHECK(report.at("run").at("escalated") == report.at("escalations_opened").size());
+  }
+  CHECK(opened == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM escalations") == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM events WHERE type = 'escalated'") == 1);
+}
+
 TEST_CASE("hb-recover: --reset while an attempt runs wins over that attempt's failure")
 {
   TestHttpServer server;

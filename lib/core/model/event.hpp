@@ -22,6 +22,9 @@ struct Event {
   // A bad event of a target with checks: the first failing observation of its streak (the
   // incident's start, for MTTD and MTTR); none where the failure is a silence.
   std::optional<TimePoint> since;
+  // `escalated` and `escalation_resolved`: the escalation opened or resolved, whose PagerDuty
+  // incident the event belongs to (set by the store's recovery write; not kept with the event).
+  std::int64_t escalation_id = 0;
 };
 
 } // namespace hb

@@ -65,11 +65,13 @@ public:
     }
   }
 
-  std::optional<std::int64_t> latest_escalation(const std::string& id) override
+  std::optional<std::int64_t> escalation_event(std::int64_t escalation_id,
+                                               const std::string& id) override
   {
     const Result r = m_db.exec(R"sql(
-      SELECT max(id) FROM events WHERE target_id = $1 AND type = 'escalated')sql",
-                               Params(id));
+      SELECT coalesce(nullif((SELECT event_id FROM escalations WHERE id = $1), 0),
+                      (SELECT max(id) FROM events WHERE target_id = $2 AND type = 'escalated')))sql",
+                               Params(escalation_id, id));
     return r.optional_int64(0, 0);
   }
 

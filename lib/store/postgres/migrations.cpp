@@ -325,6 +325,37 @@ CREATE TABLE prunes (
   summary     text NOT NULL DEFAULT ''
 );
 )sql",
+    // 2: SQLite's step 10. At most one open escalation per target and per shared cause, whoever
+    // opens it; and each escalation's `escalated` event.
+    R"sql(
+-- Escalations opened twice by runs that overlapped: the oldest stays open, the others are closed
+-- at their own opening and the counters that named them name the one that stays.
+UPDATE recovery_state SET escalation_id = (
+  SELECT min(k.id) FROM escalations d JOIN escalations k
+    ON k.target_id = d.target_id AND k.cause = d.cause AND k.resolved_at IS NULL
+  WHERE d.id = recovery_state.escalation_id AND d.resolved_at IS NULL)
+WHERE escalation_id IN (SELECT id FROM escalations WHERE resolved_at IS NULL);
+UPDATE escalations SET resolved_at = opened_at
+WHERE resolved_at IS NULL AND EXISTS (
+  SELECT 1 FROM escalations k
+  WHERE k.target_id = escalations.target_id AND k.cause = escalations.cause
+    AND k.resolved_at IS NULL AND k.id < escalations.id);
+CREATE UNIQUE INDEX escalations_one_open ON escalations(target_id, cause)
+  WHERE resolved_at IS NULL;
+ALTER TABLE escalations ADD COLUMN event_id bigint NOT NULL DEFAULT 0;
+-- The `escalated` event of those already recorded: the n-th escalated event of the target at
+-- the escalation's opening instant is the n-th escalation it opened then.
+UPDATE escalations AS x SET event_id = m.event_id FROM (
+  SELECT s.id, e.id AS event_id
+  FROM (SELECT id, target_id, opened_at,
+               row_number() OVER (PARTITION BY target_id, opened_at ORDER BY id) AS n
+        FROM escalations) AS s
+  JOIN (SELECT id, target_id, at,
+               row_number() OVER (PARTITION BY target_id, at ORDER BY id) AS n
+        FROM events WHERE type = 'escalated') AS e
+    ON e.target_id = s.target_id AND e.at = s.opened_at AND e.n = s.n) AS m
+WHERE x.id = m.id;
+)sql",
   };
   return k_steps;
 }

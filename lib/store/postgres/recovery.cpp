@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "store/postgres/recovery.hpp"
 
+#include "core/errors.hpp"
 #include "store/encoding.hpp"
 #include "store/postgres/claims.hpp"
 #include "store/postgres/codecs.hpp"
@@ -50,18 +51,33 @@ void write_attempt(Connection& db, RecoveryAttempt& attempt)
           params);
 }
 
-void insert_escalation(Connection& db, Escalation& escalation)
+// Inserts `escalation` (assigning its id) and returns true, unless one is open already for its
+// target or shared cause (escalations_one_open; a concurrent insert waits for the other's commit):
+// then returns false with that one's id.
+bool insert_escalation(Connection& db, Escalation& escalation)
 {
   const Result r =
       db.exec(R"sql(
     INSERT INTO escalations (target_id, cause, targets, opened_at, resolved_at, failed_attempts,
                              summary, command_result)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT DO NOTHING
     RETURNING id)sql",
               Params(escalation.target_id, escalation.cause, encode_tags(escalation.targets),
                      escalation.opened_at, escalation.resolved_at, escalation.failed_attempts,
                      escalation.summary, escalation.command_result));
-  escalation.id = r.int64(0, 0);
+  if (r.rows() == 1) {
+    escalation.id = r.int64(0, 0);
+    return true;
+  }
+  const Result open = db.exec(R"sql(
+    SELECT id FROM escalations WHERE target_id = $1 AND cause = $2 AND resolved_at IS NULL)sql",
+                              Params(escalation.target_id, escalation.cause));
+  if (open.rows() == 0) {
+    throw StoreError("an escalation conflicted with an open one that cannot be found");
+  }
+  escalation.id = open.int64(0, 0);
+  return false;
 }
 
 void upsert_state(Connection& db, const RecoveryState& state)
@@ -155,18 +171,21 @@ std::map<std::string, RecoveryState> Recovery::states()
 void Recovery::record(RecoveryWrite& write)
 {
   Connection& db = m_connection;
-  // A retried transaction starts again from the attempt's id as the caller gave it: the row a
-  // rolled-back try inserted is gone, so its id must not turn the insert into an update. The
-  // other ids (escalation, state->escalation_id, events) are assigned afresh by every try.
-  const std::int64_t attempt_id = write.attempt ? write.attempt->id : 0;
+  // A retried transaction starts again from the write as the caller gave it: the rows a
+  // rolled-back try inserted are gone (an attempt's id must not turn its insert into an update),
+  // and what the try changed in the write (ids, an escalation found open already) is undone.
+  const RecoveryWrite given = write;
   m_connection.transaction("recording a recovery", [&] {
-    if (write.attempt) {
-      write.attempt->id = attempt_id;
-    }
+    write = given;
     apply_recovery_write(
         write,
         {.write_attempt = [&](RecoveryAttempt& attempt) { write_attempt(db, attempt); },
-         .open_escalation = [&](Escalation& escalation) { insert_escalation(db, escalation); },
+         .open_escalation =
+             [&](Escalation& escalation) { return insert_escalation(db, escalation); },
+         .link_escalation_event =
+             [&](std::int64_t id, std::int64_t event_id) {
+               db.exec("UPDATE escalations SET event_id = $2 WHERE id = $1", Params(id, event_id));
+             },
          .resolve_escalation =
              [&](std::int64_t id, TimePoint resolved_at) {
                db.exec("UPDATE escalations SET resolved_at = $2 WHERE id = $1",

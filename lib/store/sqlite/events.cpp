@@ -71,11 +71,14 @@ public:
     }
   }
 
-  std::optional<std::int64_t> latest_escalation(const std::string& id) override
+  std::optional<std::int64_t> escalation_event(std::int64_t escalation_id,
+                                               const std::string& id) override
   {
     SQLite::Statement q(m_db, R"sql(
-      SELECT max(id) FROM events WHERE target_id = ?1 AND type = 'escalated')sql");
-    q.bind(1, id);
+      SELECT coalesce(nullif((SELECT event_id FROM escalations WHERE id = ?1), 0),
+                      (SELECT max(id) FROM events WHERE target_id = ?2 AND type = 'escalated')))sql");
+    q.bind(1, static_cast<int64_t>(escalation_id));
+    q.bind(2, id);
     q.executeStep();
     return optional_int64(q.getColumn(0));
   }

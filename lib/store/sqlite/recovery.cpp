@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "store/sqlite/recovery.hpp"
 
+#include "core/errors.hpp"
 #include "store/encoding.hpp"
 #include "store/recovery_records.hpp"
 #include "store/sqlite/claims.hpp"
@@ -56,12 +57,15 @@ void write_attempt(SQLite::Database& db, RecoveryAttempt& attempt)
   }
 }
 
-void insert_escalation(SQLite::Database& db, Escalation& escalation)
+// Inserts `escalation` (assigning its id) and returns true, unless one is open already for its
+// target or shared cause (escalations_one_open): then returns false with that one's id.
+bool insert_escalation(SQLite::Database& db, Escalation& escalation)
 {
   SQLite::Statement q(db, R"sql(
     INSERT INTO escalations (target_id, cause, targets, opened_at, resolved_at, failed_attempts,
                              summary, command_result)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql");
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+    ON CONFLICT DO NOTHING)sql");
   q.bind(1, escalation.target_id);
   q.bind(2, escalation.cause);
   q.bind(3, encode_tags(escalation.targets));
@@ -70,8 +74,19 @@ void insert_escalation(SQLite::Database& db, Escalation& escalation)
   q.bind(6, escalation.failed_attempts);
   q.bind(7, escalation.summary);
   q.bind(8, escalation.command_result);
-  q.exec();
-  escalation.id = db.getLastInsertRowid();
+  if (q.exec() == 1) {
+    escalation.id = db.getLastInsertRowid();
+    return true;
+  }
+  SQLite::Statement open(db, R"sql(
+    SELECT id FROM escalations WHERE target_id = ?1 AND cause = ?2 AND resolved_at IS NULL)sql");
+  open.bind(1, escalation.target_id);
+  open.bind(2, escalation.cause);
+  if (!open.executeStep()) {
+    throw StoreError("an escalation conflicted with an open one that cannot be found");
+  }
+  escalation.id = open.getColumn(0).getInt64();
+  return false;
 }
 
 void upsert_state(SQLite::Database& db, const RecoveryState& state)
@@ -196,7 +211,14 @@ void Recovery::record(RecoveryWrite& write)
     apply_recovery_write(
         write,
         {.write_attempt = [&](RecoveryAttempt& attempt) { write_attempt(db, attempt); },
-         .open_escalation = [&](Escalation& escalation) { insert_escalation(db, escalation); },
+         .open_escalation = [&](Escalation& escalation) { return insert_escalation(db, escalation); },
+         .link_escalation_event =
+             [&](std::int64_t id, std::int64_t event_id) {
+               SQLite::Statement link(db, "UPDATE escalations SET event_id = ?2 WHERE id = ?1");
+               link.bind(1, static_cast<int64_t>(id));
+               link.bind(2, static_cast<int64_t>(event_id));
+               link.exec();
+             },
          .resolve_escalation =
              [&](std::int64_t id, TimePoint resolved_at) {
                SQLite::Statement resolve(db,

@@ -5,6 +5,7 @@
 // (support/postgres.hpp); the store contract suite covers everything else on both backends.
 #include "store/location.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/migrations.hpp"
 #include "store/postgres/pg_store.hpp"
 #include "store/store.hpp"
 
@@ -63,6 +64,25 @@ std::string as_user(const std::string& user)
   const auto at = url.find('@');
   return "postgresql://" + user + url.substr(at);
 }
+
+// Escalations as overlapping runs could leave them before one open per target and cause was
+// enforced: a shared cause and a target each opened twice, with their `escalated` events.
+constexpr const char* k_duplicate_escalations = R"sql(
+INSERT INTO escalations (id, target_id, cause, targets, opened_at, resolved_at)
+VALUES (1, '', 'connect 127.0.0.1:9', '["a","b","c"]', 1000, NULL),
+       (2, '', 'connect 127.0.0.1:9', '["a","b","c"]', 1000, NULL),
+       (3, '', 'dns example.invalid', '["d","e","f"]', 1000, NULL),
+       (4, 'api', '', '["api"]', 2000, NULL),
+       (5, 'api', '', '["api"]', 3000, NULL),
+       (6, 'api', '', '["api"]', 500, 600);
+INSERT INTO recovery_state (target_id, failed_attempts, escalation_id) VALUES ('api', 3, 5);
+INSERT INTO events (id, target_id, at, type, old_state, new_state, message)
+VALUES (10, '', 1000, 'escalated', 'failing', 'escalated', 'one'),
+       (11, '', 1000, 'escalated', 'failing', 'escalated', 'one again'),
+       (12, '', 1000, 'escalated', 'failing', 'escalated', 'two'),
+       (13, 'api', 2000, 'escalated', 'recovering', 'escalated', 'api'),
+       (14, 'api', 3000, 'escalated', 'recovering', 'escalated', 'api again');
+)sql";
 
 } // namespace
 
@@ -124,6 +144,27 @@ TEST_CASE("postgres: opening a database")
     const std::string dead = fmt::format("postgresql://hb@127.0.0.1:{}/heartbeat", port == 65535 ? 1 : port + 1);
     CHECK_THROWS_AS(open_store(dead, OpenMode::read_write), TemporaryError);
   }
+}
+
+TEST_CASE("postgres: migration 2 keeps the oldest of escalations opened twice open")
+{
+  test::PgSchema schema;
+  test::pg_query(schema.url(), std::string(postgres::postgres_migrations()[0]));
+  test::pg_query(schema.url(), "INSERT INTO meta (key, value) VALUES ('schema_version', '1')");
+  test::pg_query(schema.url(), k_duplicate_escalations);
+  auto store = open_store(schema.url(), OpenMode::read_write);
+  CHECK(test::pg_query(schema.url(), "SELECT value FROM meta WHERE key = 'schema_version'")
+        == std::to_string(postgres::postgres_schema_version()));
+  std::vector<std::int64_t> open;
+  for (const auto& e : store->open_escalations()) {
+    open.push_back(e.id);
+  }
+  CHECK(open == std::vector<std::int64_t>{1, 3, 4});
+  CHECK(store->recovery_states().at("api").escalation_id == 4);
+  CHECK(test::pg_query(schema.url(),
+                       "SELECT string_agg(id || ':' || coalesce(resolved_at, -1) || ':' || event_id, "
+                       "' ' ORDER BY id) FROM escalations")
+        == "1:-1:10 2:1000:11 3:-1:12 4:-1:13 5:3000:14 6:600:0");
 }
 
 TEST_CASE("postgres: a role that may only read runs the readers")

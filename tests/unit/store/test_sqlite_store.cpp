@@ -402,6 +402,29 @@ TEST_CASE("sqlite Connection: errors")
   }
 }
 
+namespace {
+
+// Escalations as overlapping runs could leave them before one open per target and cause was
+// enforced: a shared cause and a target each opened twice, with their `escalated` events.
+constexpr const char* k_duplicate_escalations = R"sql(
+INSERT INTO escalations (id, target_id, cause, targets, opened_at, resolved_at)
+VALUES (1, '', 'connect 127.0.0.1:9', '["a","b","c"]', 1000, NULL),
+       (2, '', 'connect 127.0.0.1:9', '["a","b","c"]', 1000, NULL),
+       (3, '', 'dns example.invalid', '["d","e","f"]', 1000, NULL),
+       (4, 'api', '', '["api"]', 2000, NULL),
+       (5, 'api', '', '["api"]', 3000, NULL),
+       (6, 'api', '', '["api"]', 500, 600);
+INSERT INTO recovery_state (target_id, failed_attempts, escalation_id) VALUES ('api', 3, 5);
+INSERT INTO events (id, target_id, at, type, old_state, new_state, message)
+VALUES (10, '', 1000, 'escalated', 'failing', 'escalated', 'one'),
+       (11, '', 1000, 'escalated', 'failing', 'escalated', 'one again'),
+       (12, '', 1000, 'escalated', 'failing', 'escalated', 'two'),
+       (13, 'api', 2000, 'escalated', 'recovering', 'escalated', 'api'),
+       (14, 'api', 3000, 'escalated', 'recovering', 'escalated', 'api again');
+)sql";
+
+} // namespace
+
 TEST_CASE("sqlite migrations")
 {
   test::TempDir dir;
@@ -472,6 +495,36 @@ TEST_CASE("sqlite migrations")
       REQUIRE(q.executeStep());
       CHECK(q.getColumn(0).getInt() == 1);
     }
+  }
+
+  SECTION("10: escalations opened twice keep the oldest open; each knows its escalated event")
+  {
+    {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      for (int step = 0; step < 9; ++step) {
+        db.exec(std::string(sqlite::sqlite_migrations()[static_cast<std::size_t>(step)]));
+      }
+      db.exec("PRAGMA user_version = 9");
+      db.exec(k_duplicate_escalations);
+    }
+    auto store = open_db(dir);
+    CHECK(read_user_version(path) == sqlite_schema_version());
+    std::vector<std::int64_t> open;
+    for (const auto& e : store->open_escalations()) {
+      open.push_back(e.id);
+    }
+    CHECK(open == std::vector<std::int64_t>{1, 3, 4});
+    CHECK(store->recovery_states().at("api").escalation_id == 4);
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT id, coalesce(resolved_at, -1), event_id FROM escalations "
+                            "ORDER BY id");
+    std::vector<std::vector<std::int64_t>> rows;
+    while (q.executeStep()) {
+      rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
+                      q.getColumn(2).getInt64()});
+    }
+    CHECK(rows == std::vector<std::vector<std::int64_t>>{
+                    {1, -1, 10}, {2, 1000, 11}, {3, -1, 12}, {4, -1, 13}, {5, 3000, 14}, {6, 600, 0}});
   }
 
   SECTION("each step is recorded in user_version")

@@ -562,6 +562,126 @@ TEST_CASE("Store::record_recovery: events")
   }
 }
 
+TEST_CASE("Store::record_recovery: one open escalation per target and per shared cause")
+{
+  HB_FOR_EACH_BACKEND(backend, dir)
+  {
+    auto store = backend.open(dir.path());
+    RecoveryWrite first;
+    first.open = make_escalation("", {"db", "web", "cache"}, k_t0);
+    first.events.push_back(make_event("", k_t0, EventType::escalated, "shared cause", "failing"));
+    store->record_recovery(first);
+    REQUIRE(first.open);
+    const std::int64_t shared_id = first.open->id;
+
+    SECTION("a shared cause opened again while it is open (another run): nothing new is written")
+    {
+      auto other = backend.open(dir.path());  // another run, which assessed before the first wrote
+      RecoveryWrite again;
+      again.open = make_escalation("", {"db", "web", "cache"}, k_t0 + 1s);
+      again.events.push_back(
+          make_event("", k_t0 + 1s, EventType::escalated, "shared cause", "failing"));
+      other->record_recovery(again);
+      CHECK_FALSE(again.open);
+      CHECK(again.events.empty());
+      CHECK(escalation_ids(store->open_escalations()) == std::vector<std::int64_t>{shared_id});
+      CHECK(store->recent_events("", 10).size() == 1);
+    }
+
+    SECTION("another cause, or the same one after it was resolved, opens a new one")
+    {
+      RecoveryWrite other_cause;
+      other_cause.open = make_escalation("", {"a", "b", "c"}, k_t0 + 1min);
+      other_cause.open->cause = "dns example.invalid";
+      store->record_recovery(other_cause);
+      REQUIRE(other_cause.open);
+      CHECK(other_cause.open->id != shared_id);
+
+      RecoveryWrite resolve;
+      resolve.resolve_escalation = shared_id;
+      resolve.resolved_at = k_t0 + 1h;
+      store->record_recovery(resolve);
+      RecoveryWrite reopened;
+      reopened.open = make_escalation("", {"db", "web", "cache"}, k_t0 + 2h);
+      store->record_recovery(reopened);
+      REQUIRE(reopened.open);
+      CHECK(escalation_ids(store->open_escalations())
+            == std::vector<std::int64_t>{other_cause.open->id, reopened.open->id});
+    }
+
+    SECTION("a target's: the counters keep the one already open")
+    {
+      RecoveryWrite one;
+      one.open = make_escalation("api", {"api"}, k_t0 + 1min);
+      one.state = RecoveryState{};
+      one.state->target_id = "api";
+      store->record_recovery(one);
+      REQUIRE(one.open);
+      RecoveryWrite two;
+      two.open = make_escalation("api", {"api"}, k_t0 + 2min);
+      two.state = RecoveryState{};
+      two.state->target_id = "api";
+      two.state->failed_attempts = 4;
+      two.events.push_back(make_event("api", k_t0 + 2min, EventType::escalated, "again", "failing"));
+      store->record_recovery(two);
+      CHECK_FALSE(two.open);
+      CHECK(two.events.empty());
+      CHECK(store->recovery_states().at("api").escalation_id == one.open->id);
+      CHECK(store->recovery_states().at("api").failed_attempts == 4);
+      CHECK(store->recent_escalations("api", 10).size() == 1);
+    }
+  }
+}
+
+TEST_CASE("Store::record_recovery: a shared cause's resolution ends its own PagerDuty incident")
+{
+  HB_FOR_EACH_BACKEND(backend, dir)
+  {
+    auto store = backend.open(dir.path());
+    NotifyPolicy policy;
+    ChannelPolicy pager;
+    pager.name = "pager";
+    pager.type = ChannelType::pagerduty;
+    policy.channels = {pager};
+    policy.escalation_channels = {"pager"};
+    store->sync_notify_policy(policy);
+
+    // Two shared causes open at once: both escalations are of target "".
+    auto open_cause = [&](const std::string& cause, TimePoint at) {
+      RecoveryWrite w;
+      w.open = make_escalation("", {"a", "b", "c"}, at);
+      w.open->cause = cause;
+      w.events.push_back(make_event("", at, EventType::escalated, cause, "failing"));
+      store->record_recovery(w);
+      REQUIRE(w.open);
+      return std::pair{w.open->id, w.events.at(0).id};
+    };
+    const auto [older, older_event] = open_cause("connect 127.0.0.1:9", k_t0);
+    const auto [newer, newer_event] = open_cause("dns example.invalid", k_t0 + 5min);
+    REQUIRE(older_event != newer_event);
+
+    auto incident_of = [&](std::int64_t escalation_id, TimePoint at) {
+      RecoveryWrite resolve;
+      resolve.resolve_escalation = escalation_id;
+      resolve.resolved_at = at;
+      resolve.events.push_back(
+          make_event("", at, EventType::escalation_resolved, "healthy again", "escalated"));
+      store->record_recovery(resolve);
+      const std::int64_t event_id = resolve.events.at(0).id;
+      for (const auto& row : store->recent_notifications("", 20)) {
+        if (row.event.id == event_id) {
+          return row.notification.incident_id;
+        }
+      }
+      FAIL("no notification for the resolution");
+      return std::int64_t{0};
+    };
+    // The older one resolved first: its own incident, not the newest escalation's.
+    CHECK(incident_of(older, k_t0 + 1h) == older_event);
+    CHECK(incident_of(newer, k_t0 + 2h) == newer_event);
+  }
+}
+
 TEST_CASE("Store::sync_notify_policy keeps the escalation channels")
 {
   HB_FOR_EACH_BACKEND(backend, dir)
