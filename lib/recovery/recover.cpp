@@ -351,6 +351,39 @@ RecoverReport run_recover(const config::Config& config, store::Store& store,
           }
         }
       }
+      // Another run may have climbed a target's ladder between this run's assessment and its
+      // claim (it held the target then, and let go): the counters moved on, and the assessment
+      // is out of date. Re-read under the claim: a target attempted or suspended since is left
+      // to the next run; a reset since is taken as it now stands.
+      const auto states_now = store.recovery_states();
+      for (const std::size_t i : due) {
+        const std::string& id = assessments[i].target_id;
+        if (!claimed.count(id)) {
+          continue;
+        }
+        const auto it = states_now.find(id);
+        const std::optional<RecoveryState> now =
+            it == states_now.end() ? std::nullopt : std::optional(it->second);
+        const std::optional<RecoveryState>& then = facts[i].state;
+        auto last_attempt = [](const std::optional<RecoveryState>& s) {
+          return s ? s->last_attempt_at : std::nullopt;
+        };
+        const bool attempted = last_attempt(now) != last_attempt(then);
+        const bool suspended = now && now->suspended_at && !(then && then->suspended_at);
+        if (attempted || suspended) {
+          claimed.erase(id);
+          report.targets[i].held = true;
+          report.targets[i].assessment.plan_reason =
+              attempted ? "attempted by another hb-recover run since this one assessed it"
+                        : "suspended by another hb-recover run since this one assessed it";
+          continue;
+        }
+        const bool reset = now && now->reset_at && (!then || then->reset_at != now->reset_at);
+        facts[i].state = now;
+        if (reset) {
+          facts[i].attempts_in_window = store.count_recovery_attempts(id, *now->reset_at);
+        }
+      }
     }
     std::deque<std::size_t> queue;
     for (const std::size_t i : due) {

@@ -396,6 +396,61 @@ TEST_CASE("hb-recover: two runs at once never work on the same target")
   CHECK(ws.scalar("SELECT count(*) FROM recovery_attempts") == 4);
 }
 
+TEST_CASE("hb-recover: a target another run attempted after this run's assessment is not attempted again")
+{
+  TestHttpServer server;
+  Workspace ws;
+  // Run A stops between its assessment and its claim: it runs the escalation command of a shared
+  // cause there, and the command waits for the test's "go". Meanwhile run B climbs api's ladder
+  // to the end (and backs it off for an hour). A, once let go, must see that and leave api alone.
+  const int dead_port = closed_port();
+  json targets = json::array({flag_target("api", server, ws.dir / "up")});
+  for (int i = 1; i <= 3; ++i) {
+    targets.push_back({{"id", "tenant-" + std::to_string(i)},
+                       {"interval", "1h"},
+                       {"checks", json::array({{{"name", "home"},
+                                                {"type", "http"},
+                                                {"url", fmt::format("http://127.0.0.1:{}/t{}",
+                                                                    dead_port, i)}}})}});
+  }
+  const std::string restart = script(ws, "restart.sh", "echo \"$1\" >> \"$0.log\"");
+  const std::string dispatch = script(
+    ws, "dispatch.sh",
+    "cat > /dev/null; echo called >> \"$0.log\"; i=0; "
+    "while [ ! -e \"$(dirname \"$0\")/go\" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done");
+  ws.write_config(config_text(targets, {{"shared_cause_min", 3},
+                                        {"verify_after", "0s"},
+                                        {"backoff", "1h"},
+                                        {"backoff_max", "2h"},
+                                        {"escalate_after", 5},
+                                        {"escalation", {{"command", json::array({dispatch})}}},
+                                        {"actions", {{"failing", json::array({restart, "${target.id}"})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+
+  const pid_t a = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db, "--json"},
+                             {{"HB_NOW", at_minutes(1)}}, ws.dir / "a.out", ws.dir / "a.err");
+  int exit_code = 0;
+  REQUIRE(wait_for_file_or_exit(ws.dir / "dispatch.sh.log", a, exit_code));
+  const json b = ws.recover_json({"--target", "api"}, at_minutes(1.2));
+  REQUIRE_FALSE(target_of(b, "api").at("attempt").is_null());
+  CHECK(count_lines(ws.dir / "restart.sh.log") == 1);
+  ws.dir.write("go", "");
+  INFO("run A: " << read_file(ws.dir / "a.err"));
+  REQUIRE(wait_exit(a) == 0);
+
+  const json report = json::parse(read_file(ws.dir / "a.out"));
+  const json api = target_of(report, "api");
+  CHECK(api.at("attempt").is_null());
+  CHECK(api.at("held") == true);
+  CHECK_THAT(api.at("plan_reason").get<std::string>(),
+             Catch::Contains("attempted by another hb-recover run since this one assessed it"));
+  CHECK(count_lines(ws.dir / "restart.sh.log") == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM recovery_attempts WHERE target_id = 'api'") == 1);
+  CHECK(ws.scalar("SELECT failed_attempts FROM recovery_state WHERE target_id = 'api'") == 1);
+  // The escalation command ran once, by A; B found it claimed.
+  CHECK(count_lines(ws.dir / "dispatch.sh.log") == 1);
+}
+
 TEST_CASE("hb-recover: runs that overlap record a shared cause once")
 {
   Workspace ws;
