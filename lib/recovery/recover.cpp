@@ -352,36 +352,52 @@ RecoverReport run_recover(const config::Config& config, store::Store& store,
         }
       }
       // Another run may have climbed a target's ladder between this run's assessment and its
-      // claim (it held the target then, and let go): the counters moved on, and the assessment
-      // is out of date. Re-read under the claim: a target attempted or suspended since is left
-      // to the next run; a reset since is taken as it now stands.
+      // claim (it held the target then, or took it after, and let go): the counters moved on,
+      // and the assessment is out of date. Judged again under the claim with the counters as
+      // they are now: a target attempted since, or no longer due (backing off, suspended), is
+      // left to the next run; a reset since is taken as it now stands.
       const auto states_now = store.recovery_states();
+      std::vector<std::string> dropped;
       for (const std::size_t i : due) {
         const std::string& id = assessments[i].target_id;
         if (!claimed.count(id)) {
           continue;
         }
         const auto it = states_now.find(id);
-        const std::optional<RecoveryState> now =
+        std::optional<RecoveryState> now =
             it == states_now.end() ? std::nullopt : std::optional(it->second);
-        const std::optional<RecoveryState>& then = facts[i].state;
         auto last_attempt = [](const std::optional<RecoveryState>& s) {
           return s ? s->last_attempt_at : std::nullopt;
         };
-        const bool attempted = last_attempt(now) != last_attempt(then);
-        const bool suspended = now && now->suspended_at && !(then && then->suspended_at);
-        if (attempted || suspended) {
-          claimed.erase(id);
-          report.targets[i].held = true;
-          report.targets[i].assessment.plan_reason =
-              attempted ? "attempted by another hb-recover run since this one assessed it"
-                        : "suspended by another hb-recover run since this one assessed it";
-          continue;
+        auto reset_at = [](const std::optional<RecoveryState>& s) {
+          return s ? s->reset_at : std::nullopt;
+        };
+        const bool attempted = last_attempt(now) != last_attempt(facts[i].state);
+        if (now && reset_at(now) != reset_at(facts[i].state)) {
+          TimePoint since = start - config.recovery.attempts_window;
+          if (now->reset_at && *now->reset_at > since) {
+            since = *now->reset_at;
+          }
+          facts[i].attempts_in_window = store.count_recovery_attempts(id, since);
         }
-        const bool reset = now && now->reset_at && (!then || then->reset_at != now->reset_at);
-        facts[i].state = now;
-        if (reset) {
-          facts[i].attempts_in_window = store.count_recovery_attempts(id, *now->reset_at);
+        facts[i].state = std::move(now);
+        const Assessment again = assess(facts[i], config.recovery, start, options.force);
+        if (attempted || again.plan != Plan::attempt) {
+          dropped.push_back(id);
+          report.targets[i].held = true;
+          std::string reason =
+              attempted ? "attempted by another hb-recover run since this one assessed it"
+                        : "its counters changed (another hb-recover run) since this one assessed it";
+          if (again.plan != Plan::attempt && !again.plan_reason.empty()) {
+            reason += ": " + again.plan_reason;
+          }
+          report.targets[i].assessment.plan_reason = std::move(reason);
+        }
+      }
+      if (!dropped.empty()) {
+        store.release_target_claims(run.owner, dropped);  // the pulse may run them meanwhile
+        for (const auto& id : dropped) {
+          claimed.erase(id);
         }
       }
     }

@@ -115,6 +115,10 @@ public:
                                     const DuePredicate& is_due) = 0;
   // Drops every claim held by `owner` (at the end of a pulse, after recording).
   virtual void release_claims(const std::string& owner) = 0;
+  // Drops `owner`'s claims on `target_ids` (targets it claimed and then decided to leave alone),
+  // in one transaction; others' claims and its other claims stay.
+  virtual void release_target_claims(const std::string& owner,
+                                     const std::vector<std::string>& target_ids) = 0;
 
   // Records the start of a pulse and returns its id.
   virtual std::int64_t begin_pulse(const PulseRecord& pulse) = 0;

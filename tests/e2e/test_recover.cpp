@@ -451,6 +451,60 @@ TEST_CASE("hb-recover: a target another run attempted after this run's assessmen
   CHECK(count_lines(ws.dir / "dispatch.sh.log") == 1);
 }
 
+TEST_CASE("hb-recover: an attempt another run had under way at this run's assessment is not repeated")
+{
+  TestHttpServer server;
+  Workspace ws;
+  // Run B is in api's action (it waits for "go-b") when run A assesses; A then waits in a shared
+  // cause's escalation command (for "go-a") while B fails, backs api off for an hour and lets go.
+  // api's last attempt started before A's assessment, so only its new counters tell A.
+  const int dead_port = closed_port();
+  json targets = json::array({flag_target("api", server, ws.dir / "up")});
+  for (int i = 1; i <= 3; ++i) {
+    targets.push_back({{"id", "tenant-" + std::to_string(i)},
+                       {"interval", "1h"},
+                       {"checks", json::array({{{"name", "home"},
+                                                {"type", "http"},
+                                                {"url", fmt::format("http://127.0.0.1:{}/t{}",
+                                                                    dead_port, i)}}})}});
+  }
+  const std::string wait_for = "i=0; while [ ! -e \"$(dirname \"$0\")/$W\" ] && [ $i -lt 600 ]; "
+                               "do sleep 0.05; i=$((i+1)); done";
+  const std::string restart =
+    script(ws, "restart.sh", "echo \"$1\" >> \"$0.log\"; W=go-b; " + wait_for);
+  const std::string dispatch =
+    script(ws, "dispatch.sh", "cat > /dev/null; echo called >> \"$0.log\"; W=go-a; " + wait_for);
+  ws.write_config(config_text(targets, {{"shared_cause_min", 3},
+                                        {"verify_after", "0s"},
+                                        {"backoff", "1h"},
+                                        {"backoff_max", "2h"},
+                                        {"escalate_after", 5},
+                                        {"escalation", {{"command", json::array({dispatch})}}},
+                                        {"actions", {{"failing", json::array({restart, "${target.id}"})}}}}));
+  REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
+
+  const pid_t b = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db, "--target", "api"},
+                             {{"HB_NOW", at_minutes(1)}}, ws.dir / "b.out", ws.dir / "b.err");
+  int exit_code = 0;
+  REQUIRE(wait_for_file_or_exit(ws.dir / "restart.sh.log", b, exit_code));
+  const pid_t a = spawn_tool("hb-recover", {"--config", ws.config, "--db", ws.db, "--json"},
+                             {{"HB_NOW", at_minutes(1)}}, ws.dir / "a.out", ws.dir / "a.err");
+  REQUIRE(wait_for_file_or_exit(ws.dir / "dispatch.sh.log", a, exit_code));
+  ws.dir.write("go-b", "");
+  INFO("run B: " << read_file(ws.dir / "b.err"));
+  REQUIRE(wait_exit(b) == 0);
+  ws.dir.write("go-a", "");
+  INFO("run A: " << read_file(ws.dir / "a.err"));
+  REQUIRE(wait_exit(a) == 0);
+
+  const json api = target_of(json::parse(read_file(ws.dir / "a.out")), "api");
+  CHECK(api.at("attempt").is_null());
+  CHECK(api.at("held") == true);
+  CHECK_THAT(api.at("plan_reason").get<std::string>(), Catch::Contains("backing off"));
+  CHECK(count_lines(ws.dir / "restart.sh.log") == 1);
+  CHECK(ws.scalar("SELECT count(*) FROM recovery_attempts WHERE target_id = 'api'") == 1);
+}
+
 TEST_CASE("hb-recover: runs that overlap record a shared cause once")
 {
   Workspace ws;

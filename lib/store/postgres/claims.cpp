@@ -116,6 +116,15 @@ void Claims::release_all(const std::string& owner)
   m_connection.transaction("releasing claims", [&] { release_owner(m_connection, owner); });
 }
 
+void Claims::release_names(const std::string& owner, const std::vector<std::string>& names)
+{
+  m_connection.transaction("releasing claims", [&] {
+    for (const auto& name : names) {
+      release(m_connection, name, owner);
+    }
+  });
+}
+
 void Claims::release_owner(Connection& db, const std::string& owner)
 {
   db.exec("DELETE FROM leases WHERE owner = $1", Params(owner));

@@ -43,6 +43,8 @@ public:
                     const std::function<bool(const std::string&)>& is_due);
   // Drops every claim of `owner`. Throws hb::StoreError.
   void release_all(const std::string& owner);
+  // Drops the claims of `owner` named `names`, in one transaction. Throws hb::StoreError.
+  void release_names(const std::string& owner, const std::vector<std::string>& names);
 
   // Inside the caller's transaction: drops every claim of `owner`, or only the claim `name` of
   // `owner`. Throw PgError.

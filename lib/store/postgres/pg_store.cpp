@@ -69,6 +69,15 @@ public:
       });
   }
   void release_claims(const std::string& owner) override { m_claims.release_all(owner); }
+  void release_target_claims(const std::string& owner,
+                             const std::vector<std::string>& target_ids) override
+  {
+    std::vector<std::string> names;
+    for (const auto& id : target_ids) {
+      names.push_back(target_claim(id));
+    }
+    m_claims.release_names(owner, names);
+  }
 
   std::int64_t begin_pulse(const PulseRecord& pulse) override { return m_pulses.begin(pulse); }
   void finish_pulse(const PulseRecord& pulse) override { m_pulses.finish(pulse); }

@@ -56,28 +56,32 @@ void write_attempt(Connection& db, RecoveryAttempt& attempt)
 // then returns false with that one's id.
 bool insert_escalation(Connection& db, Escalation& escalation)
 {
-  const Result r =
-      db.exec(R"sql(
-    INSERT INTO escalations (target_id, cause, targets, opened_at, resolved_at, failed_attempts,
-                             summary, command_result)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-    ON CONFLICT DO NOTHING
-    RETURNING id)sql",
-              Params(escalation.target_id, escalation.cause, encode_tags(escalation.targets),
-                     escalation.opened_at, escalation.resolved_at, escalation.failed_attempts,
-                     escalation.summary, escalation.command_result));
-  if (r.rows() == 1) {
-    escalation.id = r.int64(0, 0);
-    return true;
+  // The open one that made the insert do nothing may be resolved (and committed) before the
+  // SELECT reads it; the insert then goes in at the next turn. Three turns are plenty.
+  for (int turn = 0; turn < 3; ++turn) {
+    const Result r = db.exec(R"sql(
+      INSERT INTO escalations (target_id, cause, targets, opened_at, resolved_at,
+                               failed_attempts, summary, command_result)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT DO NOTHING
+      RETURNING id)sql",
+                             Params(escalation.target_id, escalation.cause,
+                                    encode_tags(escalation.targets), escalation.opened_at,
+                                    escalation.resolved_at, escalation.failed_attempts,
+                                    escalation.summary, escalation.command_result));
+    if (r.rows() == 1) {
+      escalation.id = r.int64(0, 0);
+      return true;
+    }
+    const Result open = db.exec(R"sql(
+      SELECT id FROM escalations WHERE target_id = $1 AND cause = $2 AND resolved_at IS NULL)sql",
+                                Params(escalation.target_id, escalation.cause));
+    if (open.rows() == 1) {
+      escalation.id = open.int64(0, 0);
+      return false;
+    }
   }
-  const Result open = db.exec(R"sql(
-    SELECT id FROM escalations WHERE target_id = $1 AND cause = $2 AND resolved_at IS NULL)sql",
-                              Params(escalation.target_id, escalation.cause));
-  if (open.rows() == 0) {
-    throw StoreError("an escalation conflicted with an open one that cannot be found");
-  }
-  escalation.id = open.int64(0, 0);
-  return false;
+  throw StoreError("an escalation conflicted with an open one that cannot be found");
 }
 
 void upsert_state(Connection& db, const RecoveryState& state)

@@ -65,6 +65,18 @@ void Claims::release_all(const std::string& owner)
   m_connection.guarded("releasing claims", [&] { release_owner(m_connection.db(), owner); });
 }
 
+void Claims::release_names(const std::string& owner, const std::vector<std::string>& names)
+{
+  m_connection.guarded("releasing claims", [&] {
+    SQLite::Database& db = m_connection.db();
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const auto& name : names) {
+      release(db, name, owner);
+    }
+    txn.commit();
+  });
+}
+
 void Claims::release_owner(SQLite::Database& db, const std::string& owner)
 {
   SQLite::Statement q(db, "DELETE FROM leases WHERE owner = ?1");

@@ -32,6 +32,8 @@ public:
 
   // Drops every claim of `owner`, in its own statement. Throws hb::StoreError.
   void release_all(const std::string& owner);
+  // Drops the claims of `owner` named `names`, in one transaction. Throws hb::StoreError.
+  void release_names(const std::string& owner, const std::vector<std::string>& names);
 
   // Inside the caller's transaction: drops every claim of `owner`, or only the claim `name` of
   // `owner`. Throw SQLite::Exception.

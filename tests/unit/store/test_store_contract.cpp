@@ -224,6 +224,16 @@ TEST_CASE("Store::claim_targets and Store::release_claims")
       CHECK(third.held == std::vector<std::string>{"b"});
     }
 
+    SECTION("release_target_claims frees only those targets of that owner")
+    {
+      store->claim_targets({"a", "b"}, "one", 1h, always_due);
+      store->claim_targets({"c"}, "two", 1h, always_due);
+      store->release_target_claims("one", {"a", "c"});
+      const auto third = store->claim_targets(all, "three", 1h, always_due);
+      CHECK(third.claimed == std::vector<std::string>{"a"});
+      CHECK(third.held == std::vector<std::string>{"b", "c"});
+    }
+
     SECTION("record_executions releases the claim of its owner")
     {
       store->claim_targets({"a", "b"}, "one", 1h, always_due);
