@@ -60,6 +60,28 @@ json flag_target(const std::string& id, const TestHttpServer& server, const std:
   return t;
 }
 
+// Appends `count` targets tenant-1.. whose one HTTP check calls `dead_port` on 127.0.0.1 (a
+// port nobody listens on): a shared cause once they are `shared_cause_min` or more.
+void add_dead_port_targets(json& targets, int count, int dead_port)
+{
+  for (int i = 1; i <= count; ++i) {
+    targets.push_back({{"id", "tenant-" + std::to_string(i)},
+                       {"interval", "1h"},
+                       {"checks", json::array({{{"name", "home"},
+                                                {"type", "http"},
+                                                {"url", fmt::format("http://127.0.0.1:{}/t{}",
+                                                                    dead_port, i)}}})}});
+  }
+}
+
+// A script body that waits (at most 30 s) until the file `name` exists beside the script: how a
+// test holds an action or an escalation command until it lets it go.
+std::string wait_for_file(const std::string& name)
+{
+  return "i=0; while [ ! -e \"$(dirname \"$0\")/" + name +
+         "\" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done";
+}
+
 std::string config_text(json targets, json recovery, json extra = json::object())
 {
   // Hourly pulses: tests jump minutes and hours ahead without pulse_stale events.
@@ -279,14 +301,7 @@ TEST_CASE("hb-recover: five targets failing on one dead port are one shared caus
   const int dead_port = closed_port();
   const std::string restart = script(ws, "restart.sh", "echo \"$1\" >> \"$0.log\"");
   json targets = json::array();
-  for (int i = 1; i <= 5; ++i) {
-    targets.push_back({{"id", "tenant-" + std::to_string(i)},
-                       {"interval", "1h"},
-                       {"checks", json::array({{{"name", "home"},
-                                                {"type", "http"},
-                                                {"url", "http://127.0.0.1:" + std::to_string(dead_port) +
-                                                            "/t" + std::to_string(i)}}})}});
-  }
+  add_dead_port_targets(targets, 5, dead_port);
   ws.write_config(config_text(targets, {{"shared_cause_min", 3},
                                         {"verify_after", "0s"},
                                         {"actions", {{"failing", json::array({restart, "${target.id}"})}}}}));
@@ -405,19 +420,10 @@ TEST_CASE("hb-recover: a target another run attempted after this run's assessmen
   // to the end (and backs it off for an hour). A, once let go, must see that and leave api alone.
   const int dead_port = closed_port();
   json targets = json::array({flag_target("api", server, ws.dir / "up")});
-  for (int i = 1; i <= 3; ++i) {
-    targets.push_back({{"id", "tenant-" + std::to_string(i)},
-                       {"interval", "1h"},
-                       {"checks", json::array({{{"name", "home"},
-                                                {"type", "http"},
-                                                {"url", fmt::format("http://127.0.0.1:{}/t{}",
-                                                                    dead_port, i)}}})}});
-  }
+  add_dead_port_targets(targets, 3, dead_port);
   const std::string restart = script(ws, "restart.sh", "echo \"$1\" >> \"$0.log\"");
-  const std::string dispatch = script(
-    ws, "dispatch.sh",
-    "cat > /dev/null; echo called >> \"$0.log\"; i=0; "
-    "while [ ! -e \"$(dirname \"$0\")/go\" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done");
+  const std::string dispatch =
+    script(ws, "dispatch.sh", "cat > /dev/null; echo called >> \"$0.log\"; " + wait_for_file("go"));
   ws.write_config(config_text(targets, {{"shared_cause_min", 3},
                                         {"verify_after", "0s"},
                                         {"backoff", "1h"},
@@ -460,20 +466,11 @@ TEST_CASE("hb-recover: an attempt another run had under way at this run's assess
   // api's last attempt started before A's assessment, so only its new counters tell A.
   const int dead_port = closed_port();
   json targets = json::array({flag_target("api", server, ws.dir / "up")});
-  for (int i = 1; i <= 3; ++i) {
-    targets.push_back({{"id", "tenant-" + std::to_string(i)},
-                       {"interval", "1h"},
-                       {"checks", json::array({{{"name", "home"},
-                                                {"type", "http"},
-                                                {"url", fmt::format("http://127.0.0.1:{}/t{}",
-                                                                    dead_port, i)}}})}});
-  }
-  const std::string wait_for = "i=0; while [ ! -e \"$(dirname \"$0\")/$W\" ] && [ $i -lt 600 ]; "
-                               "do sleep 0.05; i=$((i+1)); done";
+  add_dead_port_targets(targets, 3, dead_port);
   const std::string restart =
-    script(ws, "restart.sh", "echo \"$1\" >> \"$0.log\"; W=go-b; " + wait_for);
+    script(ws, "restart.sh", "echo \"$1\" >> \"$0.log\"; " + wait_for_file("go-b"));
   const std::string dispatch =
-    script(ws, "dispatch.sh", "cat > /dev/null; echo called >> \"$0.log\"; W=go-a; " + wait_for);
+    script(ws, "dispatch.sh", "cat > /dev/null; echo called >> \"$0.log\"; " + wait_for_file("go-a"));
   ws.write_config(config_text(targets, {{"shared_cause_min", 3},
                                         {"verify_after", "0s"},
                                         {"backoff", "1h"},
@@ -510,14 +507,7 @@ TEST_CASE("hb-recover: runs that overlap record a shared cause once")
   Workspace ws;
   const int dead_port = closed_port();
   json targets = json::array();
-  for (int i = 1; i <= 5; ++i) {
-    targets.push_back({{"id", "tenant-" + std::to_string(i)},
-                       {"interval", "1h"},
-                       {"checks", json::array({{{"name", "home"},
-                                                {"type", "http"},
-                                                {"url", fmt::format("http://127.0.0.1:{}/t{}",
-                                                                    dead_port, i)}}})}});
-  }
+  add_dead_port_targets(targets, 5, dead_port);
   ws.write_config(config_text(targets, {{"shared_cause_min", 3}}));
   REQUIRE(ws.pulse({}, k_t0).exit_code == 0);
   std::vector<pid_t> runs;

@@ -11,6 +11,7 @@
 
 #include "core/errors.hpp"
 #include "support/postgres.hpp"
+#include "migration_fixtures.hpp"
 #include "support/tool_runner.hpp"
 #include "util/time.hpp"
 
@@ -64,25 +65,6 @@ std::string as_user(const std::string& user)
   const auto at = url.find('@');
   return "postgresql://" + user + url.substr(at);
 }
-
-// Escalations as overlapping runs could leave them before one open per target and cause was
-// enforced: a shared cause and a target each opened twice, with their `escalated` events.
-constexpr const char* k_duplicate_escalations = R"sql(
-INSERT INTO escalations (id, target_id, cause, targets, opened_at, resolved_at)
-VALUES (1, '', 'connect 127.0.0.1:9', '["a","b","c"]', 1000, NULL),
-       (2, '', 'connect 127.0.0.1:9', '["a","b","c"]', 1000, NULL),
-       (3, '', 'dns example.invalid', '["d","e","f"]', 1000, NULL),
-       (4, 'api', '', '["api"]', 2000, NULL),
-       (5, 'api', '', '["api"]', 3000, NULL),
-       (6, 'api', '', '["api"]', 500, 600);
-INSERT INTO recovery_state (target_id, failed_attempts, escalation_id) VALUES ('api', 3, 5);
-INSERT INTO events (id, target_id, at, type, old_state, new_state, message)
-VALUES (10, '', 1000, 'escalated', 'failing', 'escalated', 'one'),
-       (11, '', 1000, 'escalated', 'failing', 'escalated', 'one again'),
-       (12, '', 1000, 'escalated', 'failing', 'escalated', 'two'),
-       (13, 'api', 2000, 'escalated', 'recovering', 'escalated', 'api'),
-       (14, 'api', 3000, 'escalated', 'recovering', 'escalated', 'api again');
-)sql";
 
 } // namespace
 
@@ -151,7 +133,7 @@ TEST_CASE("postgres: migration 2 keeps the oldest of escalations opened twice op
   test::PgSchema schema;
   test::pg_query(schema.url(), std::string(postgres::postgres_migrations()[0]));
   test::pg_query(schema.url(), "INSERT INTO meta (key, value) VALUES ('schema_version', '1')");
-  test::pg_query(schema.url(), k_duplicate_escalations);
+  test::pg_query(schema.url(), test::k_duplicate_escalations);
   auto store = open_store(schema.url(), OpenMode::read_write);
   CHECK(test::pg_query(schema.url(), "SELECT value FROM meta WHERE key = 'schema_version'")
         == std::to_string(postgres::postgres_schema_version()));
